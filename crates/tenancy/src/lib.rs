@@ -1,0 +1,19 @@
+//! Everything Insights stores: the shared, tenant-keyed PostgreSQL schema, the connection pool,
+//! and the repositories and services that read and write it. No HTTP types live here; the SCIM
+//! API and the console both build on this crate.
+
+pub mod admins;
+pub mod cluster;
+pub mod db;
+pub mod error;
+pub mod ids;
+pub mod migrations;
+pub mod password;
+pub mod schema;
+pub mod scim_tokens;
+pub mod secret;
+pub mod tenants;
+
+pub use db::Db;
+pub use error::Error;
+pub use ids::{AdminId, GroupId, TenantId, TokenId, UserId};

@@ -1,0 +1,163 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    admins (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        email -> Text,
+        password_hash -> Text,
+        must_change_password -> Bool,
+        failed_logins -> Int4,
+        locked_until -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    cards (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        user_id -> Uuid,
+        card_number -> Text,
+        source -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    group_members (tenant_id, group_id, user_id) {
+        tenant_id -> Uuid,
+        group_id -> Uuid,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    groups (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        display_name -> Text,
+        external_id -> Nullable<Text>,
+        attributes -> Jsonb,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    pending_oidc_logins (tenant_id, state) {
+        tenant_id -> Uuid,
+        state -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        return_to -> Nullable<Text>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    provisioning_events (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Int8,
+        occurred_at -> Timestamptz,
+        method -> Text,
+        path -> Text,
+        status -> Int2,
+        resource_type -> Nullable<Text>,
+        resource_id -> Nullable<Text>,
+        token_id -> Nullable<Uuid>,
+        duration_us -> Int8,
+        error -> Nullable<Text>,
+        payload -> Nullable<Jsonb>,
+    }
+}
+
+diesel::table! {
+    scim_tokens (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        token_hash -> Bytea,
+        last4 -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        replaces_id -> Nullable<Uuid>,
+        retire_after -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_reason -> Nullable<Text>,
+        first_used_at -> Nullable<Timestamptz>,
+        last_used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    sessions (tenant_id, token_hash) {
+        tenant_id -> Uuid,
+        token_hash -> Bytea,
+        admin_id -> Nullable<Uuid>,
+        user_id -> Nullable<Uuid>,
+        csrf_token -> Text,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    tenants (id) {
+        id -> Uuid,
+        name -> Text,
+        scim_enabled -> Bool,
+        auth_type -> Text,
+        oidc_issuer -> Nullable<Text>,
+        oidc_client_id -> Nullable<Text>,
+        oidc_client_secret -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    users (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        user_name -> Text,
+        external_id -> Nullable<Text>,
+        active -> Bool,
+        display_name -> Nullable<Text>,
+        given_name -> Nullable<Text>,
+        family_name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        source -> Text,
+        attributes -> Jsonb,
+        oidc_subject -> Nullable<Text>,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deactivated_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(admins -> tenants (tenant_id));
+diesel::joinable!(groups -> tenants (tenant_id));
+diesel::joinable!(pending_oidc_logins -> tenants (tenant_id));
+diesel::joinable!(provisioning_events -> tenants (tenant_id));
+diesel::joinable!(scim_tokens -> tenants (tenant_id));
+diesel::joinable!(sessions -> tenants (tenant_id));
+diesel::joinable!(users -> tenants (tenant_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    admins,
+    cards,
+    group_members,
+    groups,
+    pending_oidc_logins,
+    provisioning_events,
+    scim_tokens,
+    sessions,
+    tenants,
+    users,
+);

@@ -1,0 +1,233 @@
+//! Issuing, verifying, listing and revoking tokens. Each function is one unit of database work
+//! given a connection; callers run it inside `Db::run`.
+
+use chrono::{DateTime, Duration, Months, Utc};
+use diesel::prelude::*;
+
+use super::model::{IssuedToken, ScimTokenRow, TokenInsert, TokenState};
+use crate::error::{Error, Result};
+use crate::ids::{TenantId, TokenId};
+use crate::schema::{scim_tokens, tenants};
+use crate::secret::{constant_time_eq, random_alphanumeric, sha256};
+use crate::tenants::{self as tenant_repo, AuthType};
+
+/// Every token starts with this, so that secret scanners can recognise a leaked one.
+pub const TOKEN_PREFIX: &str = "scim_";
+/// 43 characters of [A-Za-z0-9] carry just over 256 bits.
+const TOKEN_SECRET_LEN: usize = 43;
+/// How long the previous token keeps working after a regeneration, unless the new one is used
+/// first.
+pub const DEFAULT_OVERLAP: Duration = Duration::days(7);
+/// `last_used_at` is written at most this often per token, so a burst of requests does not
+/// turn every read into a write.
+pub const LAST_USED_RESOLUTION: Duration = Duration::minutes(1);
+
+/// When a token issued at `created_at` expires: one calendar year later.
+pub fn expiry_for(created_at: DateTime<Utc>) -> DateTime<Utc> {
+    created_at.checked_add_months(Months::new(12)).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Issues a new token for the tenant (the console's Generate / Regenerate Token, and
+/// `insights token generate`). The tenant's current token, if any, keeps working for `overlap`
+/// or until the new token is first used. Fails with `Invalid` when SCIM is not enabled for the
+/// tenant or its sign-in type is not OpenID.
+pub fn issue(conn: &mut PgConnection, tenant: TenantId, now: DateTime<Utc>, overlap: Duration) -> Result<IssuedToken> {
+    conn.transaction(|conn| {
+        // Locking the tenant row serialises concurrent regenerations of one tenant.
+        let tenant_row = tenant_repo::find_for_update(conn, tenant)?;
+        if !tenant_row.scim_enabled {
+            return Err(Error::Invalid(
+                "SCIM provisioning is not enabled for this tenant. It is available on request: ask Insights support to enable it."
+                    .into(),
+            ));
+        }
+        if tenant_row.auth_type() != AuthType::OpenId {
+            return Err(Error::Invalid(
+                "SCIM provisioning needs the tenant's sign-in type to be OpenID: provisioned users sign in through the identity provider. Configure OpenID sign-in first."
+                    .into(),
+            ));
+        }
+        // The tokens still accepted that have not been superseded yet: normally at most one.
+        let current: Vec<TokenId> = scim_tokens::table
+            .filter(scim_tokens::tenant_id.eq(tenant))
+            .filter(scim_tokens::revoked_at.is_null())
+            .filter(scim_tokens::retire_after.is_null())
+            .filter(scim_tokens::expires_at.gt(now))
+            .order(scim_tokens::created_at.desc())
+            .select(scim_tokens::id)
+            .load(conn)?;
+        if !current.is_empty() {
+            diesel::update(
+                scim_tokens::table
+                    .filter(scim_tokens::tenant_id.eq(tenant))
+                    .filter(scim_tokens::id.eq_any(&current)),
+            )
+            .set(scim_tokens::retire_after.eq(now + overlap))
+            .execute(conn)?;
+        }
+        let token = format!("{TOKEN_PREFIX}{}", random_alphanumeric(TOKEN_SECRET_LEN));
+        let hash = sha256(&token);
+        let last4 = &token[token.len() - 4..];
+        let record = diesel::insert_into(scim_tokens::table)
+            .values(&TokenInsert {
+                tenant_id: tenant,
+                id: TokenId::new_random(),
+                token_hash: &hash,
+                last4,
+                created_at: now,
+                expires_at: expiry_for(now),
+                replaces_id: current.first().copied(),
+            })
+            .returning(ScimTokenRow::as_returning())
+            .get_result(conn)?;
+        Ok(IssuedToken { token, record })
+    })
+}
+
+/// A token that was accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    /// The tenant it authenticates for.
+    pub tenant: TenantId,
+    /// The token's record.
+    pub token: TokenId,
+    /// The operator's SCIM switch for the tenant.
+    pub scim_enabled: bool,
+    /// Whether the tenant signs in with OpenID (SCIM needs it).
+    pub openid: bool,
+}
+
+/// Why a presented token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// Not a token of ours, or not of this tenant.
+    Unknown,
+    /// Revoked by an admin, or retired by a newer token or the end of its overlap window.
+    Revoked,
+    /// More than a year old.
+    Expired,
+}
+
+/// Checks a bearer token presented for `tenant`: one SHA-256 and one indexed lookup. On the
+/// first use of a token, every older token of the tenant is retired; otherwise `last_used_at` is
+/// written at most once per [`LAST_USED_RESOLUTION`].
+pub fn verify(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    presented: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<Verified, Rejection>> {
+    if !well_formed(presented) {
+        return Ok(Err(Rejection::Unknown));
+    }
+    let hash = sha256(presented);
+    let found: Option<(ScimTokenRow, bool, String)> = scim_tokens::table
+        .inner_join(tenants::table)
+        .filter(scim_tokens::tenant_id.eq(tenant))
+        .filter(scim_tokens::token_hash.eq(&hash[..]))
+        .select((ScimTokenRow::as_select(), tenants::scim_enabled, tenants::auth_type))
+        .first(conn)
+        .optional()?;
+    let Some((row, scim_enabled, auth_type)) = found else {
+        return Ok(Err(Rejection::Unknown));
+    };
+    // The index already matched the digest; compare once more in constant time so that no
+    // code path branches on a partial match.
+    if !constant_time_eq(&row.token_hash, &hash) {
+        return Ok(Err(Rejection::Unknown));
+    }
+    match row.state(now) {
+        TokenState::Expired { .. } => return Ok(Err(Rejection::Expired)),
+        state if !state.accepts() => return Ok(Err(Rejection::Revoked)),
+        _ => {}
+    }
+    if row.first_used_at.is_none() {
+        record_first_use(conn, &row, now)?;
+    } else if row.last_used_at.is_none_or(|at| at <= now - LAST_USED_RESOLUTION) {
+        diesel::update(scim_tokens::table.find((tenant, row.id)))
+            .filter(scim_tokens::last_used_at.is_null().or(scim_tokens::last_used_at.le(now - LAST_USED_RESOLUTION)))
+            .set(scim_tokens::last_used_at.eq(now))
+            .execute(conn)?;
+    }
+    Ok(Ok(Verified {
+        tenant,
+        token: row.id,
+        scim_enabled,
+        openid: AuthType::from_stored(&auth_type) == AuthType::OpenId,
+    }))
+}
+
+/// The identity provider switched to this token: from now on, older tokens are not needed.
+fn record_first_use(conn: &mut PgConnection, row: &ScimTokenRow, now: DateTime<Utc>) -> Result<()> {
+    conn.transaction(|conn| {
+        let first = diesel::update(scim_tokens::table.find((row.tenant_id, row.id)))
+            .filter(scim_tokens::first_used_at.is_null())
+            .set((scim_tokens::first_used_at.eq(now), scim_tokens::last_used_at.eq(now)))
+            .execute(conn)?;
+        if first == 1 {
+            diesel::update(
+                scim_tokens::table
+                    .filter(scim_tokens::tenant_id.eq(row.tenant_id))
+                    .filter(scim_tokens::created_at.lt(row.created_at))
+                    .filter(scim_tokens::revoked_at.is_null()),
+            )
+            .set((scim_tokens::revoked_at.eq(now), scim_tokens::revoked_reason.eq("replaced")))
+            .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+/// Revokes one token of the tenant at once. Revoking a token that no longer works is a no-op;
+/// a token of another tenant is `NotFound`.
+pub fn revoke(conn: &mut PgConnection, tenant: TenantId, token: TokenId, now: DateTime<Utc>) -> Result<ScimTokenRow> {
+    let row: ScimTokenRow = scim_tokens::table
+        .find((tenant, token))
+        .select(ScimTokenRow::as_select())
+        .first(conn)?;
+    if row.revoked_at.is_some() {
+        return Ok(row);
+    }
+    Ok(diesel::update(scim_tokens::table.find((tenant, token)))
+        .set((scim_tokens::revoked_at.eq(now), scim_tokens::revoked_reason.eq("revoked")))
+        .returning(ScimTokenRow::as_returning())
+        .get_result(conn)?)
+}
+
+/// The tenant's tokens, newest first, at most `limit`.
+pub fn list(conn: &mut PgConnection, tenant: TenantId, limit: i64) -> Result<Vec<ScimTokenRow>> {
+    Ok(scim_tokens::table
+        .filter(scim_tokens::tenant_id.eq(tenant))
+        .order(scim_tokens::created_at.desc())
+        .limit(limit)
+        .select(ScimTokenRow::as_select())
+        .load(conn)?)
+}
+
+/// Whether `presented` has the shape of one of our tokens (saves a lookup for junk).
+fn well_formed(presented: &str) -> bool {
+    presented.len() == TOKEN_PREFIX.len() + TOKEN_SECRET_LEN
+        && presented.starts_with(TOKEN_PREFIX)
+        && presented[TOKEN_PREFIX.len()..].bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_is_one_calendar_year_later() {
+        let created = DateTime::parse_from_rfc3339("2026-02-28T10:00:00Z").map(|d| d.to_utc());
+        let created = created.unwrap_or_default();
+        assert_eq!(expiry_for(created).to_rfc3339(), "2027-02-28T10:00:00+00:00");
+    }
+
+    #[test]
+    fn well_formed_accepts_only_our_shape() {
+        let token = format!("{TOKEN_PREFIX}{}", random_alphanumeric(TOKEN_SECRET_LEN));
+        assert!(well_formed(&token));
+        assert!(!well_formed("non-token"));
+        assert!(!well_formed(&token[..token.len() - 1]));
+        assert!(!well_formed(&format!("{TOKEN_PREFIX}{}", "!".repeat(TOKEN_SECRET_LEN))));
+    }
+}

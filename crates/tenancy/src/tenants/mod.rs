@@ -1,0 +1,7 @@
+//! Tenants: the customer organisations, their operator switches and their sign-in settings.
+
+mod model;
+mod repo;
+
+pub use model::{AuthType, NewTenant, OpenIdSettings, TenantRow};
+pub use repo::{create, find, find_for_update, list, set_openid, set_scim_enabled};

@@ -1,0 +1,125 @@
+//! Tenant rows and the values written to them.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::ids::TenantId;
+use crate::schema::tenants;
+
+/// How a tenant's end users sign in. SCIM needs `OpenId`: provisioned users have no password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthType {
+    /// Users sign in with a password held by Insights.
+    Password,
+    /// Users sign in through the tenant's OpenID Connect provider.
+    OpenId,
+}
+
+impl AuthType {
+    /// The value stored in `tenants.auth_type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthType::Password => "password",
+            AuthType::OpenId => "openid",
+        }
+    }
+
+    /// Reads the stored value; anything unknown is treated as password sign-in.
+    pub fn from_stored(value: &str) -> Self {
+        if value == "openid" { AuthType::OpenId } else { AuthType::Password }
+    }
+}
+
+/// A tenant as stored.
+#[derive(Clone, Queryable, Selectable)]
+#[diesel(table_name = tenants, check_for_backend(diesel::pg::Pg))]
+pub struct TenantRow {
+    /// Stable id, used in the Tenant URL.
+    pub id: TenantId,
+    /// The organisation's display name.
+    pub name: String,
+    /// The operator's switch: SCIM is sold on request.
+    pub scim_enabled: bool,
+    /// `password` or `openid`; see [`TenantRow::auth_type`].
+    pub auth_type: String,
+    /// OpenID issuer URL, exactly as the provider spells it.
+    pub oidc_issuer: Option<String>,
+    /// OpenID client id registered at the provider.
+    pub oidc_client_id: Option<String>,
+    /// OpenID client secret; never shown back to anyone.
+    pub oidc_client_secret: Option<String>,
+    /// When the tenant was created.
+    pub created_at: DateTime<Utc>,
+    /// When its settings last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TenantRow {
+    /// The tenant's sign-in type.
+    pub fn auth_type(&self) -> AuthType {
+        AuthType::from_stored(&self.auth_type)
+    }
+
+    /// Whether SCIM provisioning may be used: switched on by the operator *and* OpenID sign-in.
+    pub fn scim_usable(&self) -> bool {
+        self.scim_enabled && self.auth_type() == AuthType::OpenId
+    }
+}
+
+impl std::fmt::Debug for TenantRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantRow")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("scim_enabled", &self.scim_enabled)
+            .field("auth_type", &self.auth_type)
+            .field("oidc_issuer", &self.oidc_issuer)
+            .field("oidc_client_id", &self.oidc_client_id)
+            .field("oidc_client_secret", &self.oidc_client_secret.as_ref().map(|_| "[redacted]"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// OpenID Connect settings for a tenant's sign-in.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OpenIdSettings {
+    /// Issuer URL (compared as an exact string by OpenID Connect).
+    pub issuer: String,
+    /// Client id.
+    pub client_id: String,
+    /// Client secret.
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for OpenIdSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenIdSettings")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A tenant to create.
+#[derive(Debug, Clone)]
+pub struct NewTenant {
+    /// The organisation's display name.
+    pub name: String,
+    /// Switch SCIM on from the start.
+    pub scim_enabled: bool,
+    /// OpenID sign-in settings; when given, the sign-in type is OpenID.
+    pub openid: Option<OpenIdSettings>,
+}
+
+/// The insertable form of [`NewTenant`].
+#[derive(Insertable)]
+#[diesel(table_name = tenants)]
+pub(crate) struct TenantInsert<'a> {
+    pub id: TenantId,
+    pub name: &'a str,
+    pub scim_enabled: bool,
+    pub auth_type: &'a str,
+    pub oidc_issuer: Option<&'a str>,
+    pub oidc_client_id: Option<&'a str>,
+    pub oidc_client_secret: Option<&'a str>,
+}

@@ -1,0 +1,5 @@
+//! Integration tests of the storage layer against a real PostgreSQL.
+
+mod cluster;
+mod scim_tokens;
+mod tenants;

@@ -1,0 +1,3 @@
+DROP TABLE cards;
+DROP TABLE group_members;
+DROP TABLE groups;
