@@ -22,7 +22,11 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
   -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=''" start >/dev/null
 url="postgres://postgres@127.0.0.1:$port/schema"
 
-diesel database setup --database-url "$url" --locked-schema >/dev/null 2>&1 || diesel database setup --database-url "$url" >/dev/null
+# Apply the migrations with psql: `diesel migration run` would rewrite schema.rs as a side effect.
+psql -q -X -v ON_ERROR_STOP=1 "postgres://postgres@127.0.0.1:$port/postgres" -c "CREATE DATABASE schema"
+for up in migrations/*/up.sql; do
+  psql -q -X -v ON_ERROR_STOP=1 "$url" -f "$up" >/dev/null
+done
 diesel print-schema --database-url "$url" > "$tmp/schema.rs"
 if [ "$mode" = "--check" ]; then
   if ! diff -u crates/tenancy/src/schema.rs "$tmp/schema.rs"; then

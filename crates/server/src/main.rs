@@ -1,1 +1,28 @@
-fn main() {}
+//! The `insights` binary: parses the command line and runs the command.
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use server::cli::{Cli, Command};
+use server::{commands, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.settings.log_format);
+    let settings = cli.settings;
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => commands::serve(settings).await,
+        Command::Migrate => commands::migrate(settings).await,
+        Command::Tenant(command) => commands::tenant(settings, command).await,
+        Command::Token(command) => commands::token(settings, command).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One line, with the causes joined, for scripts and people alike.
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -49,17 +49,34 @@ impl LocalCluster {
     /// it is not running, or attaches to it if another process already started it.
     pub fn open(data_dir: &Path, durability: Durability) -> Result<Self> {
         let bin_dir = find_bin_dir()?;
-        let run_as = if running_as_root() { Some(service_account()?) } else { None };
+        let run_as = if running_as_root() {
+            Some(service_account()?)
+        } else {
+            None
+        };
         let data_dir = absolute(data_dir)?;
         let password_file = password_file_for(&data_dir);
         if !data_dir.join("PG_VERSION").exists() {
-            init_cluster(&bin_dir, &data_dir, &password_file, run_as.as_ref(), durability)?;
+            init_cluster(
+                &bin_dir,
+                &data_dir,
+                &password_file,
+                run_as.as_ref(),
+                durability,
+            )?;
         }
         let password = fs::read_to_string(&password_file)
             .map_err(|e| cluster_error(format!("cannot read {}: {e}", password_file.display())))?
             .trim()
             .to_owned();
-        let mut cluster = Self { data_dir, bin_dir, port: 0, password, run_as, started_here: false };
+        let mut cluster = Self {
+            data_dir,
+            bin_dir,
+            port: 0,
+            password,
+            run_as,
+            started_here: false,
+        };
         match cluster.running_port()? {
             Some(port) => cluster.port = port,
             None => cluster.start(durability)?,
@@ -69,7 +86,10 @@ impl LocalCluster {
 
     /// A libpq URL for database `dbname` on this cluster, with its password.
     pub fn database_url(&self, dbname: &str) -> String {
-        format!("postgres://postgres:{}@127.0.0.1:{}/{dbname}", self.password, self.port)
+        format!(
+            "postgres://postgres:{}@127.0.0.1:{}/{dbname}",
+            self.password, self.port
+        )
     }
 
     /// The TCP port the cluster listens on (127.0.0.1 only).
@@ -133,7 +153,10 @@ impl LocalCluster {
             "start".into(),
         ]);
         run(&argv, "start PostgreSQL").map_err(|e| {
-            cluster_error(format!("{e}\n(see {})", self.data_dir.join("server.log").display()))
+            cluster_error(format!(
+                "{e}\n(see {})",
+                self.data_dir.join("server.log").display()
+            ))
         })?;
         self.port = port;
         self.started_here = true;
@@ -156,7 +179,10 @@ impl LocalCluster {
         // postmaster.pid: pid, data dir, start time, port, ... (one per line).
         let pid_file = fs::read_to_string(self.data_dir.join("postmaster.pid"))
             .map_err(|e| cluster_error(format!("cannot read postmaster.pid: {e}")))?;
-        let port = pid_file.lines().nth(3).and_then(|line| line.trim().parse().ok());
+        let port = pid_file
+            .lines()
+            .nth(3)
+            .and_then(|line| line.trim().parse().ok());
         Ok(port)
     }
 
@@ -167,7 +193,12 @@ impl LocalCluster {
 
 fn as_account(account: Option<&Account>) -> Vec<String> {
     match account {
-        Some(account) => vec!["runuser".into(), "-u".into(), account.name.clone(), "--".into()],
+        Some(account) => vec![
+            "runuser".into(),
+            "-u".into(),
+            account.name.clone(),
+            "--".into(),
+        ],
         None => Vec::new(),
     }
 }
@@ -189,8 +220,13 @@ fn init_cluster(
     if let Some(account) = run_as {
         check_traversable(data_dir, account)?;
         for path in [data_dir, init_password_file.as_path()] {
-            std::os::unix::fs::chown(path, Some(account.uid), Some(account.gid))
-                .map_err(|e| cluster_error(format!("cannot hand {} to {}: {e}", path.display(), account.name)))?;
+            std::os::unix::fs::chown(path, Some(account.uid), Some(account.gid)).map_err(|e| {
+                cluster_error(format!(
+                    "cannot hand {} to {}: {e}",
+                    path.display(),
+                    account.name
+                ))
+            })?;
         }
     }
     fs::set_permissions(data_dir, fs::Permissions::from_mode(0o700))
@@ -225,12 +261,18 @@ fn run(argv: &[String], what: &str) -> Result<()> {
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let said = if stderr.trim().is_empty() { stdout.trim() } else { stderr.trim() };
+    let said = if stderr.trim().is_empty() {
+        stdout.trim()
+    } else {
+        stderr.trim()
+    };
     Err(cluster_error(format!("could not {what}: {said}")))
 }
 
 fn command(argv: &[String]) -> Result<Output> {
-    let (program, args) = argv.split_first().ok_or_else(|| cluster_error("empty command".into()))?;
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| cluster_error("empty command".into()))?;
     Command::new(program)
         .args(args)
         // The server must not inherit our working directory (root's may be unreadable to it).
@@ -242,11 +284,17 @@ fn command(argv: &[String]) -> Result<Output> {
 /// Finds `initdb`, `pg_ctl` and `postgres`: on PATH first, then the newest
 /// `/usr/lib/postgresql/*/bin`.
 pub fn find_bin_dir() -> Result<PathBuf> {
-    let has_all = |dir: &Path| ["initdb", "pg_ctl", "postgres"].iter().all(|b| dir.join(b).is_file());
+    let has_all = |dir: &Path| {
+        ["initdb", "pg_ctl", "postgres"]
+            .iter()
+            .all(|b| dir.join(b).is_file())
+    };
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
             // A symlinked `initdb` on PATH points into the real bin folder with `postgres`.
-            let resolved = fs::canonicalize(dir.join("initdb")).ok().and_then(|p| p.parent().map(Path::to_path_buf));
+            let resolved = fs::canonicalize(dir.join("initdb"))
+                .ok()
+                .and_then(|p| p.parent().map(Path::to_path_buf));
             for candidate in [Some(dir.clone()), resolved].into_iter().flatten() {
                 if has_all(&candidate) {
                     return Ok(candidate);
@@ -276,16 +324,25 @@ pub fn find_bin_dir() -> Result<PathBuf> {
 }
 
 fn running_as_root() -> bool {
-    fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
+    fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
 }
 
 fn service_account() -> Result<Account> {
     let id = |flag: &str| -> Option<u32> {
-        let out = Command::new("id").args([flag, SERVICE_ACCOUNT]).output().ok()?;
+        let out = Command::new("id")
+            .args([flag, SERVICE_ACCOUNT])
+            .output()
+            .ok()?;
         String::from_utf8(out.stdout).ok()?.trim().parse().ok()
     };
     match (id("-u"), id("-g")) {
-        (Some(uid), Some(gid)) => Ok(Account { name: SERVICE_ACCOUNT.into(), uid, gid }),
+        (Some(uid), Some(gid)) => Ok(Account {
+            name: SERVICE_ACCOUNT.into(),
+            uid,
+            gid,
+        }),
         _ => Err(cluster_error(format!(
             "PostgreSQL refuses to run as root and there is no `{SERVICE_ACCOUNT}` account to run it as. \
              Create one (`useradd --system {SERVICE_ACCOUNT}`), run as an ordinary user, or set DATABASE_URL."
@@ -296,7 +353,9 @@ fn service_account() -> Result<Account> {
 /// The server's account must be able to walk down to its data folder.
 fn check_traversable(data_dir: &Path, account: &Account) -> Result<()> {
     for ancestor in data_dir.ancestors().skip(1) {
-        let Ok(meta) = fs::metadata(ancestor) else { continue };
+        let Ok(meta) = fs::metadata(ancestor) else {
+            continue;
+        };
         let mode = meta.mode();
         let can_enter = mode & 0o001 != 0
             || (meta.gid() == account.gid && mode & 0o010 != 0)
@@ -331,7 +390,8 @@ fn password_file_for(data_dir: &Path) -> PathBuf {
 }
 
 fn absolute(path: &Path) -> Result<PathBuf> {
-    std::path::absolute(path).map_err(|e| cluster_error(format!("bad data folder {}: {e}", path.display())))
+    std::path::absolute(path)
+        .map_err(|e| cluster_error(format!("bad data folder {}: {e}", path.display())))
 }
 
 fn free_port() -> Result<u16> {

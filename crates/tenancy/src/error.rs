@@ -39,10 +39,14 @@ impl From<DieselError> for Error {
     fn from(error: DieselError) -> Self {
         match error {
             DieselError::NotFound => Error::NotFound,
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => Error::Conflict {
-                constraint: info.constraint_name().unwrap_or("unique").to_owned(),
-            },
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => Error::Unavailable,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                Error::Conflict {
+                    constraint: info.constraint_name().unwrap_or("unique").to_owned(),
+                }
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                Error::Unavailable
+            }
             other => Error::Db(other),
         }
     }

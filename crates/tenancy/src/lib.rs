@@ -3,8 +3,10 @@
 //! API and the console both build on this crate.
 
 pub mod admins;
+pub mod bootstrap;
 pub mod cluster;
 pub mod db;
+pub mod deployment;
 pub mod error;
 pub mod ids;
 pub mod migrations;
@@ -15,5 +17,6 @@ pub mod secret;
 pub mod tenants;
 
 pub use db::Db;
+pub use deployment::Deployment;
 pub use error::Error;
 pub use ids::{AdminId, GroupId, TenantId, TokenId, UserId};

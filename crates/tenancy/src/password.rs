@@ -30,7 +30,9 @@ pub fn hash_password(password: &str) -> Result<String> {
 
 /// Whether `password` matches the PHC string `hash`. A malformed hash never matches.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    Argon2::default().verify_password(password.as_bytes(), hash).is_ok()
+    Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
 }
 
 /// Spends the same time as a real verification, for unknown accounts. Always false.
@@ -52,7 +54,9 @@ pub fn check_new_password(password: &str) -> Result<()> {
         )));
     }
     if password.len() > 1024 {
-        return Err(Error::Invalid("The password is too long (at most 1024 bytes).".into()));
+        return Err(Error::Invalid(
+            "The password is too long (at most 1024 bytes).".into(),
+        ));
     }
     Ok(())
 }

@@ -41,14 +41,27 @@ pub struct TestDb {
 impl TestDb {
     /// Creates a fresh, fully migrated database. Panics (failing the test) with the reason when
     /// no PostgreSQL server can be had.
-    #[expect(clippy::panic, reason = "test support: a missing database must fail the test loudly")]
+    #[expect(
+        clippy::panic,
+        reason = "test support: a missing database must fail the test loudly"
+    )]
     pub fn new() -> Self {
         let server = match SERVER.get_or_init(start_server) {
             Ok(server) => server,
             Err(message) => panic!("no PostgreSQL for tests: {message}"),
         };
-        let name = format!("t_{}_{}", std::process::id(), tenancy::secret::random_alphanumeric(10).to_lowercase());
-        if let Err(e) = admin_execute(server, &format!("CREATE DATABASE \"{name}\" TEMPLATE \"{}\"", server.template)) {
+        let name = format!(
+            "t_{}_{}",
+            std::process::id(),
+            tenancy::secret::random_alphanumeric(10).to_lowercase()
+        );
+        if let Err(e) = admin_execute(
+            server,
+            &format!(
+                "CREATE DATABASE \"{name}\" TEMPLATE \"{}\"",
+                server.template
+            ),
+        ) {
             panic!("cannot create test database: {e}");
         }
         let url = server.url(&name);
@@ -69,7 +82,8 @@ impl TestDb {
     /// A direct connection, for arranging and asserting outside `Db::run`.
     #[expect(clippy::panic, reason = "test support")]
     pub fn connect(&self) -> PgConnection {
-        PgConnection::establish(&self.url).unwrap_or_else(|e| panic!("cannot connect to test database: {e}"))
+        PgConnection::establish(&self.url)
+            .unwrap_or_else(|e| panic!("cannot connect to test database: {e}"))
     }
 }
 
@@ -82,28 +96,41 @@ impl Default for TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(Ok(server)) = SERVER.get() {
-            let _ = admin_execute(server, &format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
+            let _ = admin_execute(
+                server,
+                &format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
+            );
         }
     }
 }
 
 fn admin_execute(server: &Server, sql: &str) -> Result<(), String> {
     let mut conn = PgConnection::establish(&server.url("postgres")).map_err(|e| e.to_string())?;
-    diesel::sql_query(sql).execute(&mut conn).map_err(|e| e.to_string())?;
+    diesel::sql_query(sql)
+        .execute(&mut conn)
+        .map_err(|e| e.to_string())?;
     Ok(())
 }
 
 fn start_server() -> Result<Server, String> {
-    let url_template = match std::env::var("TEST_DATABASE_URL").or_else(|_| std::env::var("DATABASE_URL")) {
-        Ok(url) => with_db_placeholder(&url)?,
-        Err(_) => start_private_cluster()?,
+    let url_template =
+        match std::env::var("TEST_DATABASE_URL").or_else(|_| std::env::var("DATABASE_URL")) {
+            Ok(url) => with_db_placeholder(&url)?,
+            Err(_) => start_private_cluster()?,
+        };
+    let server = Server {
+        url_template,
+        template: format!("app_template_{}", std::process::id()),
     };
-    let server = Server { url_template, template: format!("app_template_{}", std::process::id()) };
     sweep_leftovers(&server)?;
-    admin_execute(&server, &format!("DROP DATABASE IF EXISTS \"{}\"", server.template))?;
+    admin_execute(
+        &server,
+        &format!("DROP DATABASE IF EXISTS \"{}\"", server.template),
+    )?;
     admin_execute(&server, &format!("CREATE DATABASE \"{}\"", server.template))?;
     {
-        let mut conn = PgConnection::establish(&server.url(&server.template)).map_err(|e| e.to_string())?;
+        let mut conn =
+            PgConnection::establish(&server.url(&server.template)).map_err(|e| e.to_string())?;
         tenancy::migrations::run_pending(&mut conn).map_err(|e| e.to_string())?;
     }
     Ok(server)
@@ -115,7 +142,8 @@ fn start_private_cluster() -> Result<String, String> {
     let root = std::env::temp_dir().join(format!("insights-test-{}", std::process::id()));
     std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
     set_mode(&root, 0o755)?;
-    let cluster = LocalCluster::open(&root.join("pg"), Durability::Throwaway).map_err(|e| e.to_string())?;
+    let cluster =
+        LocalCluster::open(&root.join("pg"), Durability::Throwaway).map_err(|e| e.to_string())?;
     spawn_watchdog(&cluster.stop_command(), &root)?;
     Ok(cluster.database_url("{db}"))
 }
@@ -153,10 +181,17 @@ fn sweep_leftovers(server: &Server) -> Result<(), String> {
     .load(&mut conn)
     .map_err(|e| e.to_string())?;
     for Name { datname } in names {
-        let pid = datname.trim_start_matches("app_template_").trim_start_matches("t_").split('_').next();
+        let pid = datname
+            .trim_start_matches("app_template_")
+            .trim_start_matches("t_")
+            .split('_')
+            .next();
         let alive = pid.is_some_and(|pid| PathBuf::from(format!("/proc/{pid}")).exists());
         if !alive {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{datname}\" WITH (FORCE)")).execute(&mut conn);
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS \"{datname}\" WITH (FORCE)"
+            ))
+            .execute(&mut conn);
         }
     }
     Ok(())
@@ -197,6 +232,9 @@ mod tests {
             with_db_placeholder("postgres://u:p@h:5432/app?sslmode=disable").as_deref(),
             Ok("postgres://u:p@h:5432/{db}?sslmode=disable")
         );
-        assert_eq!(with_db_placeholder("postgres://h").as_deref(), Ok("postgres://h/{db}"));
+        assert_eq!(
+            with_db_placeholder("postgres://h").as_deref(),
+            Ok("postgres://h/{db}")
+        );
     }
 }

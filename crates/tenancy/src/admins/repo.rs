@@ -17,10 +17,14 @@ pub fn create_with_one_time_password(
 ) -> Result<(AdminRow, String)> {
     let email = email.trim();
     let valid = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
         && !email.contains(char::is_whitespace);
     if !valid {
-        return Err(Error::Invalid(format!("{email:?} is not an email address.")));
+        return Err(Error::Invalid(format!(
+            "{email:?} is not an email address."
+        )));
     }
     let password = one_time_password();
     let hash = hash_password(&password)?;

@@ -11,6 +11,6 @@ mod service;
 
 pub use model::{IssuedToken, RevokedReason, ScimTokenRow, TokenState};
 pub use service::{
-    DEFAULT_OVERLAP, LAST_USED_RESOLUTION, Rejection, TOKEN_PREFIX, Verified, expiry_for, issue, list, revoke,
-    verify,
+    DEFAULT_OVERLAP, LAST_USED_RESOLUTION, Rejection, TOKEN_PREFIX, Verified, expiry_for, issue,
+    list, revoke, verify,
 };

@@ -92,11 +92,15 @@ impl ScimTokenRow {
             return TokenState::Revoked { reason, at };
         }
         if self.expires_at <= now {
-            return TokenState::Expired { at: self.expires_at };
+            return TokenState::Expired {
+                at: self.expires_at,
+            };
         }
         match self.retire_after {
             Some(at) if at <= now => TokenState::OverlapEnded { at },
-            Some(until) => TokenState::Overlap { until: until.min(self.expires_at) },
+            Some(until) => TokenState::Overlap {
+                until: until.min(self.expires_at),
+            },
             None => TokenState::Active,
         }
     }

@@ -24,14 +24,21 @@ pub const LAST_USED_RESOLUTION: Duration = Duration::minutes(1);
 
 /// When a token issued at `created_at` expires: one calendar year later.
 pub fn expiry_for(created_at: DateTime<Utc>) -> DateTime<Utc> {
-    created_at.checked_add_months(Months::new(12)).unwrap_or(DateTime::<Utc>::MAX_UTC)
+    created_at
+        .checked_add_months(Months::new(12))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// Issues a new token for the tenant (the console's Generate / Regenerate Token, and
 /// `insights token generate`). The tenant's current token, if any, keeps working for `overlap`
 /// or until the new token is first used. Fails with `Invalid` when SCIM is not enabled for the
 /// tenant or its sign-in type is not OpenID.
-pub fn issue(conn: &mut PgConnection, tenant: TenantId, now: DateTime<Utc>, overlap: Duration) -> Result<IssuedToken> {
+pub fn issue(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    now: DateTime<Utc>,
+    overlap: Duration,
+) -> Result<IssuedToken> {
     conn.transaction(|conn| {
         // Locking the tenant row serialises concurrent regenerations of one tenant.
         let tenant_row = tenant_repo::find_for_update(conn, tenant)?;
@@ -125,7 +132,11 @@ pub fn verify(
         .inner_join(tenants::table)
         .filter(scim_tokens::tenant_id.eq(tenant))
         .filter(scim_tokens::token_hash.eq(&hash[..]))
-        .select((ScimTokenRow::as_select(), tenants::scim_enabled, tenants::auth_type))
+        .select((
+            ScimTokenRow::as_select(),
+            tenants::scim_enabled,
+            tenants::auth_type,
+        ))
         .first(conn)
         .optional()?;
     let Some((row, scim_enabled, auth_type)) = found else {
@@ -143,9 +154,16 @@ pub fn verify(
     }
     if row.first_used_at.is_none() {
         record_first_use(conn, &row, now)?;
-    } else if row.last_used_at.is_none_or(|at| at <= now - LAST_USED_RESOLUTION) {
+    } else if row
+        .last_used_at
+        .is_none_or(|at| at <= now - LAST_USED_RESOLUTION)
+    {
         diesel::update(scim_tokens::table.find((tenant, row.id)))
-            .filter(scim_tokens::last_used_at.is_null().or(scim_tokens::last_used_at.le(now - LAST_USED_RESOLUTION)))
+            .filter(
+                scim_tokens::last_used_at
+                    .is_null()
+                    .or(scim_tokens::last_used_at.le(now - LAST_USED_RESOLUTION)),
+            )
             .set(scim_tokens::last_used_at.eq(now))
             .execute(conn)?;
     }
@@ -162,7 +180,10 @@ fn record_first_use(conn: &mut PgConnection, row: &ScimTokenRow, now: DateTime<U
     conn.transaction(|conn| {
         let first = diesel::update(scim_tokens::table.find((row.tenant_id, row.id)))
             .filter(scim_tokens::first_used_at.is_null())
-            .set((scim_tokens::first_used_at.eq(now), scim_tokens::last_used_at.eq(now)))
+            .set((
+                scim_tokens::first_used_at.eq(now),
+                scim_tokens::last_used_at.eq(now),
+            ))
             .execute(conn)?;
         if first == 1 {
             diesel::update(
@@ -171,7 +192,10 @@ fn record_first_use(conn: &mut PgConnection, row: &ScimTokenRow, now: DateTime<U
                     .filter(scim_tokens::created_at.lt(row.created_at))
                     .filter(scim_tokens::revoked_at.is_null()),
             )
-            .set((scim_tokens::revoked_at.eq(now), scim_tokens::revoked_reason.eq("replaced")))
+            .set((
+                scim_tokens::revoked_at.eq(now),
+                scim_tokens::revoked_reason.eq("replaced"),
+            ))
             .execute(conn)?;
         }
         Ok(())
@@ -180,7 +204,12 @@ fn record_first_use(conn: &mut PgConnection, row: &ScimTokenRow, now: DateTime<U
 
 /// Revokes one token of the tenant at once. Revoking a token that no longer works is a no-op;
 /// a token of another tenant is `NotFound`.
-pub fn revoke(conn: &mut PgConnection, tenant: TenantId, token: TokenId, now: DateTime<Utc>) -> Result<ScimTokenRow> {
+pub fn revoke(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    token: TokenId,
+    now: DateTime<Utc>,
+) -> Result<ScimTokenRow> {
     let row: ScimTokenRow = scim_tokens::table
         .find((tenant, token))
         .select(ScimTokenRow::as_select())
@@ -189,7 +218,10 @@ pub fn revoke(conn: &mut PgConnection, tenant: TenantId, token: TokenId, now: Da
         return Ok(row);
     }
     Ok(diesel::update(scim_tokens::table.find((tenant, token)))
-        .set((scim_tokens::revoked_at.eq(now), scim_tokens::revoked_reason.eq("revoked")))
+        .set((
+            scim_tokens::revoked_at.eq(now),
+            scim_tokens::revoked_reason.eq("revoked"),
+        ))
         .returning(ScimTokenRow::as_returning())
         .get_result(conn)?)
 }
@@ -208,7 +240,9 @@ pub fn list(conn: &mut PgConnection, tenant: TenantId, limit: i64) -> Result<Vec
 fn well_formed(presented: &str) -> bool {
     presented.len() == TOKEN_PREFIX.len() + TOKEN_SECRET_LEN
         && presented.starts_with(TOKEN_PREFIX)
-        && presented[TOKEN_PREFIX.len()..].bytes().all(|b| b.is_ascii_alphanumeric())
+        && presented[TOKEN_PREFIX.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric())
 }
 
 #[cfg(test)]
@@ -219,7 +253,10 @@ mod tests {
     fn expiry_is_one_calendar_year_later() {
         let created = DateTime::parse_from_rfc3339("2026-02-28T10:00:00Z").map(|d| d.to_utc());
         let created = created.unwrap_or_default();
-        assert_eq!(expiry_for(created).to_rfc3339(), "2027-02-28T10:00:00+00:00");
+        assert_eq!(
+            expiry_for(created).to_rfc3339(),
+            "2027-02-28T10:00:00+00:00"
+        );
     }
 
     #[test]
@@ -228,6 +265,9 @@ mod tests {
         assert!(well_formed(&token));
         assert!(!well_formed("non-token"));
         assert!(!well_formed(&token[..token.len() - 1]));
-        assert!(!well_formed(&format!("{TOKEN_PREFIX}{}", "!".repeat(TOKEN_SECRET_LEN))));
+        assert!(!well_formed(&format!(
+            "{TOKEN_PREFIX}{}",
+            "!".repeat(TOKEN_SECRET_LEN)
+        )));
     }
 }

@@ -26,7 +26,11 @@ impl AuthType {
 
     /// Reads the stored value; anything unknown is treated as password sign-in.
     pub fn from_stored(value: &str) -> Self {
-        if value == "openid" { AuthType::OpenId } else { AuthType::Password }
+        if value == "openid" {
+            AuthType::OpenId
+        } else {
+            AuthType::Password
+        }
     }
 }
 
@@ -75,7 +79,10 @@ impl std::fmt::Debug for TenantRow {
             .field("auth_type", &self.auth_type)
             .field("oidc_issuer", &self.oidc_issuer)
             .field("oidc_client_id", &self.oidc_client_id)
-            .field("oidc_client_secret", &self.oidc_client_secret.as_ref().map(|_| "[redacted]"))
+            .field(
+                "oidc_client_secret",
+                &self.oidc_client_secret.as_ref().map(|_| "[redacted]"),
+            )
             .finish_non_exhaustive()
     }
 }

@@ -17,7 +17,11 @@ pub fn create(conn: &mut PgConnection, new: &NewTenant) -> Result<TenantRow> {
     if let Some(openid) = &new.openid {
         check_openid(openid)?;
     }
-    let auth_type = if new.openid.is_some() { AuthType::OpenId } else { AuthType::Password };
+    let auth_type = if new.openid.is_some() {
+        AuthType::OpenId
+    } else {
+        AuthType::Password
+    };
     let row = TenantInsert {
         id: TenantId::new_random(),
         name,
@@ -35,12 +39,19 @@ pub fn create(conn: &mut PgConnection, new: &NewTenant) -> Result<TenantRow> {
 
 /// The tenant with this id, or `NotFound`.
 pub fn find(conn: &mut PgConnection, tenant: TenantId) -> Result<TenantRow> {
-    Ok(tenants::table.find(tenant).select(TenantRow::as_select()).first(conn)?)
+    Ok(tenants::table
+        .find(tenant)
+        .select(TenantRow::as_select())
+        .first(conn)?)
 }
 
 /// The tenant with this id, locked until the end of the transaction, to serialise changes.
 pub fn find_for_update(conn: &mut PgConnection, tenant: TenantId) -> Result<TenantRow> {
-    Ok(tenants::table.find(tenant).select(TenantRow::as_select()).for_update().first(conn)?)
+    Ok(tenants::table
+        .find(tenant)
+        .select(TenantRow::as_select())
+        .for_update()
+        .first(conn)?)
 }
 
 /// Every tenant, oldest first.
@@ -52,15 +63,26 @@ pub fn list(conn: &mut PgConnection) -> Result<Vec<TenantRow>> {
 }
 
 /// Switches SCIM on or off for a tenant (the operator's switch).
-pub fn set_scim_enabled(conn: &mut PgConnection, tenant: TenantId, enabled: bool) -> Result<TenantRow> {
+pub fn set_scim_enabled(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    enabled: bool,
+) -> Result<TenantRow> {
     Ok(diesel::update(tenants::table.find(tenant))
-        .set((tenants::scim_enabled.eq(enabled), tenants::updated_at.eq(Utc::now())))
+        .set((
+            tenants::scim_enabled.eq(enabled),
+            tenants::updated_at.eq(Utc::now()),
+        ))
         .returning(TenantRow::as_returning())
         .get_result(conn)?)
 }
 
 /// Makes OpenID the tenant's sign-in type with these settings.
-pub fn set_openid(conn: &mut PgConnection, tenant: TenantId, openid: &OpenIdSettings) -> Result<TenantRow> {
+pub fn set_openid(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    openid: &OpenIdSettings,
+) -> Result<TenantRow> {
     check_openid(openid)?;
     Ok(diesel::update(tenants::table.find(tenant))
         .set((
@@ -76,14 +98,18 @@ pub fn set_openid(conn: &mut PgConnection, tenant: TenantId, openid: &OpenIdSett
 
 fn check_openid(openid: &OpenIdSettings) -> Result<()> {
     let issuer = openid.issuer.trim();
-    if !(issuer.starts_with("https://") || issuer.starts_with("http://")) || issuer.contains(char::is_whitespace) {
+    if !(issuer.starts_with("https://") || issuer.starts_with("http://"))
+        || issuer.contains(char::is_whitespace)
+    {
         return Err(Error::Invalid(format!(
             "The OpenID issuer must be an http(s) URL, got {:?}.",
             openid.issuer
         )));
     }
     if openid.client_id.trim().is_empty() || openid.client_secret.is_empty() {
-        return Err(Error::Invalid("The OpenID client id and client secret must not be empty.".into()));
+        return Err(Error::Invalid(
+            "The OpenID client id and client secret must not be empty.".into(),
+        ));
     }
     Ok(())
 }

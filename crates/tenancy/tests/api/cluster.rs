@@ -12,7 +12,8 @@ struct Cleanup(PathBuf);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        if let Ok(mut cluster) = LocalCluster::open(&self.0.join("postgres"), Durability::Throwaway) {
+        if let Ok(mut cluster) = LocalCluster::open(&self.0.join("postgres"), Durability::Throwaway)
+        {
             let _ = cluster.stop();
         }
         let _ = std::fs::remove_dir_all(&self.0);
@@ -37,15 +38,22 @@ fn cluster_keeps_its_data_across_a_restart_and_attaches_when_running() -> Result
     let url = first.database_url("postgres");
     connect(&url)?.batch_execute("CREATE TABLE kept (x int); INSERT INTO kept VALUES (42)")?;
     let no_password = format!("postgres://postgres@127.0.0.1:{}/postgres", first.port());
-    let wrong_password = format!("postgres://postgres:wrong@127.0.0.1:{}/postgres", first.port());
+    let wrong_password = format!(
+        "postgres://postgres:wrong@127.0.0.1:{}/postgres",
+        first.port()
+    );
     let refused = connect(&no_password).is_err() && connect(&wrong_password).is_err();
     first.stop()?;
     let mut second = LocalCluster::open(&data, Durability::Throwaway)?;
-    let kept = diesel::sql_query("SELECT x FROM kept").execute(&mut connect(&second.database_url("postgres"))?)?;
+    let kept = diesel::sql_query("SELECT x FROM kept")
+        .execute(&mut connect(&second.database_url("postgres"))?)?;
     second.stop()?;
 
     assert!(first.port() > 0);
-    assert!(!attached.started_here(), "a second open must attach to the running server");
+    assert!(
+        !attached.started_here(),
+        "a second open must attach to the running server"
+    );
     assert_eq!(attached.port(), first.port());
     assert!(refused, "the cluster must require its password");
     assert_eq!(kept, 1);

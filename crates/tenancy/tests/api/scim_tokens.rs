@@ -10,11 +10,21 @@ use testkit::TestDb;
 use crate::tenants::openid;
 
 fn scim_tenant(conn: &mut PgConnection, name: &str) -> Result<TenantId, Error> {
-    Ok(tenants::create(conn, &NewTenant { name: name.into(), scim_enabled: true, openid: Some(openid()) })?.id)
+    Ok(tenants::create(
+        conn,
+        &NewTenant {
+            name: name.into(),
+            scim_enabled: true,
+            openid: Some(openid()),
+        },
+    )?
+    .id)
 }
 
 fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z").map(|d| d.to_utc()).unwrap_or_default()
+    DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z")
+        .map(|d| d.to_utc())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -31,11 +41,23 @@ fn issued_token_verifies_for_its_tenant_only() -> Result<(), Error> {
     assert_eq!(issued.record.expires_at, t0() + Duration::days(365));
     let ok = scim_tokens::verify(&mut conn, acme, &issued.token, t0())?;
     assert!(matches!(ok, Ok(v) if v.tenant == acme && v.scim_enabled && v.openid));
-    assert_eq!(scim_tokens::verify(&mut conn, other, &issued.token, t0())?, Err(Rejection::Unknown));
-    assert_eq!(scim_tokens::verify(&mut conn, acme, "non-token", t0())?, Err(Rejection::Unknown));
+    assert_eq!(
+        scim_tokens::verify(&mut conn, other, &issued.token, t0())?,
+        Err(Rejection::Unknown)
+    );
+    assert_eq!(
+        scim_tokens::verify(&mut conn, acme, "non-token", t0())?,
+        Err(Rejection::Unknown)
+    );
     let altered = format!("{}A", &issued.token[..47]);
-    assert_eq!(scim_tokens::verify(&mut conn, acme, &altered, t0())?, Err(Rejection::Unknown));
-    assert!(!format!("{issued:?}").contains(&issued.token), "Debug must redact the token");
+    assert_eq!(
+        scim_tokens::verify(&mut conn, acme, &altered, t0())?,
+        Err(Rejection::Unknown)
+    );
+    assert!(
+        !format!("{issued:?}").contains(&issued.token),
+        "Debug must redact the token"
+    );
     Ok(())
 }
 
@@ -47,7 +69,12 @@ fn token_expires_one_year_after_issue() -> Result<(), Error> {
     let issued = scim_tokens::issue(&mut conn, acme, t0(), DEFAULT_OVERLAP)?;
     let expiry = issued.record.expires_at;
 
-    let just_before = scim_tokens::verify(&mut conn, acme, &issued.token, expiry - Duration::seconds(1))?;
+    let just_before = scim_tokens::verify(
+        &mut conn,
+        acme,
+        &issued.token,
+        expiry - Duration::seconds(1),
+    )?;
     let at_expiry = scim_tokens::verify(&mut conn, acme, &issued.token, expiry)?;
 
     assert!(just_before.is_ok());
@@ -64,10 +91,21 @@ fn revoked_token_is_refused_at_once() -> Result<(), Error> {
     let issued = scim_tokens::issue(&mut conn, acme, t0(), DEFAULT_OVERLAP)?;
 
     let cross_tenant = scim_tokens::revoke(&mut conn, other, issued.record.id, t0());
-    let revoked = scim_tokens::revoke(&mut conn, acme, issued.record.id, t0() + Duration::minutes(5))?;
+    let revoked = scim_tokens::revoke(
+        &mut conn,
+        acme,
+        issued.record.id,
+        t0() + Duration::minutes(5),
+    )?;
 
     assert!(matches!(cross_tenant, Err(Error::NotFound)));
-    assert!(matches!(revoked.state(t0() + Duration::minutes(6)), TokenState::Revoked { reason: RevokedReason::Revoked, .. }));
+    assert!(matches!(
+        revoked.state(t0() + Duration::minutes(6)),
+        TokenState::Revoked {
+            reason: RevokedReason::Revoked,
+            ..
+        }
+    ));
     let later = scim_tokens::verify(&mut conn, acme, &issued.token, t0() + Duration::minutes(6))?;
     assert_eq!(later, Err(Rejection::Revoked));
     Ok(())
@@ -82,9 +120,11 @@ fn previous_token_works_until_the_new_one_is_first_used() -> Result<(), Error> {
     scim_tokens::verify(&mut conn, acme, &old.token, t0())?.map_err(|_| Error::NotFound)?;
 
     let new = scim_tokens::issue(&mut conn, acme, t0() + Duration::days(1), DEFAULT_OVERLAP)?;
-    let old_during_overlap = scim_tokens::verify(&mut conn, acme, &old.token, t0() + Duration::days(2))?;
+    let old_during_overlap =
+        scim_tokens::verify(&mut conn, acme, &old.token, t0() + Duration::days(2))?;
     let new_first_use = scim_tokens::verify(&mut conn, acme, &new.token, t0() + Duration::days(3))?;
-    let old_after_switch = scim_tokens::verify(&mut conn, acme, &old.token, t0() + Duration::days(3))?;
+    let old_after_switch =
+        scim_tokens::verify(&mut conn, acme, &old.token, t0() + Duration::days(3))?;
 
     assert_eq!(new.record.replaces_id, Some(old.record.id));
     assert!(old_during_overlap.is_ok());
@@ -109,8 +149,18 @@ fn previous_token_stops_when_the_overlap_window_ends() -> Result<(), Error> {
     let regenerated_at = t0() + Duration::days(10);
     scim_tokens::issue(&mut conn, acme, regenerated_at, DEFAULT_OVERLAP)?;
 
-    let inside = scim_tokens::verify(&mut conn, acme, &old.token, regenerated_at + DEFAULT_OVERLAP - Duration::seconds(1))?;
-    let after = scim_tokens::verify(&mut conn, acme, &old.token, regenerated_at + DEFAULT_OVERLAP)?;
+    let inside = scim_tokens::verify(
+        &mut conn,
+        acme,
+        &old.token,
+        regenerated_at + DEFAULT_OVERLAP - Duration::seconds(1),
+    )?;
+    let after = scim_tokens::verify(
+        &mut conn,
+        acme,
+        &old.token,
+        regenerated_at + DEFAULT_OVERLAP,
+    )?;
 
     assert!(inside.is_ok());
     assert_eq!(after, Err(Rejection::Revoked));
@@ -128,9 +178,11 @@ fn last_use_is_written_at_most_once_a_minute() -> Result<(), Error> {
     };
 
     scim_tokens::verify(&mut conn, acme, &issued.token, t0())?.map_err(|_| Error::NotFound)?;
-    scim_tokens::verify(&mut conn, acme, &issued.token, t0() + Duration::seconds(30))?.map_err(|_| Error::NotFound)?;
+    scim_tokens::verify(&mut conn, acme, &issued.token, t0() + Duration::seconds(30))?
+        .map_err(|_| Error::NotFound)?;
     let after_30s = last_used(&mut conn)?;
-    scim_tokens::verify(&mut conn, acme, &issued.token, t0() + Duration::seconds(61))?.map_err(|_| Error::NotFound)?;
+    scim_tokens::verify(&mut conn, acme, &issued.token, t0() + Duration::seconds(61))?
+        .map_err(|_| Error::NotFound)?;
     let after_61s = last_used(&mut conn)?;
 
     assert_eq!(after_30s, Some(t0()));
@@ -142,8 +194,22 @@ fn last_use_is_written_at_most_once_a_minute() -> Result<(), Error> {
 fn issuing_needs_scim_enabled_and_openid_sign_in() -> Result<(), Error> {
     let test_db = TestDb::new();
     let mut conn = test_db.connect();
-    let disabled = tenants::create(&mut conn, &NewTenant { name: "Off".into(), scim_enabled: false, openid: Some(openid()) })?;
-    let password_only = tenants::create(&mut conn, &NewTenant { name: "Pw".into(), scim_enabled: true, openid: None })?;
+    let disabled = tenants::create(
+        &mut conn,
+        &NewTenant {
+            name: "Off".into(),
+            scim_enabled: false,
+            openid: Some(openid()),
+        },
+    )?;
+    let password_only = tenants::create(
+        &mut conn,
+        &NewTenant {
+            name: "Pw".into(),
+            scim_enabled: true,
+            openid: None,
+        },
+    )?;
 
     let off = scim_tokens::issue(&mut conn, disabled.id, t0(), DEFAULT_OVERLAP);
     let pw = scim_tokens::issue(&mut conn, password_only.id, t0(), DEFAULT_OVERLAP);
@@ -166,7 +232,8 @@ fn no_table_holds_a_token_in_clear() -> Result<(), Error> {
     let acme = scim_tenant(&mut conn, "Acme")?;
     let first = scim_tokens::issue(&mut conn, acme, t0(), DEFAULT_OVERLAP)?;
     let second = scim_tokens::issue(&mut conn, acme, t0() + Duration::hours(1), DEFAULT_OVERLAP)?;
-    scim_tokens::verify(&mut conn, acme, &second.token, t0() + Duration::hours(2))?.map_err(|_| Error::NotFound)?;
+    scim_tokens::verify(&mut conn, acme, &second.token, t0() + Duration::hours(2))?
+        .map_err(|_| Error::NotFound)?;
 
     #[derive(diesel::QueryableByName)]
     struct Table {
@@ -177,7 +244,11 @@ fn no_table_holds_a_token_in_clear() -> Result<(), Error> {
         "SELECT table_name::text AS table_name FROM information_schema.tables WHERE table_schema = 'public'",
     )
     .load(&mut conn)?;
-    assert!(tables.len() >= 10, "expected every table of the schema, got {}", tables.len());
+    assert!(
+        tables.len() >= 10,
+        "expected every table of the schema, got {}",
+        tables.len()
+    );
     for Table { table_name } in tables {
         for token in [&first.token, &second.token] {
             let secret = &token["scim_".len()..];

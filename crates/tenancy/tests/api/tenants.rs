@@ -17,16 +17,36 @@ fn create_find_and_list_tenants() -> Result<(), Error> {
     let test_db = TestDb::new();
     let mut conn = test_db.connect();
 
-    let acme = tenants::create(&mut conn, &NewTenant { name: " Acme ".into(), scim_enabled: true, openid: Some(openid()) })?;
-    let other = tenants::create(&mut conn, &NewTenant { name: "Other".into(), scim_enabled: false, openid: None })?;
+    let acme = tenants::create(
+        &mut conn,
+        &NewTenant {
+            name: " Acme ".into(),
+            scim_enabled: true,
+            openid: Some(openid()),
+        },
+    )?;
+    let other = tenants::create(
+        &mut conn,
+        &NewTenant {
+            name: "Other".into(),
+            scim_enabled: false,
+            openid: None,
+        },
+    )?;
 
     assert_eq!(acme.name, "Acme");
     assert!(acme.scim_usable());
     assert!(!other.scim_usable());
     assert_eq!(tenants::find(&mut conn, acme.id)?.name, "Acme");
-    let names: Vec<String> = tenants::list(&mut conn)?.into_iter().map(|t| t.name).collect();
+    let names: Vec<String> = tenants::list(&mut conn)?
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
     assert_eq!(names, ["Acme", "Other"]);
-    assert!(!format!("{acme:?}").contains("secret\""), "Debug must redact the client secret");
+    assert!(
+        !format!("{acme:?}").contains("secret\""),
+        "Debug must redact the client secret"
+    );
     Ok(())
 }
 
@@ -35,10 +55,24 @@ fn bad_tenant_input_is_refused_with_a_reason() {
     let test_db = TestDb::new();
     let mut conn = test_db.connect();
 
-    let empty = tenants::create(&mut conn, &NewTenant { name: "  ".into(), scim_enabled: false, openid: None });
+    let empty = tenants::create(
+        &mut conn,
+        &NewTenant {
+            name: "  ".into(),
+            scim_enabled: false,
+            openid: None,
+        },
+    );
     let bad_issuer = tenants::create(
         &mut conn,
-        &NewTenant { name: "X".into(), scim_enabled: true, openid: Some(OpenIdSettings { issuer: "acme".into(), ..openid() }) },
+        &NewTenant {
+            name: "X".into(),
+            scim_enabled: true,
+            openid: Some(OpenIdSettings {
+                issuer: "acme".into(),
+                ..openid()
+            }),
+        },
     );
 
     assert!(matches!(empty, Err(Error::Invalid(m)) if m.contains("name")));
@@ -50,24 +84,39 @@ fn bad_tenant_input_is_refused_with_a_reason() {
 fn unknown_tenant_is_not_found() {
     let test_db = TestDb::new();
     let mut conn = test_db.connect();
-    assert!(matches!(tenants::find(&mut conn, tenancy::TenantId::new_random()), Err(Error::NotFound)));
+    assert!(matches!(
+        tenants::find(&mut conn, tenancy::TenantId::new_random()),
+        Err(Error::NotFound)
+    ));
 }
 
 #[test]
 fn admin_gets_a_one_time_password_that_verifies() -> Result<(), Error> {
     let test_db = TestDb::new();
     let mut conn = test_db.connect();
-    let tenant = tenants::create(&mut conn, &NewTenant { name: "Acme".into(), scim_enabled: false, openid: None })?;
+    let tenant = tenants::create(
+        &mut conn,
+        &NewTenant {
+            name: "Acme".into(),
+            scim_enabled: false,
+            openid: None,
+        },
+    )?;
 
-    let (admin, one_time) = admins::create_with_one_time_password(&mut conn, tenant.id, "Admin@Acme.example")?;
-    let duplicate = admins::create_with_one_time_password(&mut conn, tenant.id, "admin@acme.example");
+    let (admin, one_time) =
+        admins::create_with_one_time_password(&mut conn, tenant.id, "Admin@Acme.example")?;
+    let duplicate =
+        admins::create_with_one_time_password(&mut conn, tenant.id, "admin@acme.example");
 
     assert!(admin.must_change_password);
     assert!(password::verify_password(&one_time, &admin.password_hash));
     assert!(matches!(duplicate, Err(Error::Conflict { .. })));
     let found = admins::find_by_email(&mut conn, "ADMIN@acme.example")?;
     assert_eq!(found.len(), 1);
-    assert_eq!(admins::find(&mut conn, tenant.id, admin.id)?.email, "Admin@Acme.example");
+    assert_eq!(
+        admins::find(&mut conn, tenant.id, admin.id)?.email,
+        "Admin@Acme.example"
+    );
     assert!(matches!(
         admins::create_with_one_time_password(&mut conn, tenant.id, "not-an-email"),
         Err(Error::Invalid(_))

@@ -1,0 +1,92 @@
+//! The `insights` command line.
+
+use clap::{Parser, Subcommand};
+
+use crate::settings::Settings;
+
+/// Insights: SCIM 2.0 provisioning and OpenID Connect sign-in for every tenant.
+#[derive(Debug, Parser)]
+#[command(name = "insights", version, about)]
+pub struct Cli {
+    /// Settings shared by every command (also read from the environment).
+    #[command(flatten)]
+    pub settings: Settings,
+
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default). Applies pending migrations first.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage SCIM tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `insights tenant ...`
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant, optionally with its first admin and OpenID sign-in.
+    Create {
+        /// The organisation's name.
+        #[arg(long)]
+        name: String,
+        /// Email of the first admin; a one-time password is printed.
+        #[arg(long)]
+        admin_email: Option<String>,
+        /// Enable SCIM provisioning from the start.
+        #[arg(long)]
+        scim: bool,
+        /// OpenID issuer URL (makes OpenID the sign-in type).
+        #[arg(long, requires_all = ["openid_client_id", "openid_client_secret"])]
+        openid_issuer: Option<String>,
+        /// OpenID client id.
+        #[arg(long, requires = "openid_issuer")]
+        openid_client_id: Option<String>,
+        /// OpenID client secret.
+        #[arg(long, requires = "openid_issuer")]
+        openid_client_secret: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tenants.
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Enable SCIM provisioning for a tenant.
+    EnableScim {
+        /// The tenant id.
+        tenant: String,
+    },
+    /// Disable SCIM provisioning for a tenant (its tokens stop being accepted).
+    DisableScim {
+        /// The tenant id.
+        tenant: String,
+    },
+}
+
+/// `insights token ...`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Generate (or regenerate) the tenant's SCIM token, as the console's button does.
+    Generate {
+        /// The tenant id.
+        #[arg(long)]
+        tenant: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}

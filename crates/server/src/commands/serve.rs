@@ -1,0 +1,75 @@
+//! `insights serve`: start the database, the HTTP server, and stop both cleanly on a signal.
+
+use anyhow::Context as _;
+use tenancy::bootstrap::{self, DemoTenant};
+
+use crate::database::Database;
+use crate::settings::Settings;
+use crate::startup;
+
+/// Runs until Ctrl-C or SIGTERM, then stops the server and the embedded cluster.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let database = Database::open(&settings).await?;
+    let result = run(&settings, &database).await;
+    // Whatever happened, the embedded cluster is ours to stop: no postgres is left behind.
+    database.close(true).await;
+    result
+}
+
+async fn run(settings: &Settings, database: &Database) -> anyhow::Result<()> {
+    let demo = database
+        .db
+        .run(bootstrap::create_demo_if_empty)
+        .await
+        .context("creating the demo tenant")?;
+    let running = startup::spawn(settings, database.db.clone())
+        .with_context(|| format!("cannot listen on {}", settings.bind))?;
+    print_banner(
+        &running.deployment.public_url,
+        database.cluster.is_some(),
+        demo.as_ref(),
+    );
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.handle.stop(true).await;
+    let _ = running.task.await;
+    Ok(())
+}
+
+fn print_banner(public_url: &str, embedded: bool, demo: Option<&DemoTenant>) {
+    println!("Insights is listening on {public_url}");
+    println!("  console:    {public_url}/console");
+    if embedded {
+        println!("  database:   embedded PostgreSQL (set DATABASE_URL to use your own)");
+    }
+    if let Some(demo) = demo {
+        println!();
+        println!(
+            "Created the demo tenant {:?} ({}).",
+            demo.tenant.name, demo.tenant.id
+        );
+        println!("  admin email:        {}", demo.admin.email);
+        println!("  one-time password:  {}", demo.one_time_password);
+        println!(
+            "  (you will choose a new password at first sign-in; this one is not shown again)"
+        );
+    }
+    println!();
+    println!("Press Ctrl-C to stop.");
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}

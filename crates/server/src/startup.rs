@@ -1,0 +1,53 @@
+//! Building and starting the HTTP server.
+
+use std::net::{SocketAddr, TcpListener};
+
+use actix_web::dev::ServerHandle;
+use actix_web::{App, HttpServer, web};
+use tenancy::{Db, Deployment};
+use tracing_actix_web::TracingLogger;
+
+use crate::health;
+use crate::settings::Settings;
+
+/// A server that is accepting connections.
+pub struct RunningServer {
+    /// The address it actually listens on (port 0 is resolved).
+    pub addr: SocketAddr,
+    /// The deployment facts it runs with (public URL resolved against `addr`).
+    pub deployment: Deployment,
+    /// Stops the server.
+    pub handle: ServerHandle,
+    /// Completes when the server has stopped.
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Binds the configured address and starts serving in the background. Signals are not handled
+/// here: the caller decides when to stop (see `commands::serve`).
+pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
+    let listener = TcpListener::bind(&settings.bind)?;
+    let addr = listener.local_addr()?;
+    let deployment = settings.deployment(Some(addr));
+    let db_data = web::Data::new(db);
+    let deployment_data = web::Data::new(deployment.clone());
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(TracingLogger::default())
+            .app_data(db_data.clone())
+            .app_data(deployment_data.clone())
+            .service(health::healthz)
+            .service(health::readyz)
+    })
+    .disable_signals()
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    let handle = server.handle();
+    let task = tokio::spawn(server);
+    Ok(RunningServer {
+        addr,
+        deployment,
+        handle,
+        task,
+    })
+}

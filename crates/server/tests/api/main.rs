@@ -1,0 +1,6 @@
+//! Integration tests of the `insights` server and binary against a real PostgreSQL.
+
+mod cli;
+mod embedded;
+mod health;
+mod helpers;
