@@ -4,6 +4,8 @@ use std::net::{SocketAddr, TcpListener};
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer, web};
+use scim_api::service::totals::Totals;
+use scim_api::{EventSink, ScimState};
 use tenancy::{Db, Deployment};
 use tracing_actix_web::TracingLogger;
 
@@ -20,6 +22,8 @@ pub struct RunningServer {
     pub handle: ServerHandle,
     /// Completes when the server has stopped.
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The provisioning event writer; completes after the server stopped and it wrote the rest.
+    pub event_writer: tokio::task::JoinHandle<()>,
 }
 
 /// Binds the configured address and starts serving in the background. Signals are not handled
@@ -28,15 +32,25 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
     let listener = TcpListener::bind(&settings.bind)?;
     let addr = listener.local_addr()?;
     let deployment = settings.deployment(Some(addr));
+    let (events, event_writer) = EventSink::start(db.clone());
+    let scim_state = ScimState {
+        db: db.clone(),
+        deployment: deployment.clone(),
+        events,
+        totals: Totals::default(),
+    };
     let db_data = web::Data::new(db);
     let deployment_data = web::Data::new(deployment.clone());
+    let scim_data = web::Data::new(scim_state);
     let server = HttpServer::new(move || {
         App::new()
             .wrap(TracingLogger::default())
             .app_data(db_data.clone())
             .app_data(deployment_data.clone())
+            .app_data(scim_data.clone())
             .service(health::healthz)
             .service(health::readyz)
+            .configure(scim_api::configure(&scim_data))
     })
     .disable_signals()
     .shutdown_timeout(10)
@@ -49,5 +63,6 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
         deployment,
         handle,
         task,
+        event_writer,
     })
 }

@@ -42,31 +42,61 @@ impl Db {
 
     /// Runs one unit of database work on the blocking pool, with a pooled connection that is
     /// returned before this future completes. The caller's tracing span is re-entered inside.
-    pub async fn run<T, F>(&self, work: F) -> Result<T>
+    ///
+    /// The work may fail with any error that a storage [`Error`] converts into, so that callers
+    /// can mix their own rules with repository calls in one closure.
+    pub async fn run<T, E, F>(&self, work: F) -> std::result::Result<T, E>
     where
-        F: FnOnce(&mut PgConnection) -> Result<T> + Send + 'static,
+        F: FnOnce(&mut PgConnection) -> std::result::Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<Error> + Send + 'static,
     {
         let pool = self.pool.clone();
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            let mut conn = pool.get()?;
+            let mut conn = pool.get().map_err(|e| E::from(Error::from(e)))?;
             work(&mut conn)
         })
         .in_current_span()
         .await
-        .map_err(|_| Error::Task)?
+        .map_err(|_| E::from(Error::Task))?
     }
 
     /// Whether the database answers a trivial query right now (for `/readyz`).
     pub async fn ping(&self) -> bool {
         use diesel::RunQueryDsl as _;
-        self.run(|conn| {
+        self.run(|conn| -> Result<()> {
             diesel::sql_query("SELECT 1").execute(conn)?;
             Ok(())
         })
         .await
         .is_ok()
     }
+}
+
+/// Runs `work` in one database transaction: committed if it returns `Ok`, rolled back
+/// otherwise. The work's error type is the caller's, as with [`Db::run`].
+pub fn transaction<T, E, F>(conn: &mut PgConnection, work: F) -> std::result::Result<T, E>
+where
+    F: FnOnce(&mut PgConnection) -> std::result::Result<T, E>,
+    E: From<Error>,
+{
+    use diesel::Connection as _;
+
+    /// Keeps the caller's error apart from diesel's while inside `Connection::transaction`.
+    enum Failure<E> {
+        Db(diesel::result::Error),
+        Work(E),
+    }
+    impl<E> From<diesel::result::Error> for Failure<E> {
+        fn from(error: diesel::result::Error) -> Self {
+            Failure::Db(error)
+        }
+    }
+    conn.transaction(|conn| work(conn).map_err(Failure::Work))
+        .map_err(|failure| match failure {
+            Failure::Db(error) => E::from(Error::from(error)),
+            Failure::Work(error) => error,
+        })
 }

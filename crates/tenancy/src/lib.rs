@@ -7,7 +7,9 @@ pub mod bootstrap;
 pub mod cluster;
 pub mod db;
 pub mod deployment;
+pub mod directory;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod migrations;
 pub mod password;
@@ -16,7 +18,9 @@ pub mod scim_tokens;
 pub mod secret;
 pub mod tenants;
 
-pub use db::Db;
+pub use db::{Db, transaction};
 pub use deployment::Deployment;
+/// The connection type every repository function takes.
+pub use diesel::PgConnection;
 pub use error::Error;
 pub use ids::{AdminId, GroupId, TenantId, TokenId, UserId};

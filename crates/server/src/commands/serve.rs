@@ -33,6 +33,8 @@ async fn run(settings: &Settings, database: &Database) -> anyhow::Result<()> {
     tracing::info!("shutting down");
     running.handle.stop(true).await;
     let _ = running.task.await;
+    // The workers are gone with their handles on the event queue: let the writer finish it.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), running.event_writer).await;
     Ok(())
 }
 

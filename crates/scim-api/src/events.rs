@@ -1,0 +1,303 @@
+//! The provisioning activity log. Every authenticated SCIM request becomes one
+//! `provisioning_events` row: method, path, status, resource, token, duration, the error in
+//! plain words, and the payload with secrets removed.
+//!
+//! A successful write records its event in the same transaction as the write, so no event of a
+//! successful write can be lost. Everything else (reads, failures) is handed to [`EventSink`],
+//! which batches rows into one INSERT every few milliseconds, off the request's path.
+
+use std::future::{Ready, ready};
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::{HttpMessage as _, HttpRequest};
+use chrono::{DateTime, Utc};
+
+use serde_json::Value;
+use tenancy::Db;
+use tenancy::events::{self, NewEvent};
+use tokio::sync::mpsc;
+
+use crate::auth::ScimAuth;
+use crate::error::ScimError;
+
+/// Keys whose values never reach the log (compared case-insensitively, anywhere in the body).
+const SECRET_KEYS: [&str; 5] = ["password", "secret", "token", "apikey", "credential"];
+/// Events waiting for the writer before new ones are dropped (reads only; writes never queue).
+const QUEUE_CAPACITY: usize = 16_384;
+/// Rows per INSERT at most.
+const BATCH_SIZE: usize = 512;
+
+/// A copy of the request body with secrets removed, left in the request by the body extractor.
+#[derive(Debug, Clone)]
+pub struct RequestPayload(pub Value);
+
+/// Set on a request whose event was written with its data.
+#[derive(Debug, Clone, Copy)]
+pub struct EventRecorded;
+
+/// The resource a request was about, when the handler knows better than the path (a create).
+#[derive(Debug, Clone)]
+pub struct EventResource(pub String);
+
+/// What is known about an authenticated request from its start.
+#[derive(Debug, Clone)]
+pub struct Activity {
+    auth: ScimAuth,
+    started: Instant,
+    occurred_at: DateTime<Utc>,
+    method: String,
+    path: String,
+}
+
+impl Activity {
+    /// Starts the record of a request that was just authenticated.
+    pub fn begin(
+        req: &HttpRequest,
+        auth: ScimAuth,
+        started: Instant,
+        occurred_at: DateTime<Utc>,
+    ) -> Self {
+        let prefix = format!("/scim/v2/{}", auth.tenant);
+        let full = req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned());
+        let path = full
+            .strip_prefix(&prefix)
+            .map(str::to_owned)
+            .unwrap_or(full);
+        Self {
+            auth,
+            started,
+            occurred_at,
+            method: req.method().to_string(),
+            path: truncate(&path, 2000),
+        }
+    }
+
+    /// The event for this request with the given outcome.
+    pub fn event(
+        &self,
+        status: u16,
+        resource_id: Option<String>,
+        payload: Option<Value>,
+        error: Option<String>,
+    ) -> NewEvent {
+        let (resource_type, path_id) = resource_of(&self.path);
+        NewEvent {
+            tenant_id: self.auth.tenant,
+            occurred_at: self.occurred_at,
+            method: self.method.clone(),
+            path: self.path.clone(),
+            status: i16::try_from(status).unwrap_or(i16::MAX),
+            resource_type,
+            resource_id: resource_id.or(path_id),
+            token_id: Some(self.auth.token),
+            duration_us: i64::try_from(self.started.elapsed().as_micros()).unwrap_or(i64::MAX),
+            error,
+            payload,
+        }
+    }
+}
+
+/// The resource type and id named by a path below the tenant base (`/Users/abc?x` -> User, abc).
+fn resource_of(path: &str) -> (Option<String>, Option<String>) {
+    let path = path.split('?').next().unwrap_or_default();
+    let mut segments = path.trim_start_matches('/').split('/');
+    let kind = match segments.next().unwrap_or_default() {
+        "Users" => "User",
+        "Groups" => "Group",
+        "ServiceProviderConfig" => "ServiceProviderConfig",
+        "ResourceTypes" => "ResourceType",
+        "Schemas" => "Schema",
+        "" => return (None, None),
+        other => return (Some(truncate(other, 64)), None),
+    };
+    let id = segments
+        .next()
+        .filter(|s| !s.is_empty())
+        .map(|s| truncate(s, 200));
+    (Some(kind.to_owned()), id)
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => text[..at].to_owned(),
+        None => text.to_owned(),
+    }
+}
+
+/// A copy of `value` with the values of secret-looking keys replaced by `"[redacted]"`.
+pub fn redact(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, v)| {
+                    let lower = key.to_ascii_lowercase();
+                    if SECRET_KEYS.iter().any(|secret| lower.ends_with(secret)) {
+                        (key.clone(), Value::String("[redacted]".into()))
+                    } else {
+                        (key.clone(), redact(v))
+                    }
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The background writer of events that are not written with their data.
+#[derive(Clone)]
+pub struct EventSink {
+    sender: mpsc::Sender<NewEvent>,
+}
+
+impl EventSink {
+    /// Starts the writer on the current tokio runtime. It stops, after writing what is queued,
+    /// when every sink handle has been dropped.
+    pub fn start(db: Db) -> (Self, tokio::task::JoinHandle<()>) {
+        let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
+        let task = tokio::spawn(write_events(db, receiver));
+        (Self { sender }, task)
+    }
+
+    /// Queues an event; if the queue is full the event is dropped with a warning.
+    pub fn record(&self, event: NewEvent) {
+        if self.sender.try_send(event).is_err() {
+            tracing::warn!(
+                "provisioning event queue is full; an event of a read or failed request was dropped"
+            );
+        }
+    }
+}
+
+async fn write_events(db: Db, mut receiver: mpsc::Receiver<NewEvent>) {
+    let mut batch = Vec::with_capacity(BATCH_SIZE);
+    while receiver.recv_many(&mut batch, BATCH_SIZE).await > 0 {
+        // Let a burst gather for a moment: one INSERT of many rows costs about as much as one.
+        if batch.len() < BATCH_SIZE {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            while batch.len() < BATCH_SIZE {
+                match receiver.try_recv() {
+                    Ok(event) => batch.push(event),
+                    Err(_) => break,
+                }
+            }
+        }
+        let rows = std::mem::take(&mut batch);
+        let count = rows.len();
+        if let Err(e) = db.run(move |conn| events::insert_many(conn, &rows)).await {
+            tracing::error!(error = ?e, count, "could not record provisioning events");
+        }
+    }
+}
+
+/// Middleware that records every authenticated request not already recorded with its data.
+#[derive(Clone)]
+pub struct RecordActivity {
+    sink: EventSink,
+}
+
+impl RecordActivity {
+    /// Records through `sink`.
+    pub fn new(sink: EventSink) -> Self {
+        Self { sink }
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for RecordActivity
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Transform = RecordActivityService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(RecordActivityService {
+            service,
+            sink: self.sink.clone(),
+        }))
+    }
+}
+
+/// See [`RecordActivity`].
+pub struct RecordActivityService<S> {
+    service: S,
+    sink: EventSink,
+}
+
+impl<S, B> Service<ServiceRequest> for RecordActivityService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>>>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let sink = self.sink.clone();
+        let future = self.service.call(req);
+        Box::pin(async move {
+            let response = future.await?;
+            let extensions = response.request().extensions();
+            if extensions.get::<EventRecorded>().is_none()
+                && let Some(activity) = extensions.get::<Activity>()
+            {
+                let status = response.status().as_u16();
+                let error = response.response().error().map(|e| {
+                    e.as_error::<ScimError>()
+                        .map_or_else(|| e.to_string(), |s| s.detail.clone())
+                });
+                let payload = extensions.get::<RequestPayload>().map(|p| p.0.clone());
+                let resource = extensions.get::<EventResource>().map(|r| r.0.clone());
+                sink.record(activity.event(status, resource, payload, error));
+            }
+            drop(extensions);
+            Ok(response)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn redact_removes_secrets_at_any_depth() {
+        let body =
+            json!({"userName": "a", "password": "p", "x": [{"clientSecret": "s", "Token": "t"}]});
+        assert_eq!(
+            redact(&body),
+            json!({"userName": "a", "password": "[redacted]", "x": [{"clientSecret": "[redacted]", "Token": "[redacted]"}]})
+        );
+    }
+
+    #[test]
+    fn resource_is_read_from_the_path() {
+        assert_eq!(
+            resource_of("/Users/abc?x=1"),
+            (Some("User".into()), Some("abc".into()))
+        );
+        assert_eq!(
+            resource_of("/Groups?filter=x"),
+            (Some("Group".into()), None)
+        );
+        assert_eq!(
+            resource_of("/ServiceProviderConfig"),
+            (Some("ServiceProviderConfig".into()), None)
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! SCIM JSON in and out: `application/scim+json` responses, and request bodies read with a size
+//! limit and parsed into JSON with SCIM errors for every way that can fail.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest, HttpResponse, web};
+use serde_json::Value;
+
+use crate::error::ScimError;
+use crate::events::RequestPayload;
+
+/// The media type of every SCIM response (RFC 7644 §3.1).
+pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
+
+/// The largest request body accepted, published as `maxPayloadSize` in ServiceProviderConfig.
+pub const MAX_PAYLOAD_BYTES: usize = 4 * 1024 * 1024;
+
+/// A request body parsed as JSON. A copy with secrets removed is left in the request for the
+/// activity log.
+#[derive(Debug, Clone)]
+pub struct ScimBody(pub Value);
+
+impl FromRequest for ScimBody {
+    type Error = ScimError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ScimError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let bytes = web::Bytes::from_request(&req, payload);
+        Box::pin(async move {
+            let bytes = bytes
+                .await
+                .map_err(|e| match e.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => too_large(),
+                    _ if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => {
+                        too_large()
+                    }
+                    _ => ScimError::invalid_syntax("The request body could not be read."),
+                })?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Err(ScimError::invalid_syntax(
+                    "The request body is empty; a JSON object was expected.",
+                ));
+            }
+            let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+                ScimError::invalid_syntax(format!("The request body is not valid JSON: {e}."))
+            })?;
+            req.extensions_mut()
+                .insert(RequestPayload(crate::events::redact(&value)));
+            Ok(ScimBody(value))
+        })
+    }
+}
+
+fn too_large() -> ScimError {
+    ScimError::payload_too_large(format!(
+        "The request body is larger than the limit of {MAX_PAYLOAD_BYTES} bytes."
+    ))
+}
+
+/// The actix body limit matching [`MAX_PAYLOAD_BYTES`].
+pub fn payload_config() -> web::PayloadConfig {
+    web::PayloadConfig::new(MAX_PAYLOAD_BYTES)
+}
+
+/// A SCIM JSON response.
+pub fn respond(status: StatusCode, body: &Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(SCIM_CONTENT_TYPE),
+        ))
+        .body(body.to_string())
+}
+
+/// A SCIM JSON response for one resource, with its `ETag` (and `Location` when created).
+pub fn respond_resource(status: StatusCode, body: &Value) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(SCIM_CONTENT_TYPE),
+    ));
+    if let Some(version) = body.pointer("/meta/version").and_then(Value::as_str)
+        && let Ok(value) = HeaderValue::from_str(version)
+    {
+        response.insert_header((header::ETAG, value));
+    }
+    if status == StatusCode::CREATED
+        && let Some(location) = body.pointer("/meta/location").and_then(Value::as_str)
+        && let Ok(value) = HeaderValue::from_str(location)
+    {
+        response.insert_header((header::LOCATION, value));
+    }
+    response.body(body.to_string())
+}

@@ -1,0 +1,110 @@
+//! The SCIM service layer: rules and mapping between the wire documents and the directory
+//! rows. Each write is one transaction that also records its provisioning event.
+
+pub mod groups;
+pub mod totals;
+pub mod users;
+
+use actix_web::HttpMessage as _;
+use actix_web::HttpRequest;
+use scim_protocol::schema::ResourceKind;
+use serde_json::Value;
+use tenancy::events::{self, NewEvent};
+use tenancy::{Db, Deployment, PgConnection, TenantId};
+
+use crate::error::ScimError;
+use crate::events::{Activity, EventRecorded, EventSink, RequestPayload};
+use crate::protocol::list::ListQuery;
+use crate::protocol::projection::Projection;
+use crate::protocol::resource::Locations;
+
+/// What every SCIM request needs, shared by all workers.
+#[derive(Clone)]
+pub struct ScimState {
+    /// The database.
+    pub db: Db,
+    /// Public URL and token settings.
+    pub deployment: Deployment,
+    /// The background writer of read and failure events.
+    pub events: EventSink,
+    /// Cached totals of unfiltered lists.
+    pub totals: totals::Totals,
+}
+
+impl ScimState {
+    /// Where the tenant's resources live.
+    pub fn locations(&self, tenant: TenantId) -> Locations {
+        Locations::new(self.deployment.tenant_url(tenant))
+    }
+}
+
+/// The event a successful write records in its own transaction.
+#[derive(Debug, Clone)]
+pub struct WriteLog {
+    activity: Option<Activity>,
+    payload: Option<Value>,
+}
+
+impl WriteLog {
+    /// Takes the request's activity and redacted payload, and marks the request as recorded
+    /// (the write will record it, or fail and leave it to the middleware).
+    pub fn from_request(req: &HttpRequest) -> Self {
+        let extensions = req.extensions();
+        Self {
+            activity: extensions.get::<Activity>().cloned(),
+            payload: extensions.get::<RequestPayload>().map(|p| p.0.clone()),
+        }
+    }
+
+    /// Records the successful write's event on `conn` (inside the write's transaction).
+    pub fn record(
+        &self,
+        conn: &mut PgConnection,
+        status: u16,
+        resource_id: String,
+    ) -> Result<(), ScimError> {
+        if let Some(activity) = &self.activity {
+            let event: NewEvent =
+                activity.event(status, Some(resource_id), self.payload.clone(), None);
+            events::insert_many(conn, &[event])?;
+        }
+        Ok(())
+    }
+}
+
+/// Marks a request whose event its write transaction recorded.
+pub fn mark_recorded(req: &HttpRequest) {
+    req.extensions_mut().insert(EventRecorded);
+}
+
+/// The precondition of `If-Match`: `*` or a list of ETags one of which must be current.
+pub fn check_if_match(if_match: Option<&str>, current: &str) -> Result<(), ScimError> {
+    let Some(header) = if_match else {
+        return Ok(());
+    };
+    let header = header.trim();
+    let weak = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    if header == "*" || header.split(',').any(|tag| weak(tag) == weak(current)) {
+        Ok(())
+    } else {
+        Err(ScimError::precondition_failed(format!(
+            "The resource has changed (its version is now {current}); fetch it again and retry."
+        )))
+    }
+}
+
+/// A resource id from the path; ids that are not UUIDs name nothing of ours.
+pub fn parse_id<T: std::str::FromStr>(kind: ResourceKind, raw: &str) -> Result<T, ScimError> {
+    raw.parse().map_err(|_| not_found(kind, raw))
+}
+
+/// 404 for an id of this kind.
+pub fn not_found(kind: ResourceKind, id: &str) -> ScimError {
+    let id: String = id.chars().take(100).collect();
+    ScimError::not_found(format!("{} \"{id}\" not found.", kind.name()))
+}
+
+/// The projection of a list or GET.
+pub fn projection(kind: ResourceKind, query: &ListQuery) -> Projection {
+    Projection::new(kind, &query.attributes, &query.excluded_attributes)
+}

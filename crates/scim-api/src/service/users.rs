@@ -1,0 +1,290 @@
+//! Users: create, read, list, replace, patch, delete.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use scim_protocol::schema::ResourceKind;
+use scim_protocol::{apply, parse_patch};
+use serde_json::Value;
+use tenancy::directory::users::{self, UserRow};
+use tenancy::directory::{Condition, Page};
+use tenancy::{GroupId, PgConnection, TenantId, UserId, transaction};
+
+use super::totals::{consistent, total_from_page};
+use super::{ScimState, WriteLog, check_if_match, not_found, parse_id, projection};
+use crate::error::ScimError;
+use crate::protocol::list::{ListQuery, list_response};
+use crate::protocol::resource::{etag, normalize, patch_document, render_user, user_fields};
+use crate::query::{filter_sql, sort};
+
+const KIND: ResourceKind = ResourceKind::User;
+
+/// POST /Users: 201 with the new user.
+#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+pub async fn create(
+    state: &ScimState,
+    tenant: TenantId,
+    body: Value,
+    log: WriteLog,
+) -> Result<Value, ScimError> {
+    let (doc, _) = normalize(KIND, body, None)?;
+    let fields = user_fields(doc)?;
+    let now = Utc::now();
+    let row = state
+        .db
+        .run(move |conn| {
+            transaction(conn, |conn| {
+                let row = users::insert(conn, tenant, &fields, "scim", now)?;
+                log.record(conn, 201, row.id.to_string())?;
+                Ok::<_, ScimError>(row)
+            })
+        })
+        .await?;
+    state.totals.forget(tenant, KIND);
+    Ok(render_user(&row, &[], &state.locations(tenant)))
+}
+
+/// GET /Users/{id}.
+#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+pub async fn get(
+    state: &ScimState,
+    tenant: TenantId,
+    raw_id: &str,
+    query: &ListQuery,
+) -> Result<Value, ScimError> {
+    let id: UserId = parse_id(KIND, raw_id)?;
+    let projection = projection(KIND, query);
+    let with_groups = projection.wants("groups");
+    let raw = raw_id.to_owned();
+    let (row, groups) = state
+        .db
+        .run(move |conn| {
+            let row = users::find(conn, tenant, id)?.ok_or_else(|| not_found(KIND, &raw))?;
+            let groups = if with_groups {
+                users::groups_of(conn, tenant, &[id])?
+            } else {
+                Vec::new()
+            };
+            Ok::<_, ScimError>((row, groups))
+        })
+        .await?;
+    let groups: Vec<(GroupId, String)> = groups.into_iter().map(|(_, g, name)| (g, name)).collect();
+    Ok(projection.apply(render_user(&row, &groups, &state.locations(tenant))))
+}
+
+/// GET /Users with filter, paging, sorting and projection.
+#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+pub async fn list(
+    state: &ScimState,
+    tenant: TenantId,
+    query: &ListQuery,
+) -> Result<Value, ScimError> {
+    let condition = match &query.filter {
+        Some(filter) => filter_sql::condition(KIND, filter)?,
+        None => Condition::always(),
+    };
+    let page = Page {
+        offset: query.start_index - 1,
+        limit: query.count,
+        order_by: sort::order_by(KIND, query.sort_by.as_deref())?,
+        descending: query.descending,
+    };
+    let projection = projection(KIND, query);
+    let with_groups = projection.wants("groups");
+    let cached_total = if condition.is_always() {
+        state.totals.get(tenant, KIND)
+    } else {
+        None
+    };
+    let unfiltered = condition.is_always();
+    let (rows, groups, total) = state
+        .db
+        .run(move |conn| {
+            let rows = if page.limit > 0 {
+                users::list(conn, tenant, &condition, &page)?
+            } else {
+                Vec::new()
+            };
+            let returned = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+            let total = match total_from_page(page.offset, page.limit, returned) {
+                Some(total) if page.limit > 0 => total,
+                _ => match cached_total.filter(|t| consistent(*t, page.offset, returned)) {
+                    Some(total) => total,
+                    None => users::count(conn, tenant, &condition)?,
+                },
+            };
+            let ids: Vec<UserId> = rows.iter().map(|r| r.id).collect();
+            let groups = if with_groups {
+                users::groups_of(conn, tenant, &ids)?
+            } else {
+                Vec::new()
+            };
+            Ok::<_, ScimError>((rows, groups, total))
+        })
+        .await?;
+    if unfiltered {
+        state.totals.put(tenant, KIND, total);
+    }
+    let mut by_user: HashMap<UserId, Vec<(GroupId, String)>> = HashMap::new();
+    for (user, group, name) in groups {
+        by_user.entry(user).or_default().push((group, name));
+    }
+    let locations = state.locations(tenant);
+    let resources = rows
+        .iter()
+        .map(|row| {
+            projection.apply(render_user(
+                row,
+                by_user.get(&row.id).map_or(&[], Vec::as_slice),
+                &locations,
+            ))
+        })
+        .collect();
+    Ok(list_response(total, query.start_index, resources))
+}
+
+/// PUT /Users/{id}: replaces the whole user.
+#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+pub async fn replace(
+    state: &ScimState,
+    tenant: TenantId,
+    raw_id: &str,
+    body: Value,
+    if_match: Option<String>,
+    log: WriteLog,
+) -> Result<Value, ScimError> {
+    let id: UserId = parse_id(KIND, raw_id)?;
+    let (doc, _) = normalize(KIND, body, Some(raw_id))?;
+    let fields = user_fields(doc)?;
+    let raw = raw_id.to_owned();
+    let now = Utc::now();
+    let (row, groups) = state
+        .db
+        .run(move |conn| {
+            transaction(conn, |conn| {
+                let current = lock(conn, tenant, id, &raw)?;
+                check_if_match(if_match.as_deref(), &etag(current.version))?;
+                let row = if fields == fields_of(&current) {
+                    current
+                } else {
+                    users::update(conn, tenant, &current, &fields, now)?
+                };
+                log.record(conn, 200, row.id.to_string())?;
+                let groups = users::groups_of(conn, tenant, &[id])?;
+                Ok::<_, ScimError>((row, groups))
+            })
+        })
+        .await?;
+    Ok(render_user(
+        &row,
+        &group_pairs(groups),
+        &state.locations(tenant),
+    ))
+}
+
+/// PATCH /Users/{id}: RFC 7644 §3.5.2 operations, all or nothing.
+#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+pub async fn patch(
+    state: &ScimState,
+    tenant: TenantId,
+    raw_id: &str,
+    body: Value,
+    if_match: Option<String>,
+    log: WriteLog,
+) -> Result<Value, ScimError> {
+    let id: UserId = parse_id(KIND, raw_id)?;
+    let ops = parse_patch(&body)?;
+    let raw = raw_id.to_owned();
+    let now = Utc::now();
+    let (row, groups) = state
+        .db
+        .run(move |conn| {
+            transaction(conn, |conn| {
+                let current = lock(conn, tenant, id, &raw)?;
+                check_if_match(if_match.as_deref(), &etag(current.version))?;
+                let mut doc = patch_document(&current.attributes, &raw);
+                // The column is authoritative for `active` (the console can change it too).
+                if let Some(map) = doc.as_object_mut() {
+                    map.insert("active".into(), Value::Bool(current.active));
+                }
+                apply(&mut doc, KIND, &ops)?;
+                if let Some(map) = doc.as_object_mut() {
+                    map.remove("id");
+                }
+                let fields = user_fields(doc)?;
+                let row = if fields == fields_of(&current) {
+                    current
+                } else {
+                    users::update(conn, tenant, &current, &fields, now)?
+                };
+                log.record(conn, 200, row.id.to_string())?;
+                let groups = users::groups_of(conn, tenant, &[id])?;
+                Ok::<_, ScimError>((row, groups))
+            })
+        })
+        .await?;
+    Ok(render_user(
+        &row,
+        &group_pairs(groups),
+        &state.locations(tenant),
+    ))
+}
+
+/// DELETE /Users/{id}: the user, their memberships, cards and sessions go.
+#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+pub async fn delete(
+    state: &ScimState,
+    tenant: TenantId,
+    raw_id: &str,
+    if_match: Option<String>,
+    log: WriteLog,
+) -> Result<(), ScimError> {
+    let id: UserId = parse_id(KIND, raw_id)?;
+    let raw = raw_id.to_owned();
+    state
+        .db
+        .run(move |conn| {
+            transaction(conn, |conn| {
+                let current = lock(conn, tenant, id, &raw)?;
+                check_if_match(if_match.as_deref(), &etag(current.version))?;
+                users::delete(conn, tenant, id)?;
+                log.record(conn, 204, raw.clone())?;
+                Ok::<_, ScimError>(())
+            })
+        })
+        .await?;
+    state.totals.forget(tenant, KIND);
+    Ok(())
+}
+
+fn lock(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: UserId,
+    raw: &str,
+) -> Result<UserRow, ScimError> {
+    users::find_for_update(conn, tenant, id).map_err(|e| match e {
+        tenancy::Error::NotFound => not_found(KIND, raw),
+        other => other.into(),
+    })
+}
+
+fn fields_of(row: &UserRow) -> users::UserFields {
+    users::UserFields {
+        user_name: row.user_name.clone(),
+        external_id: row.external_id.clone(),
+        active: row.active,
+        display_name: row.display_name.clone(),
+        given_name: row.given_name.clone(),
+        family_name: row.family_name.clone(),
+        email: row.email.clone(),
+        attributes: row.attributes.clone(),
+    }
+}
+
+fn group_pairs(groups: Vec<(UserId, GroupId, String)>) -> Vec<(GroupId, String)> {
+    groups
+        .into_iter()
+        .map(|(_, group, name)| (group, name))
+        .collect()
+}

@@ -1,0 +1,8 @@
+//! The directory of each tenant: users, groups, memberships and cards, as the SCIM API, the
+//! console and sign-in all see them. Every function takes the tenant id and filters on it.
+
+pub mod groups;
+pub mod query;
+pub mod users;
+
+pub use query::{Condition, Page, SqlValue};

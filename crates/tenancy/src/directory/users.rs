@@ -1,0 +1,235 @@
+//! User rows: the queried columns plus the complete SCIM document in `attributes`.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde_json::Value;
+
+use super::query::{Condition, CountRow, Page, bind_all, count_sql, page_sql};
+use crate::error::{Error, Result};
+use crate::ids::{GroupId, TenantId, UserId};
+use crate::schema::{group_members, groups, sessions, users};
+
+/// A user as stored.
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub struct UserRow {
+    /// Owning tenant.
+    pub tenant_id: TenantId,
+    /// The SCIM `id`.
+    pub id: UserId,
+    /// `userName`, in the case it was sent; unique per tenant regardless of case.
+    pub user_name: String,
+    /// `externalId`.
+    pub external_id: Option<String>,
+    /// `active`: false blocks sign-in and cards.
+    pub active: bool,
+    /// `displayName`.
+    pub display_name: Option<String>,
+    /// `name.givenName`.
+    pub given_name: Option<String>,
+    /// `name.familyName`.
+    pub family_name: Option<String>,
+    /// The primary (or first) email address.
+    pub email: Option<String>,
+    /// `scim`, `import` or `console`.
+    pub source: String,
+    /// The whole SCIM resource as last written, less id, meta, groups and password.
+    pub attributes: Value,
+    /// The OpenID subject linked at first sign-in.
+    pub oidc_subject: Option<String>,
+    /// Incremented on every change; the ETag.
+    pub version: i64,
+    /// `meta.created`.
+    pub created_at: DateTime<Utc>,
+    /// `meta.lastModified`.
+    pub updated_at: DateTime<Utc>,
+    /// When the user was last deactivated (while inactive).
+    pub deactivated_at: Option<DateTime<Utc>>,
+}
+
+/// The values a write sets: derived from the SCIM document by the caller.
+#[derive(Debug, Clone, PartialEq, AsChangeset, Insertable)]
+#[diesel(table_name = users, treat_none_as_null = true)]
+pub struct UserFields {
+    /// `userName`.
+    pub user_name: String,
+    /// `externalId`.
+    pub external_id: Option<String>,
+    /// `active`.
+    pub active: bool,
+    /// `displayName`.
+    pub display_name: Option<String>,
+    /// `name.givenName`.
+    pub given_name: Option<String>,
+    /// `name.familyName`.
+    pub family_name: Option<String>,
+    /// Primary email.
+    pub email: Option<String>,
+    /// The complete document.
+    pub attributes: Value,
+}
+
+/// Inserts a user in one `INSERT ... RETURNING`. A duplicate userName is `Conflict`.
+pub fn insert(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    fields: &UserFields,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<UserRow> {
+    Ok(diesel::insert_into(users::table)
+        .values((
+            users::tenant_id.eq(tenant),
+            users::id.eq(UserId::new_random()),
+            fields,
+            users::source.eq(source),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .returning(UserRow::as_returning())
+        .get_result(conn)?)
+}
+
+/// The user with this id in this tenant.
+pub fn find(conn: &mut PgConnection, tenant: TenantId, id: UserId) -> Result<Option<UserRow>> {
+    Ok(users::table
+        .find((tenant, id))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The user with this id, locked for the rest of the transaction (read-modify-write).
+pub fn find_for_update(conn: &mut PgConnection, tenant: TenantId, id: UserId) -> Result<UserRow> {
+    Ok(users::table
+        .find((tenant, id))
+        .select(UserRow::as_select())
+        .for_update()
+        .first(conn)?)
+}
+
+/// The user whose userName equals `user_name` regardless of case.
+pub fn find_by_user_name(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    user_name: &str,
+) -> Result<Option<UserRow>> {
+    diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+    Ok(users::table
+        .filter(users::tenant_id.eq(tenant))
+        .filter(lower(users::user_name).eq(user_name.to_lowercase()))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Replaces a user's fields. With `expected_version`, a concurrent change is `Conflict`
+/// (`version`). Deactivation ends the user's sessions in the same transaction.
+pub fn update(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    current: &UserRow,
+    fields: &UserFields,
+    now: DateTime<Utc>,
+) -> Result<UserRow> {
+    let deactivated_at = match (current.active, fields.active) {
+        (true, false) => Some(now),
+        (false, false) => current.deactivated_at,
+        _ => None,
+    };
+    let row: Option<UserRow> = diesel::update(users::table.find((tenant, current.id)))
+        .filter(users::version.eq(current.version))
+        .set((
+            fields,
+            users::version.eq(current.version + 1),
+            users::updated_at.eq(now),
+            users::deactivated_at.eq(deactivated_at),
+        ))
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .optional()?;
+    let row = row.ok_or_else(|| Error::Conflict {
+        constraint: "version".into(),
+    })?;
+    if !row.active {
+        end_sessions(conn, tenant, row.id)?;
+    }
+    Ok(row)
+}
+
+/// Deletes a user (memberships, cards and sessions go with it). Whether it existed.
+pub fn delete(conn: &mut PgConnection, tenant: TenantId, id: UserId) -> Result<bool> {
+    Ok(diesel::delete(users::table.find((tenant, id))).execute(conn)? == 1)
+}
+
+/// Ends every sign-in session of the user at once.
+pub fn end_sessions(conn: &mut PgConnection, tenant: TenantId, id: UserId) -> Result<usize> {
+    Ok(diesel::delete(
+        sessions::table
+            .filter(sessions::tenant_id.eq(tenant))
+            .filter(sessions::user_id.eq(id)),
+    )
+    .execute(conn)?)
+}
+
+/// The groups of each of these users: `(user, group, group displayName)`, ordered by group name.
+pub fn groups_of(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    ids: &[UserId],
+) -> Result<Vec<(UserId, GroupId, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(group_members::table
+        .inner_join(
+            groups::table.on(groups::tenant_id
+                .eq(group_members::tenant_id)
+                .and(groups::id.eq(group_members::group_id))),
+        )
+        .filter(group_members::tenant_id.eq(tenant))
+        .filter(group_members::user_id.eq_any(ids))
+        .order(groups::display_name.asc())
+        .select((group_members::user_id, groups::id, groups::display_name))
+        .load(conn)?)
+}
+
+/// Which of these ids are users of the tenant.
+pub fn existing_ids(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    ids: &[UserId],
+) -> Result<Vec<UserId>> {
+    Ok(users::table
+        .filter(users::tenant_id.eq(tenant))
+        .filter(users::id.eq_any(ids))
+        .select(users::id)
+        .load(conn)?)
+}
+
+/// One page of the users matching `condition` (alias `u`).
+pub fn list(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    condition: &Condition,
+    page: &Page,
+) -> Result<Vec<UserRow>> {
+    let (sql, _) = page_sql("users", "u", condition, page);
+    let query = diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<diesel::sql_types::Uuid, _>(tenant.as_uuid());
+    let query = bind_all(query, &condition.binds)
+        .bind::<diesel::sql_types::BigInt, _>(page.limit)
+        .bind::<diesel::sql_types::BigInt, _>(page.offset);
+    Ok(query.load(conn)?)
+}
+
+/// How many users match `condition` (alias `u`).
+pub fn count(conn: &mut PgConnection, tenant: TenantId, condition: &Condition) -> Result<i64> {
+    let query = diesel::sql_query(count_sql("users", "u", condition))
+        .into_boxed()
+        .bind::<diesel::sql_types::Uuid, _>(tenant.as_uuid());
+    Ok(bind_all(query, &condition.binds)
+        .get_result::<CountRow>(conn)?
+        .n)
+}
