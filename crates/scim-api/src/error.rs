@@ -19,6 +19,8 @@ pub struct ScimError {
     pub scim_type: Option<&'static str>,
     /// What went wrong, in words for the IdP's administrator.
     pub detail: String,
+    /// The methods the resource does allow, sent as `Allow` with a 405.
+    pub allow: Option<&'static str>,
 }
 
 impl ScimError {
@@ -27,6 +29,7 @@ impl ScimError {
             status,
             scim_type,
             detail: detail.into(),
+            allow: None,
         }
     }
 
@@ -68,6 +71,18 @@ impl ScimError {
     /// 404.
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, None, detail)
+    }
+
+    /// 405: the endpoint exists but not for this method; `allow` lists the methods it has.
+    pub fn method_not_allowed(method: &str, allow: &'static str) -> Self {
+        Self {
+            allow: Some(allow),
+            ..Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                None,
+                format!("{method} is not supported on this endpoint; use {allow}."),
+            )
+        }
     }
 
     /// 409 `uniqueness`.
@@ -129,6 +144,9 @@ impl ResponseError for ScimError {
             header::CONTENT_TYPE,
             HeaderValue::from_static(crate::json::SCIM_CONTENT_TYPE),
         ));
+        if let Some(allow) = self.allow {
+            response.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((
                 header::WWW_AUTHENTICATE,

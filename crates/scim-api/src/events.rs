@@ -115,9 +115,10 @@ fn resource_of(path: &str) -> (Option<String>, Option<String>) {
         "" => return (None, None),
         other => return (Some(truncate(other, 64)), None),
     };
+    // `/Users/.search` names an action, not a resource.
     let id = segments
         .next()
-        .filter(|s| !s.is_empty())
+        .filter(|s| !s.is_empty() && !s.starts_with('.'))
         .map(|s| truncate(s, 200));
     (Some(kind.to_owned()), id)
 }
@@ -294,6 +295,10 @@ mod tests {
         assert_eq!(
             resource_of("/Groups?filter=x"),
             (Some("Group".into()), None)
+        );
+        assert_eq!(
+            resource_of("/Users/.search"),
+            (Some("User".into()), None)
         );
         assert_eq!(
             resource_of("/ServiceProviderConfig"),

@@ -22,8 +22,20 @@ pub const MAX_PAYLOAD_BYTES: usize = 4 * 1024 * 1024;
 
 /// A request body parsed as JSON. A copy with secrets removed is left in the request for the
 /// activity log.
+///
+/// Actix runs a handler's extractors side by side, so a body error could otherwise answer
+/// before the bearer token is checked (a 400 or 413 to a caller who should get 401). The body's
+/// outcome is therefore kept here and surfaced by [`ScimBody::into_value`], which handlers call
+/// after authentication succeeded.
 #[derive(Debug, Clone)]
-pub struct ScimBody(pub Value);
+pub struct ScimBody(Result<Value, ScimError>);
+
+impl ScimBody {
+    /// The parsed body, or the SCIM error that reading or parsing it gave.
+    pub fn into_value(self) -> Result<Value, ScimError> {
+        self.0
+    }
+}
 
 impl FromRequest for ScimBody {
     type Error = ScimError;
@@ -32,29 +44,32 @@ impl FromRequest for ScimBody {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
         let bytes = web::Bytes::from_request(&req, payload);
-        Box::pin(async move {
-            let bytes = bytes
-                .await
-                .map_err(|e| match e.as_error::<PayloadError>() {
-                    Some(PayloadError::Overflow) => too_large(),
-                    _ if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => {
-                        too_large()
-                    }
-                    _ => ScimError::invalid_syntax("The request body could not be read."),
-                })?;
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                return Err(ScimError::invalid_syntax(
-                    "The request body is empty; a JSON object was expected.",
-                ));
-            }
-            let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-                ScimError::invalid_syntax(format!("The request body is not valid JSON: {e}."))
-            })?;
-            req.extensions_mut()
-                .insert(RequestPayload(crate::events::redact(&value)));
-            Ok(ScimBody(value))
-        })
+        Box::pin(async move { Ok(ScimBody(read_json(&req, bytes.await))) })
     }
+}
+
+/// Parses the received body as JSON, with a SCIM error for every way that
+/// can fail.
+fn read_json(
+    req: &HttpRequest,
+    bytes: Result<web::Bytes, actix_web::Error>,
+) -> Result<Value, ScimError> {
+    let bytes = bytes.map_err(|e| match e.as_error::<PayloadError>() {
+        Some(PayloadError::Overflow) => too_large(),
+        _ if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+        _ => ScimError::invalid_syntax("The request body could not be read."),
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ScimError::invalid_syntax(
+            "The request body is empty; a JSON object was expected.",
+        ));
+    }
+    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        ScimError::invalid_syntax(format!("The request body is not valid JSON: {e}."))
+    })?;
+    req.extensions_mut()
+        .insert(RequestPayload(crate::events::redact(&value)));
+    Ok(value)
 }
 
 fn too_large() -> ScimError {

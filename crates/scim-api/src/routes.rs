@@ -1,7 +1,11 @@
 //! The routes of the SCIM API, mounted by the server.
+//!
+//! Each endpoint is one resource: its methods, and a default answer of 405 with `Allow` for any
+//! other method (after authentication, like everything under the tenant base).
 
-use actix_web::web;
+use actix_web::{HttpRequest, Resource, web};
 
+use crate::auth::ScimAuth;
 use crate::events::RecordActivity;
 use crate::handlers::{discovery, groups, users};
 use crate::json::payload_config;
@@ -15,35 +19,65 @@ pub fn configure(state: &ScimState) -> impl FnOnce(&mut web::ServiceConfig) + us
             web::scope("/scim/v2/{tenant}")
                 .wrap(RecordActivity::new(sink))
                 .app_data(payload_config())
-                .route(
-                    "/ServiceProviderConfig",
-                    web::get().to(discovery::get_service_provider_config),
+                .service(
+                    endpoint("/ServiceProviderConfig", "GET")
+                        .route(web::get().to(discovery::get_service_provider_config)),
                 )
-                .route(
-                    "/ResourceTypes",
-                    web::get().to(discovery::list_resource_types),
+                .service(
+                    endpoint("/ResourceTypes", "GET")
+                        .route(web::get().to(discovery::list_resource_types)),
                 )
-                .route(
-                    "/ResourceTypes/{name}",
-                    web::get().to(discovery::get_resource_type),
+                .service(
+                    endpoint("/ResourceTypes/{name}", "GET")
+                        .route(web::get().to(discovery::get_resource_type)),
                 )
-                .route("/Schemas", web::get().to(discovery::list_schemas))
-                .route("/Schemas/{id}", web::get().to(discovery::get_schema))
-                .route("/Users", web::get().to(users::list_users))
-                .route("/Users", web::post().to(users::create_user))
-                .route("/Users/{id}", web::get().to(users::get_user))
-                .route("/Users/{id}", web::put().to(users::replace_user))
-                .route("/Users/{id}", web::patch().to(users::patch_user))
-                .route("/Users/{id}", web::delete().to(users::delete_user))
-                .route("/Groups", web::get().to(groups::list_groups))
-                .route("/Groups", web::post().to(groups::create_group))
-                .route("/Groups/{id}", web::get().to(groups::get_group))
-                .route("/Groups/{id}", web::put().to(groups::replace_group))
-                .route("/Groups/{id}", web::patch().to(groups::patch_group))
-                .route("/Groups/{id}", web::delete().to(groups::delete_group))
+                .service(endpoint("/Schemas", "GET").route(web::get().to(discovery::list_schemas)))
+                .service(
+                    endpoint("/Schemas/{id}", "GET").route(web::get().to(discovery::get_schema)),
+                )
+                .service(
+                    endpoint("/Users", "GET, POST")
+                        .route(web::get().to(users::list_users))
+                        .route(web::post().to(users::create_user)),
+                )
+                // Before /Users/{id}, which would otherwise take ".search" for an id.
+                .service(
+                    endpoint("/Users/.search", "POST").route(web::post().to(users::search_users)),
+                )
+                .service(
+                    endpoint("/Users/{id}", "GET, PUT, PATCH, DELETE")
+                        .route(web::get().to(users::get_user))
+                        .route(web::put().to(users::replace_user))
+                        .route(web::patch().to(users::patch_user))
+                        .route(web::delete().to(users::delete_user)),
+                )
+                .service(
+                    endpoint("/Groups", "GET, POST")
+                        .route(web::get().to(groups::list_groups))
+                        .route(web::post().to(groups::create_group)),
+                )
+                .service(
+                    endpoint("/Groups/.search", "POST")
+                        .route(web::post().to(groups::search_groups)),
+                )
+                .service(
+                    endpoint("/Groups/{id}", "GET, PUT, PATCH, DELETE")
+                        .route(web::get().to(groups::get_group))
+                        .route(web::put().to(groups::replace_group))
+                        .route(web::patch().to(groups::patch_group))
+                        .route(web::delete().to(groups::delete_group)),
+                )
+                .route("/.search", web::to(discovery::not_offered))
                 .route("/Bulk", web::to(discovery::not_offered))
                 .route("/Me", web::to(discovery::not_offered))
                 .default_service(web::to(discovery::unknown_endpoint)),
         );
     }
+}
+
+/// An endpoint whose other methods are answered with 405 and `Allow: allow`.
+fn endpoint(path: &str, allow: &'static str) -> Resource {
+    web::resource(path).default_service(web::to(move |auth: ScimAuth, req: HttpRequest| {
+        discovery::method_not_allowed(auth, req, allow)
+    }))
 }

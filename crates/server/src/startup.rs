@@ -51,6 +51,7 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
             .service(health::healthz)
             .service(health::readyz)
             .configure(scim_api::configure(&scim_data))
+            .configure(console::configure)
     })
     .disable_signals()
     .shutdown_timeout(10)

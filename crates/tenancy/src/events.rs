@@ -45,3 +45,136 @@ pub fn insert_many(conn: &mut PgConnection, events: &[NewEvent]) -> Result<usize
         .values(events)
         .execute(conn)?)
 }
+
+/// A recorded event.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = provisioning_events, check_for_backend(diesel::pg::Pg))]
+pub struct EventRow {
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// Sequence number.
+    pub id: i64,
+    /// When the request arrived.
+    pub occurred_at: DateTime<Utc>,
+    /// HTTP method.
+    pub method: String,
+    /// Path below the tenant base, with query.
+    pub path: String,
+    /// HTTP status.
+    pub status: i16,
+    /// Resource type.
+    pub resource_type: Option<String>,
+    /// Resource id.
+    pub resource_id: Option<String>,
+    /// Token used.
+    pub token_id: Option<TokenId>,
+    /// Microseconds to answer.
+    pub duration_us: i64,
+    /// The error in plain words.
+    pub error: Option<String>,
+    /// The redacted request body.
+    pub payload: Option<Value>,
+}
+
+/// Which events to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    /// Only failures (status >= 400), or only successes.
+    pub failed: Option<bool>,
+    /// Only this resource type (`User`, `Group`, ...).
+    pub resource_type: Option<String>,
+    /// Only at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only before this time.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// A page of events, newest first, and how many match in all.
+pub fn list(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    filter: &EventFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<EventRow>, i64)> {
+    let query = || {
+        let mut query = provisioning_events::table
+            .filter(provisioning_events::tenant_id.eq(tenant))
+            .into_boxed();
+        match filter.failed {
+            Some(true) => query = query.filter(provisioning_events::status.ge(400)),
+            Some(false) => query = query.filter(provisioning_events::status.lt(400)),
+            None => {}
+        }
+        if let Some(kind) = &filter.resource_type {
+            query = query.filter(provisioning_events::resource_type.eq(kind.clone()));
+        }
+        if let Some(since) = filter.since {
+            query = query.filter(provisioning_events::occurred_at.ge(since));
+        }
+        if let Some(until) = filter.until {
+            query = query.filter(provisioning_events::occurred_at.lt(until));
+        }
+        query
+    };
+    let total = query().count().get_result(conn)?;
+    let rows = query()
+        .order((
+            provisioning_events::occurred_at.desc(),
+            provisioning_events::id.desc(),
+        ))
+        .offset(offset)
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// One event of the tenant.
+pub fn find(conn: &mut PgConnection, tenant: TenantId, id: i64) -> Result<Option<EventRow>> {
+    Ok(provisioning_events::table
+        .find((tenant, id))
+        .select(EventRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The most recent failed request, if any.
+pub fn last_error(conn: &mut PgConnection, tenant: TenantId) -> Result<Option<EventRow>> {
+    Ok(provisioning_events::table
+        .filter(provisioning_events::tenant_id.eq(tenant))
+        .filter(provisioning_events::status.ge(400))
+        .order(provisioning_events::occurred_at.desc())
+        .select(EventRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Requests and failures per hour since `since`: `(hour, requests, failures)`, oldest first.
+pub fn hourly(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    since: DateTime<Utc>,
+) -> Result<Vec<(DateTime<Utc>, i64, i64)>> {
+    #[derive(QueryableByName)]
+    struct Hour {
+        #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+        hour: DateTime<Utc>,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        requests: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        failures: i64,
+    }
+    let rows: Vec<Hour> = diesel::sql_query(
+        "SELECT date_trunc('hour', occurred_at) AS hour, count(*) AS requests, \
+         count(*) FILTER (WHERE status >= 400) AS failures \
+         FROM provisioning_events WHERE tenant_id = $1 AND occurred_at >= $2 GROUP BY 1 ORDER BY 1",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tenant.as_uuid())
+    .bind::<diesel::sql_types::Timestamptz, _>(since)
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|h| (h.hour, h.requests, h.failures))
+        .collect())
+}

@@ -11,11 +11,13 @@ pub mod directory;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod imports;
 pub mod migrations;
 pub mod password;
 pub mod schema;
 pub mod scim_tokens;
 pub mod secret;
+pub mod sessions;
 pub mod tenants;
 
 pub use db::{Db, transaction};

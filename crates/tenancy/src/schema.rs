@@ -48,6 +48,35 @@ diesel::table! {
 }
 
 diesel::table! {
+    import_jobs (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        kind -> Text,
+        status -> Text,
+        file_name -> Text,
+        total_rows -> Int4,
+        processed_rows -> Int4,
+        created_count -> Int4,
+        updated_count -> Int4,
+        error_count -> Int4,
+        failure -> Nullable<Text>,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    import_rows (tenant_id, job_id, line) {
+        tenant_id -> Uuid,
+        job_id -> Uuid,
+        line -> Int4,
+        fields -> Jsonb,
+        outcome -> Nullable<Text>,
+        message -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     pending_oidc_logins (tenant_id, state) {
         tenant_id -> Uuid,
         state -> Text,
@@ -90,6 +119,7 @@ diesel::table! {
         revoked_reason -> Nullable<Text>,
         first_used_at -> Nullable<Timestamptz>,
         last_used_at -> Nullable<Timestamptz>,
+        request_id -> Nullable<Text>,
     }
 }
 
@@ -143,6 +173,7 @@ diesel::table! {
 
 diesel::joinable!(admins -> tenants (tenant_id));
 diesel::joinable!(groups -> tenants (tenant_id));
+diesel::joinable!(import_jobs -> tenants (tenant_id));
 diesel::joinable!(pending_oidc_logins -> tenants (tenant_id));
 diesel::joinable!(provisioning_events -> tenants (tenant_id));
 diesel::joinable!(scim_tokens -> tenants (tenant_id));
@@ -154,6 +185,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     cards,
     group_members,
     groups,
+    import_jobs,
+    import_rows,
     pending_oidc_logins,
     provisioning_events,
     scim_tokens,

@@ -2,7 +2,7 @@
 //! for endpoints this service provider does not offer.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use scim_protocol::schema::ResourceKind;
 
 use crate::auth::ScimAuth;
@@ -80,10 +80,20 @@ pub async fn get_schema(
     ))
 }
 
-/// /Bulk and /Me: not offered (ServiceProviderConfig says bulk is unsupported).
+/// A method an endpoint does not have: 405 with `Allow`.
+pub async fn method_not_allowed(
+    _auth: ScimAuth,
+    req: HttpRequest,
+    allow: &'static str,
+) -> Result<HttpResponse, ScimError> {
+    Err(ScimError::method_not_allowed(req.method().as_str(), allow))
+}
+
+/// /Bulk, /Me and a search across all resource types (`/.search`): not offered
+/// (ServiceProviderConfig says bulk is unsupported; RFC 7644 §3.12 answers 501).
 pub async fn not_offered(_auth: ScimAuth) -> Result<HttpResponse, ScimError> {
     Err(ScimError::not_implemented(
-        "This service provider does not support this endpoint (bulk and /Me are not offered).",
+        "This service provider does not support this endpoint (bulk, /Me and searching all resource types at once are not offered; use /Users/.search or /Groups/.search).",
     ))
 }
 

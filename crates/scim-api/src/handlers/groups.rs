@@ -7,6 +7,7 @@ use super::{if_match, list_query};
 use crate::auth::ScimAuth;
 use crate::error::ScimError;
 use crate::json::{ScimBody, respond, respond_resource};
+use crate::protocol::list::ListQuery;
 use crate::service::{ScimState, WriteLog, groups, mark_recorded};
 
 /// GET /Groups
@@ -22,6 +23,19 @@ pub async fn list_groups(
     ))
 }
 
+/// POST /Groups/.search: the same query as GET /Groups, in a SearchRequest body.
+pub async fn search_groups(
+    auth: ScimAuth,
+    state: web::Data<ScimState>,
+    body: ScimBody,
+) -> Result<HttpResponse, ScimError> {
+    let query = ListQuery::from_search_request(&body.into_value()?)?;
+    Ok(respond(
+        StatusCode::OK,
+        &groups::list(&state, auth.tenant, &query).await?,
+    ))
+}
+
 /// POST /Groups
 pub async fn create_group(
     auth: ScimAuth,
@@ -29,7 +43,13 @@ pub async fn create_group(
     req: HttpRequest,
     body: ScimBody,
 ) -> Result<HttpResponse, ScimError> {
-    let group = groups::create(&state, auth.tenant, body.0, WriteLog::from_request(&req)).await?;
+    let group = groups::create(
+        &state,
+        auth.tenant,
+        body.into_value()?,
+        WriteLog::from_request(&req),
+    )
+    .await?;
     mark_recorded(&req);
     Ok(respond_resource(StatusCode::CREATED, &group))
 }
@@ -60,7 +80,7 @@ pub async fn replace_group(
         &state,
         auth.tenant,
         &path.1,
-        body.0,
+        body.into_value()?,
         if_match(&req),
         WriteLog::from_request(&req),
     )
@@ -81,7 +101,7 @@ pub async fn patch_group(
         &state,
         auth.tenant,
         &path.1,
-        body.0,
+        body.into_value()?,
         if_match(&req),
         WriteLog::from_request(&req),
     )

@@ -37,13 +37,59 @@ impl ListQuery {
     pub fn parse(query: &str) -> Result<Self, ScimError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
             .map_err(|_| ScimError::invalid_value("The query string is malformed."))?;
-        let get = |name: &str| {
+        Self::from_params(|name| {
             pairs
                 .iter()
                 .rev()
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    /// Reads the body of `POST /.search` (RFC 7644 §3.4.3): the same parameters as a JSON
+    /// object, with `attributes` and `excludedAttributes` as arrays of names.
+    pub fn from_search_request(body: &Value) -> Result<Self, ScimError> {
+        let Value::Object(map) = body else {
+            return Err(ScimError::invalid_syntax(
+                "The search request must be a JSON object.",
+            ));
         };
+        let mut params = Vec::with_capacity(map.len());
+        for (key, value) in map {
+            let text = match value {
+                Value::Null => continue,
+                Value::String(text) => text.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Array(items) if !key.eq_ignore_ascii_case("schemas") => items
+                    .iter()
+                    .map(|item| {
+                        item.as_str().map(str::to_owned).ok_or_else(|| {
+                            ScimError::invalid_value(format!(
+                                "\"{key}\" must be an array of attribute names."
+                            ))
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
+                    .join(","),
+                _ if key.eq_ignore_ascii_case("schemas") => continue,
+                _ => {
+                    return Err(ScimError::invalid_value(format!(
+                        "\"{key}\" has a value of the wrong type."
+                    )));
+                }
+            };
+            params.push((key.clone(), text));
+        }
+        Self::from_params(|name| {
+            params
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    /// Builds the query from a lookup of raw parameter values by name.
+    fn from_params(get: impl Fn(&str) -> Option<String>) -> Result<Self, ScimError> {
         let integer = |name: &str| -> Result<Option<i64>, ScimError> {
             get(name)
                 .map(|v| {
@@ -56,7 +102,7 @@ impl ListQuery {
                 .transpose()
         };
         let filter = match get("filter") {
-            Some(text) if !text.trim().is_empty() => Some(parse_filter(text)?),
+            Some(text) if !text.trim().is_empty() => Some(parse_filter(&text)?),
             _ => None,
         };
         let list = |name: &str| -> Vec<String> {
@@ -85,9 +131,7 @@ impl ListQuery {
             count: integer("count")?
                 .unwrap_or(DEFAULT_COUNT)
                 .clamp(0, MAX_COUNT),
-            sort_by: get("sortBy")
-                .map(str::to_owned)
-                .filter(|s| !s.trim().is_empty()),
+            sort_by: get("sortBy").filter(|s| !s.trim().is_empty()),
             descending,
             attributes: list("attributes"),
             excluded_attributes: list("excludedAttributes"),
@@ -108,6 +152,8 @@ pub fn list_response(total: i64, start_index: i64, resources: Vec<Value>) -> Val
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -124,6 +170,31 @@ mod tests {
         assert_eq!((q.start_index, q.count), (1, MAX_COUNT));
         let q = ListQuery::parse("COUNT=0")?;
         assert_eq!(q.count, 0);
+        Ok(())
+    }
+
+    #[test]
+    fn a_search_request_body_reads_like_the_query_string() -> Result<(), ScimError> {
+        let q = ListQuery::from_search_request(&json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "attributes": ["userName", "name.givenName"],
+            "excludedAttributes": ["emails"],
+            "filter": "userName sw \"a\"",
+            "sortOrder": "descending",
+            "startIndex": 3,
+            "count": 7
+        }))?;
+        assert!(q.filter.is_some());
+        assert_eq!(q.attributes, vec!["userName", "name.givenName"]);
+        assert_eq!(q.excluded_attributes, vec!["emails"]);
+        assert!(q.descending);
+        assert_eq!((q.start_index, q.count), (3, 7));
+        assert!(
+            matches!(ListQuery::from_search_request(&json!({"count": "ten"})), Err(e) if e.scim_type == Some("invalidValue"))
+        );
+        assert!(
+            matches!(ListQuery::from_search_request(&json!({"attributes": [1]})), Err(e) if e.scim_type == Some("invalidValue"))
+        );
         Ok(())
     }
 

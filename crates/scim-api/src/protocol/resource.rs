@@ -72,8 +72,12 @@ fn take_ci(map: &mut Map<String, Value>, key: &str) -> Option<Value> {
     keys.into_iter().filter_map(|k| map.remove(&k)).last()
 }
 
-/// The columns of a user document. `userName` is required.
-pub fn user_fields(doc: Value) -> Result<UserFields, ScimError> {
+/// The columns of a user document. `userName` is required; a `password` is dropped.
+pub fn user_fields(mut doc: Value) -> Result<UserFields, ScimError> {
+    if let Some(map) = doc.as_object_mut() {
+        // A password pushed with PATCH reaches the document; it is never kept.
+        map.retain(|key, _| !key.eq_ignore_ascii_case("password"));
+    }
     let text = |pointer: &str| {
         doc.pointer(pointer)
             .and_then(Value::as_str)
@@ -192,8 +196,7 @@ pub fn render_user(row: &UserRow, groups: &[(GroupId, String)], locations: &Loca
     ensure_core_schema(&mut map, USER_SCHEMA);
     let id = row.id.to_string();
     map.insert("id".into(), Value::String(id.clone()));
-    // The column is authoritative: the console can deactivate a user too.
-    map.insert("active".into(), Value::Bool(row.active));
+    with_active_column(&mut map, row.active);
     if !groups.is_empty() {
         let list = groups
             .iter()
@@ -220,6 +223,16 @@ pub fn render_user(row: &UserRow, groups: &[(GroupId, String)], locations: &Loca
         ),
     );
     Value::Object(map)
+}
+
+/// Brings the document's `active` in line with the column, which is authoritative (the console
+/// can deactivate a user too). A user who never had `active`, or whose `active` was removed,
+/// has it unassigned (RFC 7644 §3.5.2.2) and counts as active; a deactivated one always shows
+/// `active: false`.
+pub fn with_active_column(map: &mut Map<String, Value>, active: bool) {
+    if !active || map.contains_key("active") {
+        map.insert("active".into(), Value::Bool(active));
+    }
 }
 
 /// A stored group as the wire representation; `members` is left out when `None` (not loaded).
@@ -263,16 +276,19 @@ pub fn render_group(row: &GroupRow, members: Option<&[MemberRow]>, locations: &L
     Value::Object(map)
 }
 
-/// Makes sure `schemas` starts with the core schema (the engine lists only extensions it saw).
+/// Sets `schemas` to the core schema followed by every extension the resource carries data
+/// for (an object under a URN key): the stored document does not keep `schemas`, and RFC 7643
+/// §3 asks for each extension in use to be listed.
 fn ensure_core_schema(map: &mut Map<String, Value>, core: &str) {
-    let mut schemas: Vec<Value> = match map.remove("schemas") {
-        Some(Value::Array(list)) => list
-            .into_iter()
-            .filter(|s| s.as_str() != Some(core))
-            .collect(),
-        _ => Vec::new(),
-    };
-    schemas.insert(0, Value::String(core.to_owned()));
+    map.remove("schemas");
+    let mut schemas = vec![Value::String(core.to_owned())];
+    schemas.extend(
+        map.iter()
+            .filter(|(key, value)| {
+                key.contains(':') && value.as_object().is_some_and(|obj| !obj.is_empty())
+            })
+            .map(|(key, _)| Value::String(key.clone())),
+    );
     map.insert("schemas".into(), Value::Array(schemas));
 }
 

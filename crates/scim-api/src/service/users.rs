@@ -14,7 +14,9 @@ use super::totals::{consistent, total_from_page};
 use super::{ScimState, WriteLog, check_if_match, not_found, parse_id, projection};
 use crate::error::ScimError;
 use crate::protocol::list::{ListQuery, list_response};
-use crate::protocol::resource::{etag, normalize, patch_document, render_user, user_fields};
+use crate::protocol::resource::{
+    etag, normalize, patch_document, render_user, user_fields, with_active_column,
+};
 use crate::query::{filter_sql, sort};
 
 const KIND: ResourceKind = ResourceKind::User;
@@ -203,9 +205,8 @@ pub async fn patch(
                 let current = lock(conn, tenant, id, &raw)?;
                 check_if_match(if_match.as_deref(), &etag(current.version))?;
                 let mut doc = patch_document(&current.attributes, &raw);
-                // The column is authoritative for `active` (the console can change it too).
                 if let Some(map) = doc.as_object_mut() {
-                    map.insert("active".into(), Value::Bool(current.active));
+                    with_active_column(map, current.active);
                 }
                 apply(&mut doc, KIND, &ops)?;
                 if let Some(map) = doc.as_object_mut() {

@@ -29,6 +29,8 @@ async fn run(settings: &Settings, database: &Database) -> anyhow::Result<()> {
         database.cluster.is_some(),
         demo.as_ref(),
     );
+    // Imports interrupted by a stop carry on where they were.
+    tokio::spawn(console::resume_imports(database.db.clone()));
     shutdown_signal().await;
     tracing::info!("shutting down");
     running.handle.stop(true).await;

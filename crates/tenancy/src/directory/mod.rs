@@ -1,6 +1,7 @@
 //! The directory of each tenant: users, groups, memberships and cards, as the SCIM API, the
 //! console and sign-in all see them. Every function takes the tenant id and filters on it.
 
+pub mod cards;
 pub mod groups;
 pub mod query;
 pub mod users;

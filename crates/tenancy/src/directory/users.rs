@@ -69,6 +69,63 @@ pub struct UserFields {
     pub attributes: Value,
 }
 
+impl UserFields {
+    /// Derives the columns from a complete SCIM user document (canonical attribute names).
+    /// `userName` is required; `active` defaults to true; the email column holds the primary
+    /// email, else the first.
+    pub fn from_document(doc: Value) -> Result<Self> {
+        let text = |pointer: &str| {
+            doc.pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let user_name = text("/userName")
+            .filter(|name| !name.trim().is_empty())
+            .ok_or_else(|| {
+                Error::Invalid("\"userName\" is required and must be a non-empty string.".into())
+            })?;
+        if user_name.len() > 512 {
+            return Err(Error::Invalid(
+                "\"userName\" is longer than 512 bytes.".into(),
+            ));
+        }
+        let emails = doc.get("emails").and_then(Value::as_array);
+        let primary = emails.and_then(|list| {
+            list.iter()
+                .find(|e| e.get("primary").and_then(Value::as_bool) == Some(true))
+        });
+        let email = primary
+            .or_else(|| emails.and_then(|list| list.first()))
+            .and_then(|e| e.get("value"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Ok(Self {
+            user_name,
+            external_id: text("/externalId"),
+            active: doc.get("active").and_then(Value::as_bool).unwrap_or(true),
+            display_name: text("/displayName"),
+            given_name: text("/name/givenName"),
+            family_name: text("/name/familyName"),
+            email,
+            attributes: doc,
+        })
+    }
+
+    /// The fields of a stored row (to tell whether a write changes anything).
+    pub fn of(row: &UserRow) -> Self {
+        Self {
+            user_name: row.user_name.clone(),
+            external_id: row.external_id.clone(),
+            active: row.active,
+            display_name: row.display_name.clone(),
+            given_name: row.given_name.clone(),
+            family_name: row.family_name.clone(),
+            email: row.email.clone(),
+            attributes: row.attributes.clone(),
+        }
+    }
+}
+
 /// Inserts a user in one `INSERT ... RETURNING`. A duplicate userName is `Conflict`.
 pub fn insert(
     conn: &mut PgConnection,

@@ -12,5 +12,5 @@ mod service;
 pub use model::{IssuedToken, RevokedReason, ScimTokenRow, TokenState};
 pub use service::{
     DEFAULT_OVERLAP, LAST_USED_RESOLUTION, Rejection, TOKEN_PREFIX, Verified, expiry_for, issue,
-    list, revoke, verify,
+    issue_for_request, list, revoke, verify,
 };

@@ -34,6 +34,8 @@ pub struct ScimTokenRow {
     pub first_used_at: Option<DateTime<Utc>>,
     /// When the identity provider last authenticated with it (at most a minute stale).
     pub last_used_at: Option<DateTime<Utc>>,
+    /// The console form submission that minted it, so a resubmission mints nothing.
+    pub request_id: Option<String>,
 }
 
 /// Why a token stopped working before it expired.
@@ -134,4 +136,5 @@ pub(crate) struct TokenInsert<'a> {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub replaces_id: Option<TokenId>,
+    pub request_id: Option<&'a str>,
 }

@@ -39,6 +39,18 @@ pub fn issue(
     now: DateTime<Utc>,
     overlap: Duration,
 ) -> Result<IssuedToken> {
+    issue_for_request(conn, tenant, now, overlap, None)?.ok_or(Error::NotFound)
+}
+
+/// [`issue`] for a console form submission identified by `request_id`: `None` when that
+/// submission already minted a token (a reload or a resubmitted form mints nothing).
+pub fn issue_for_request(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    now: DateTime<Utc>,
+    overlap: Duration,
+    request_id: Option<&str>,
+) -> Result<Option<IssuedToken>> {
     conn.transaction(|conn| {
         // Locking the tenant row serialises concurrent regenerations of one tenant.
         let tenant_row = tenant_repo::find_for_update(conn, tenant)?;
@@ -53,6 +65,16 @@ pub fn issue(
                 "SCIM provisioning needs the tenant's sign-in type to be OpenID: provisioned users sign in through the identity provider. Configure OpenID sign-in first."
                     .into(),
             ));
+        }
+        if let Some(request_id) = request_id {
+            let seen: i64 = scim_tokens::table
+                .filter(scim_tokens::tenant_id.eq(tenant))
+                .filter(scim_tokens::request_id.eq(request_id))
+                .count()
+                .get_result(conn)?;
+            if seen > 0 {
+                return Ok(None);
+            }
         }
         // The tokens still accepted that have not been superseded yet: normally at most one.
         let current: Vec<TokenId> = scim_tokens::table
@@ -84,10 +106,11 @@ pub fn issue(
                 created_at: now,
                 expires_at: expiry_for(now),
                 replaces_id: current.first().copied(),
+                request_id,
             })
             .returning(ScimTokenRow::as_returning())
             .get_result(conn)?;
-        Ok(IssuedToken { token, record })
+        Ok(Some(IssuedToken { token, record }))
     })
 }
 

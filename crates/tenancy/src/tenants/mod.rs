@@ -4,4 +4,6 @@ mod model;
 mod repo;
 
 pub use model::{AuthType, NewTenant, OpenIdSettings, TenantRow};
-pub use repo::{create, find, find_for_update, list, set_openid, set_scim_enabled};
+pub use repo::{
+    create, find, find_for_update, list, set_openid, set_password_sign_in, set_scim_enabled,
+};

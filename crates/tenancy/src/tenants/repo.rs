@@ -96,6 +96,17 @@ pub fn set_openid(
         .get_result(conn)?)
 }
 
+/// Makes password the tenant's sign-in type; the OpenID settings are kept for a later switch back.
+pub fn set_password_sign_in(conn: &mut PgConnection, tenant: TenantId) -> Result<TenantRow> {
+    Ok(diesel::update(tenants::table.find(tenant))
+        .set((
+            tenants::auth_type.eq(AuthType::Password.as_str()),
+            tenants::updated_at.eq(Utc::now()),
+        ))
+        .returning(TenantRow::as_returning())
+        .get_result(conn)?)
+}
+
 fn check_openid(openid: &OpenIdSettings) -> Result<()> {
     let issuer = openid.issuer.trim();
     if !(issuer.starts_with("https://") || issuer.starts_with("http://"))

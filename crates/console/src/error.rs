@@ -1,0 +1,125 @@
+//! Console errors: readable pages for people, never a stack trace or a database message.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+/// What can go wrong while serving a console page.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    /// Not signed in: go to the sign-in page, then come back.
+    #[error("sign-in required")]
+    SignInRequired {
+        /// Where to return after signing in.
+        next: String,
+    },
+    /// Signed in with a one-time password: it must be changed before anything else.
+    #[error("password change required")]
+    PasswordChangeRequired,
+    /// The page or record does not exist in this tenant.
+    #[error("not found")]
+    NotFound,
+    /// The form's CSRF token or origin is wrong.
+    #[error("the form has expired")]
+    Csrf,
+    /// Input that cannot be used, with a message for the person.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The database is unavailable.
+    #[error("unavailable")]
+    Unavailable,
+    /// Anything else; details are logged.
+    #[error("internal error")]
+    Internal,
+}
+
+impl From<tenancy::Error> for ConsoleError {
+    fn from(error: tenancy::Error) -> Self {
+        match error {
+            tenancy::Error::NotFound => ConsoleError::NotFound,
+            tenancy::Error::Invalid(message) => ConsoleError::BadRequest(message),
+            tenancy::Error::Unavailable => ConsoleError::Unavailable,
+            other => {
+                tracing::error!(error = ?other, "console request failed");
+                ConsoleError::Internal
+            }
+        }
+    }
+}
+
+/// The error page.
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+}
+
+impl ResponseError for ConsoleError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ConsoleError::SignInRequired { .. } | ConsoleError::PasswordChangeRequired => {
+                StatusCode::SEE_OTHER
+            }
+            ConsoleError::NotFound => StatusCode::NOT_FOUND,
+            ConsoleError::Csrf => StatusCode::FORBIDDEN,
+            ConsoleError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ConsoleError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ConsoleError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ConsoleError::SignInRequired { next } = self {
+            let location = format!("/console/login?next={}", encode(next));
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, location))
+                .finish();
+        }
+        if let ConsoleError::PasswordChangeRequired = self {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/console/password"))
+                .finish();
+        }
+        let (title, message) = match self {
+            ConsoleError::NotFound => (
+                "Not found",
+                "This page does not exist, or it belongs to another organisation.",
+            ),
+            ConsoleError::Csrf => (
+                "This form has expired",
+                "For your security the form could not be accepted. Go back, reload the page and try again.",
+            ),
+            ConsoleError::BadRequest(message) => ("Something is not right", message.as_str()),
+            ConsoleError::Unavailable => (
+                "Temporarily unavailable",
+                "The service is busy or restarting. Try again in a moment.",
+            ),
+            _ => (
+                "Something went wrong",
+                "An unexpected error occurred. It has been logged; please try again.",
+            ),
+        };
+        let status = self.status_code();
+        let body = ErrorPage {
+            status: status.as_u16(),
+            title,
+            message,
+        }
+        .render()
+        .unwrap_or_else(|_| message.to_owned());
+        HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(body)
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn encode(value: &str) -> String {
+    serde_urlencoded::to_string([("v", value)])
+        .map(|s| s[2..].to_owned())
+        .unwrap_or_default()
+}

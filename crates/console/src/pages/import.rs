@@ -1,0 +1,423 @@
+//! CSV import: users (create or update by userName) or cards only. The upload is validated as a
+//! whole — a malformed file changes nothing — then applied by a background job whose progress
+//! and per-row report the page shows, so even 100,000 rows never hold a request open.
+
+use self::tokio_stream_free::next_field;
+use actix_multipart::Multipart;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use askama_web::WebTemplate;
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use tenancy::imports::{self, ImportJob, ImportKind, ImportRow, MAX_ROWS, RowOutcome, column_key};
+use tenancy::tenants::AuthType;
+use tenancy::{Db, TenantId};
+use uuid::Uuid;
+
+use super::see_other;
+use crate::error::ConsoleError;
+use crate::layout::{Layout, time};
+use crate::session::Console;
+
+/// The largest file accepted.
+pub const MAX_FILE_BYTES: usize = 50 * 1024 * 1024;
+/// Report rows per page.
+const ROWS_PER_PAGE: i64 = 100;
+
+/// The import page.
+#[derive(Template, WebTemplate)]
+#[template(path = "import/form.html")]
+pub struct ImportPage {
+    layout: Layout,
+    scim_managed: bool,
+    error: Option<String>,
+    jobs: Vec<JobLine>,
+}
+
+/// A job as listed.
+pub struct JobLine {
+    id: String,
+    kind: String,
+    file_name: String,
+    status: String,
+    created: String,
+    summary: String,
+}
+
+fn job_line(job: &ImportJob) -> JobLine {
+    JobLine {
+        id: job.id.to_string(),
+        kind: if job.kind == "users" {
+            "Users".into()
+        } else {
+            "Cards only".into()
+        },
+        file_name: job.file_name.clone(),
+        status: status_text(job),
+        created: time(job.created_at),
+        summary: format!(
+            "{} created, {} updated, {} errors",
+            job.created_count, job.updated_count, job.error_count
+        ),
+    }
+}
+
+fn status_text(job: &ImportJob) -> String {
+    match job.status.as_str() {
+        "queued" => "Waiting".into(),
+        "running" => format!("Running ({}%)", job.percent()),
+        "done" => "Finished".into(),
+        _ => "Failed".into(),
+    }
+}
+
+/// GET /console/import
+pub async fn show_import(console: Console, db: web::Data<Db>) -> Result<ImportPage, ConsoleError> {
+    import_page(&console, &db, None).await
+}
+
+async fn import_page(
+    console: &Console,
+    db: &Db,
+    error: Option<String>,
+) -> Result<ImportPage, ConsoleError> {
+    let tenant = console.tenant.id;
+    let jobs = db
+        .run(move |conn| imports::recent_jobs(conn, tenant, 20))
+        .await?;
+    Ok(ImportPage {
+        layout: Layout::new(console, "import", "Import"),
+        scim_managed: console.tenant.scim_enabled && console.tenant.auth_type() == AuthType::OpenId,
+        error,
+        jobs: jobs.iter().map(job_line).collect(),
+    })
+}
+
+/// POST /console/import (multipart: csrf, kind, file)
+pub async fn upload_import(
+    console: Console,
+    payload: Multipart,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, ConsoleError> {
+    let upload = match read_upload(payload).await {
+        Ok(upload) => upload,
+        Err(message) => return rejected(&console, &db, message).await,
+    };
+    console.check_csrf(&upload.csrf)?;
+    let kind = match upload.kind.as_str() {
+        "users" => ImportKind::Users,
+        "cards" => ImportKind::Cards,
+        _ => {
+            return rejected(
+                &console,
+                &db,
+                "Choose what to import: users, or cards only.".into(),
+            )
+            .await;
+        }
+    };
+    let file_name = upload.file_name.clone();
+    let parsed = tokio::task::spawn_blocking(move || parse_csv(&upload.bytes, kind))
+        .await
+        .map_err(|_| ConsoleError::Internal)?;
+    let rows = match parsed {
+        Ok(rows) => rows,
+        Err(message) => return rejected(&console, &db, message).await,
+    };
+    let tenant = console.tenant.id;
+    let job = db
+        .run(move |conn| imports::create_job(conn, tenant, kind, &file_name, &rows, Utc::now()))
+        .await?;
+    spawn_job(db.get_ref().clone(), tenant, job.id);
+    Ok(see_other(&format!("/console/import/{}", job.id)))
+}
+
+async fn rejected(
+    console: &Console,
+    db: &Db,
+    message: String,
+) -> Result<HttpResponse, ConsoleError> {
+    let page = import_page(
+        console,
+        db,
+        Some(format!("{message} Nothing was imported.")),
+    )
+    .await?;
+    let body = page.render().map_err(|_| ConsoleError::Internal)?;
+    Ok(HttpResponse::BadRequest()
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
+
+/// The fields of the upload form.
+struct Upload {
+    csrf: String,
+    kind: String,
+    file_name: String,
+    bytes: Vec<u8>,
+}
+
+async fn read_upload(mut payload: Multipart) -> Result<Upload, String> {
+    let mut upload = Upload {
+        csrf: String::new(),
+        kind: String::new(),
+        file_name: String::new(),
+        bytes: Vec::new(),
+    };
+    while let Some(mut field) = next_field(&mut payload)
+        .await
+        .map_err(|_| "The upload could not be read.".to_owned())?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            upload.file_name = field
+                .content_disposition()
+                .and_then(|cd| cd.get_filename())
+                .map(|f| f.chars().take(200).collect())
+                .unwrap_or_else(|| "upload.csv".into());
+        }
+        let limit = if name == "file" { MAX_FILE_BYTES } else { 4096 };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = tokio_stream_free::next_chunk(&mut field).await {
+            let chunk = chunk.map_err(|_| "The upload was interrupted.".to_owned())?;
+            if bytes.len() + chunk.len() > limit {
+                return Err(format!(
+                    "The file is larger than {} MB.",
+                    MAX_FILE_BYTES / (1024 * 1024)
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "csrf" => upload.csrf = String::from_utf8_lossy(&bytes).into_owned(),
+            "kind" => upload.kind = String::from_utf8_lossy(&bytes).into_owned(),
+            "file" => upload.bytes = bytes,
+            _ => {}
+        }
+    }
+    if upload.bytes.is_empty() {
+        return Err("Choose a CSV file to import (the file was empty).".into());
+    }
+    Ok(upload)
+}
+
+/// Parses and checks the whole file; any structural problem rejects it all.
+fn parse_csv(bytes: &[u8], kind: ImportKind) -> Result<Vec<ImportRow>, String> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| format!("The header row could not be read: {e}."))?
+        .iter()
+        .map(column_key)
+        .collect();
+    let has = |key: &str| headers.iter().any(|h| h == key);
+    let missing: Vec<&str> = kind
+        .required_columns()
+        .iter()
+        .copied()
+        .filter(|c| !has(c))
+        .collect();
+    if !missing.is_empty() {
+        let expected = match kind {
+            ImportKind::Users => {
+                "userName (and optionally givenName, familyName, email, displayName, active)"
+            }
+            ImportKind::Cards => "cardNumber and userName or email",
+        };
+        return Err(format!(
+            "The file has no {} column. Expected columns: {expected}.",
+            missing.join(", ")
+        ));
+    }
+    if kind == ImportKind::Cards && !has("username") && !has("email") {
+        return Err(
+            "A cards file needs a userName or an email column to find each card's user.".into(),
+        );
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| match e.position() {
+            Some(pos) => format!("Line {} is malformed: {e}.", pos.line()),
+            None => format!("The file is malformed: {e}."),
+        })?;
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        if rows.len() >= MAX_ROWS {
+            return Err(format!(
+                "The file has more than {MAX_ROWS} rows; split it into smaller files."
+            ));
+        }
+        let line = record
+            .position()
+            .map_or(0, |p| i32::try_from(p.line()).unwrap_or(i32::MAX));
+        let fields: Map<String, Value> = headers
+            .iter()
+            .zip(record.iter())
+            .map(|(h, v)| (h.clone(), Value::String(v.to_owned())))
+            .collect();
+        rows.push((line, fields));
+    }
+    if rows.is_empty() {
+        return Err("The file has a header row but no data rows.".into());
+    }
+    Ok(rows)
+}
+
+/// Applies a job's rows in batches in the background until none are left.
+pub fn spawn_job(db: Db, tenant: TenantId, job: Uuid) {
+    tokio::spawn(async move {
+        loop {
+            match db
+                .run(move |conn| imports::apply_batch(conn, tenant, job, Utc::now()))
+                .await
+            {
+                Ok(state) if state.pending() => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::error!(error = ?e, %job, "import job failed");
+                    let _ = db
+                        .run(move |conn| imports::fail_job(conn, tenant, job, "The import stopped because of a database error; the rows applied so far were kept.", Utc::now()))
+                        .await;
+                    break;
+                }
+            }
+        }
+    });
+}
+
+/// Resumes jobs left unfinished by a restart.
+pub async fn resume_unfinished(db: Db) {
+    match db.run(imports::unfinished_jobs).await {
+        Ok(jobs) => {
+            for (tenant, job) in jobs {
+                spawn_job(db.clone(), tenant, job);
+            }
+        }
+        Err(e) => tracing::error!(error = ?e, "could not resume import jobs"),
+    }
+}
+
+/// A job page's query.
+#[derive(Debug, Default, Deserialize)]
+pub struct JobQuery {
+    #[serde(default)]
+    errors: Option<String>,
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+/// A job's progress and report.
+#[derive(Template, WebTemplate)]
+#[template(path = "import/job.html")]
+pub struct JobPage {
+    layout: Layout,
+    job: JobLine,
+    pending: bool,
+    percent: i32,
+    processed: i32,
+    total: i32,
+    failure: Option<String>,
+    errors_only: bool,
+    rows: Vec<RowLine>,
+    page: i64,
+    pages: i64,
+}
+
+/// A report row.
+pub struct RowLine {
+    line: i32,
+    key: String,
+    outcome: String,
+    message: String,
+}
+
+fn row_line(row: &RowOutcome) -> RowLine {
+    let key = ["username", "email", "cardnumber"]
+        .iter()
+        .filter_map(|k| {
+            row.fields
+                .get(*k)
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+        })
+        .collect::<Vec<_>>()
+        .join(" · ");
+    RowLine {
+        line: row.line,
+        key,
+        outcome: row.outcome.clone().unwrap_or_else(|| "pending".into()),
+        message: row.message.clone().unwrap_or_default(),
+    }
+}
+
+/// GET /console/import/{id}
+pub async fn show_import_job(
+    console: Console,
+    path: web::Path<String>,
+    query: web::Query<JobQuery>,
+    db: web::Data<Db>,
+) -> Result<JobPage, ConsoleError> {
+    let id: Uuid = path.parse().map_err(|_| ConsoleError::NotFound)?;
+    let errors_only = query.errors.is_some();
+    let page = query.page.unwrap_or(1).max(1);
+    let tenant = console.tenant.id;
+    let (job, rows) = db
+        .run(move |conn| -> Result<_, tenancy::Error> {
+            let job = imports::find_job(conn, tenant, id)?.ok_or(tenancy::Error::NotFound)?;
+            let rows = imports::rows(
+                conn,
+                tenant,
+                id,
+                errors_only,
+                (page - 1) * ROWS_PER_PAGE,
+                ROWS_PER_PAGE,
+            )?;
+            Ok((job, rows))
+        })
+        .await?;
+    let listed = if errors_only {
+        i64::from(job.error_count)
+    } else {
+        i64::from(job.total_rows)
+    };
+    Ok(JobPage {
+        layout: Layout::new(&console, "import", format!("Import of {}", job.file_name)),
+        pending: job.pending(),
+        percent: job.percent(),
+        processed: job.processed_rows,
+        total: job.total_rows,
+        failure: job.failure.clone(),
+        job: job_line(&job),
+        errors_only,
+        rows: rows.iter().map(row_line).collect(),
+        page,
+        pages: ((listed + ROWS_PER_PAGE - 1) / ROWS_PER_PAGE).max(1),
+    })
+}
+
+/// Reading multipart streams without an extra stream-utilities crate.
+mod tokio_stream_free {
+    use std::future::poll_fn;
+    use std::pin::Pin;
+
+    use actix_multipart::{Field, Multipart, MultipartError};
+    use actix_web::web::Bytes;
+    use futures_core::Stream;
+
+    /// The next field of the form.
+    pub async fn next_field(payload: &mut Multipart) -> Result<Option<Field>, MultipartError> {
+        poll_fn(|cx| Pin::new(&mut *payload).poll_next(cx))
+            .await
+            .transpose()
+    }
+
+    /// The next chunk of a field's content.
+    pub async fn next_chunk(field: &mut Field) -> Option<Result<Bytes, MultipartError>> {
+        poll_fn(|cx| Pin::new(&mut *field).poll_next(cx)).await
+    }
+}

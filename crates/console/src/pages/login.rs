@@ -1,0 +1,225 @@
+//! Admin sign-in and sign-out: email + password (argon2id on the blocking pool, the same time
+//! for unknown emails), back-off after repeated failures, a new server-side session each time.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::Utc;
+use serde::Deserialize;
+use tenancy::admins::{self, AdminRow};
+use tenancy::sessions::{self, Principal};
+use tenancy::{Db, Deployment, password, secret};
+
+use crate::assets;
+use crate::error::ConsoleError;
+use crate::session::{
+    Console, LOGIN_CSRF_COOKIE, SESSION_COOKIE, removal, same_origin, secure_cookies,
+    session_cookie,
+};
+
+/// The sign-in page.
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    css: &'static str,
+    csrf: String,
+    next: String,
+    email: String,
+    error: Option<String>,
+}
+
+/// `?next=` on the sign-in page.
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// The sign-in form.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    csrf: String,
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+/// GET /console/login
+pub async fn show_login(
+    query: web::Query<NextQuery>,
+    deployment: web::Data<Deployment>,
+) -> Result<HttpResponse, ConsoleError> {
+    render_login(
+        &deployment,
+        safe_next(query.next.as_deref()),
+        String::new(),
+        None,
+        actix_web::http::StatusCode::OK,
+    )
+}
+
+fn render_login(
+    deployment: &Deployment,
+    next: String,
+    email: String,
+    error: Option<String>,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, ConsoleError> {
+    let csrf = secret::random_alphanumeric(32);
+    let page = LoginPage {
+        css: assets::css_url(),
+        csrf: csrf.clone(),
+        next,
+        email,
+        error,
+    };
+    let cookie = Cookie::build(LOGIN_CSRF_COOKIE, csrf)
+        .path("/console")
+        .http_only(true)
+        .secure(secure_cookies(deployment))
+        .same_site(SameSite::Strict)
+        .finish();
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .cookie(cookie)
+        .body(page.render().map_err(|_| ConsoleError::Internal)?))
+}
+
+/// Why a sign-in failed.
+enum Refusal {
+    Wrong,
+    Locked(i64),
+}
+
+/// POST /console/login
+pub async fn login(
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+    db: web::Data<Db>,
+    deployment: web::Data<Deployment>,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = form.into_inner();
+    let cookie_csrf = req
+        .cookie(LOGIN_CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    if cookie_csrf.is_empty()
+        || !secret::constant_time_eq(cookie_csrf.as_bytes(), form.csrf.as_bytes())
+        || !same_origin(&req, &deployment)
+    {
+        return Err(ConsoleError::Csrf);
+    }
+    let next = safe_next(form.next.as_deref());
+    let email = form.email.trim().to_owned();
+    let password = form.password;
+    let now = Utc::now();
+    let lookup_email = email.clone();
+    let outcome = db
+        .run(
+            move |conn| -> Result<Result<(AdminRow, String), Refusal>, tenancy::Error> {
+                let candidates = admins::find_by_email(conn, &lookup_email)?;
+                // Verify against every admin with this email (one per tenant at most), or against a
+                // dummy hash, so the time taken does not reveal whether the email exists.
+                if candidates.is_empty() {
+                    password::verify_against_dummy(&password);
+                    return Ok(Err(Refusal::Wrong));
+                }
+                for admin in candidates {
+                    if let Some(until) = admin.locked_until.filter(|until| *until > now) {
+                        return Ok(Err(Refusal::Locked((until - now).num_seconds().max(1))));
+                    }
+                    if password::verify_password(&password, &admin.password_hash) {
+                        admins::record_successful_login(conn, admin.tenant_id, admin.id)?;
+                        let (cookie, _) = sessions::create(
+                            conn,
+                            admin.tenant_id,
+                            Principal::Admin(admin.id),
+                            now,
+                        )?;
+                        return Ok(Ok((admin, cookie)));
+                    }
+                    admins::record_failed_login(conn, admin.tenant_id, admin.id, now)?;
+                }
+                Ok(Err(Refusal::Wrong))
+            },
+        )
+        .await?;
+    match outcome {
+        Ok((admin, cookie)) => {
+            tracing::info!(tenant_id = %admin.tenant_id, admin_id = %admin.id, "admin signed in");
+            let location = if admin.must_change_password {
+                "/console/password".to_owned()
+            } else {
+                next
+            };
+            Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, location))
+                .cookie(session_cookie(cookie, secure_cookies(&deployment)))
+                .cookie(removal(LOGIN_CSRF_COOKIE, "/console"))
+                .finish())
+        }
+        Err(Refusal::Wrong) => render_login(
+            &deployment,
+            next,
+            email,
+            Some("The email or password is not right.".into()),
+            actix_web::http::StatusCode::UNAUTHORIZED,
+        ),
+        Err(Refusal::Locked(seconds)) => render_login(
+            &deployment,
+            next,
+            email,
+            Some(format!(
+                "Too many failed attempts. For your security, sign-in is paused; try again in {}.",
+                wait_text(seconds)
+            )),
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+        ),
+    }
+}
+
+/// The sign-out form.
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    /// The session's CSRF token.
+    pub csrf: String,
+}
+
+/// POST /console/logout
+pub async fn logout(
+    console: Console,
+    req: HttpRequest,
+    form: web::Form<CsrfForm>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, ConsoleError> {
+    console.check_csrf(&form.csrf)?;
+    if let Some(cookie) = req.cookie(SESSION_COOKIE) {
+        let value = cookie.value().to_owned();
+        db.run(move |conn| sessions::delete(conn, &value)).await?;
+    }
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/console/login"))
+        .cookie(removal(SESSION_COOKIE, "/console"))
+        .finish())
+}
+
+/// Only local console paths are followed after sign-in (no open redirect).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with("/console") && !path.starts_with("//") && !path.contains("://") =>
+        {
+            path.to_owned()
+        }
+        _ => "/console".to_owned(),
+    }
+}
+
+fn wait_text(seconds: i64) -> String {
+    if seconds < 60 {
+        format!("{seconds} seconds")
+    } else {
+        format!("{} minutes", (seconds + 59) / 60)
+    }
+}

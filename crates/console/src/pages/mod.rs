@@ -1,0 +1,22 @@
+//! The console's pages, one module per area.
+
+pub mod activity;
+pub mod directory_settings;
+pub mod groups;
+pub mod import;
+pub mod login;
+pub mod password;
+pub mod sign_in_settings;
+pub mod token_status;
+pub mod user_group_sync;
+pub mod users;
+
+use actix_web::HttpResponse;
+use actix_web::http::header;
+
+/// A redirect after a successful form post (POST-redirect-GET).
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_owned()))
+        .finish()
+}

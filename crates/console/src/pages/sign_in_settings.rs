@@ -1,0 +1,144 @@
+//! Sign-in settings: how the tenant's provisioned users sign in (password or OpenID Connect),
+//! the OpenID provider's issuer, client id and secret (stored, never shown back), and the
+//! redirect URI to register at the provider.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use askama_web::WebTemplate;
+use serde::Deserialize;
+use tenancy::tenants::{self, AuthType, OpenIdSettings};
+use tenancy::{Db, Deployment};
+
+use super::see_other;
+use crate::error::ConsoleError;
+use crate::layout::Layout;
+use crate::session::{Console, flash_cookie};
+
+/// The page.
+#[derive(Template, WebTemplate)]
+#[template(path = "settings/sign_in.html")]
+pub struct SignInSettingsPage {
+    layout: Layout,
+    openid: bool,
+    issuer: String,
+    client_id: String,
+    has_secret: bool,
+    redirect_uri: String,
+    login_url: String,
+    scim_active: bool,
+    error: Option<String>,
+    confirm_switch: bool,
+}
+
+/// The form.
+#[derive(Debug, Deserialize)]
+pub struct SignInForm {
+    csrf: String,
+    auth_type: String,
+    #[serde(default)]
+    issuer: String,
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    client_secret: String,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+/// The redirect URI of a tenant's OpenID sign-in.
+pub fn redirect_uri(deployment: &Deployment, tenant: tenancy::TenantId) -> String {
+    format!("{}/t/{tenant}/callback", deployment.public_url)
+}
+
+fn page(
+    console: &Console,
+    deployment: &Deployment,
+    error: Option<String>,
+    confirm_switch: bool,
+) -> SignInSettingsPage {
+    let tenant = &console.tenant;
+    SignInSettingsPage {
+        layout: Layout::new(console, "sign-in", "Sign-in settings"),
+        openid: tenant.auth_type() == AuthType::OpenId,
+        issuer: tenant.oidc_issuer.clone().unwrap_or_default(),
+        client_id: tenant.oidc_client_id.clone().unwrap_or_default(),
+        has_secret: tenant.oidc_client_secret.is_some(),
+        redirect_uri: redirect_uri(deployment, tenant.id),
+        login_url: format!("{}/t/{}/login", deployment.public_url, tenant.id),
+        scim_active: tenant.scim_enabled && tenant.auth_type() == AuthType::OpenId,
+        error,
+        confirm_switch,
+    }
+}
+
+/// GET /console/settings/sign-in
+pub async fn show_sign_in_settings(
+    console: Console,
+    deployment: web::Data<Deployment>,
+) -> SignInSettingsPage {
+    page(&console, &deployment, None, false)
+}
+
+/// POST /console/settings/sign-in
+pub async fn save_sign_in_settings(
+    console: Console,
+    form: web::Form<SignInForm>,
+    db: web::Data<Db>,
+    deployment: web::Data<Deployment>,
+) -> Result<HttpResponse, ConsoleError> {
+    console.check_csrf(&form.csrf)?;
+    let form = form.into_inner();
+    let tenant = console.tenant.clone();
+    let rejected = |message: Option<String>, confirm: bool| -> Result<HttpResponse, ConsoleError> {
+        let body = page(&console, &deployment, message, confirm)
+            .render()
+            .map_err(|_| ConsoleError::Internal)?;
+        Ok(HttpResponse::BadRequest()
+            .content_type("text/html; charset=utf-8")
+            .body(body))
+    };
+    match form.auth_type.as_str() {
+        "password" => {
+            let scim_active = tenant.scim_enabled && tenant.auth_type() == AuthType::OpenId;
+            if scim_active && form.confirm.as_deref() != Some("yes") {
+                return rejected(None, true);
+            }
+            db.run(move |conn| tenants::set_password_sign_in(conn, tenant.id))
+                .await?;
+        }
+        "openid" => {
+            let client_secret = if form.client_secret.is_empty() {
+                match tenant.oidc_client_secret.clone() {
+                    Some(secret) => secret,
+                    None => {
+                        return rejected(
+                            Some("Enter the client secret from your OpenID provider.".into()),
+                            false,
+                        );
+                    }
+                }
+            } else {
+                form.client_secret.clone()
+            };
+            let settings = OpenIdSettings {
+                issuer: form.issuer.trim().to_owned(),
+                client_id: form.client_id.trim().to_owned(),
+                client_secret,
+            };
+            match db
+                .run(move |conn| tenants::set_openid(conn, tenant.id, &settings))
+                .await
+            {
+                Ok(_) => {}
+                Err(tenancy::Error::Invalid(message)) => return rejected(Some(message), false),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        _ => return rejected(Some("Choose a sign-in type.".into()), false),
+    }
+    let mut response = see_other("/console/settings/sign-in");
+    response
+        .add_cookie(&flash_cookie("Sign-in settings saved."))
+        .map_err(|_| ConsoleError::Internal)?;
+    Ok(response)
+}

@@ -1,0 +1,178 @@
+//! Console sign-in sessions: the cookie, the `Console` extractor that guards every admin page,
+//! and CSRF checks for forms.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::cookie::{Cookie, SameSite, time};
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use chrono::{DateTime, Utc};
+use tenancy::admins::{self, AdminRow};
+use tenancy::scim_tokens::{self, TokenState};
+use tenancy::sessions::{self, SessionRow};
+use tenancy::tenants::{self, TenantRow};
+use tenancy::{Db, Deployment, secret};
+
+use crate::error::ConsoleError;
+
+/// The admin session cookie.
+pub const SESSION_COOKIE: &str = "insights_session";
+/// The pre-sign-in CSRF cookie (double-submit) of the sign-in form.
+pub const LOGIN_CSRF_COOKIE: &str = "insights_login_csrf";
+/// A one-shot message shown on the next page.
+pub const FLASH_COOKIE: &str = "insights_flash";
+
+/// A signed-in admin with their tenant, for one request.
+#[derive(Debug, Clone)]
+pub struct Console {
+    /// The tenant the admin administers.
+    pub tenant: TenantRow,
+    /// The admin.
+    pub admin: AdminRow,
+    /// The session (holds the CSRF token).
+    pub session: SessionRow,
+    /// The tenant's newest token's state, for the expiry banner.
+    pub token_alert: Option<TokenAlert>,
+    /// The flash message left by the previous request.
+    pub flash: Option<String>,
+}
+
+/// A warning about the SCIM token shown on every page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenAlert {
+    /// Expired: provisioning has stopped.
+    Expired(DateTime<Utc>),
+}
+
+impl Console {
+    /// Checks a submitted form's CSRF token.
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), ConsoleError> {
+        if secret::constant_time_eq(submitted.as_bytes(), self.session.csrf_token.as_bytes()) {
+            Ok(())
+        } else {
+            Err(ConsoleError::Csrf)
+        }
+    }
+}
+
+impl FromRequest for Console {
+    type Error = ConsoleError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ConsoleError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let next = req
+                .uri()
+                .path_and_query()
+                .map_or("/console", |pq| pq.as_str())
+                .to_owned();
+            let sign_in = || ConsoleError::SignInRequired { next: next.clone() };
+            let cookie = req
+                .cookie(SESSION_COOKIE)
+                .ok_or_else(sign_in)?
+                .value()
+                .to_owned();
+            let db = req
+                .app_data::<web::Data<Db>>()
+                .cloned()
+                .ok_or(ConsoleError::Internal)?;
+            let now = Utc::now();
+            let loaded = db
+                .run(move |conn| -> Result<_, tenancy::Error> {
+                    let Some(session) = sessions::find(conn, &cookie, now)? else {
+                        return Ok(None);
+                    };
+                    let Some(admin_id) = session.admin_id else {
+                        return Ok(None);
+                    };
+                    let admin = admins::find(conn, session.tenant_id, admin_id)?;
+                    let tenant = tenants::find(conn, session.tenant_id)?;
+                    let newest = scim_tokens::list(conn, session.tenant_id, 1)?;
+                    Ok(Some((session, admin, tenant, newest)))
+                })
+                .await?;
+            let (session, admin, tenant, newest) = loaded.ok_or_else(sign_in)?;
+            // An admin with a one-time password may only change it.
+            if admin.must_change_password
+                && req.path() != "/console/password"
+                && req.path() != "/console/logout"
+            {
+                return Err(ConsoleError::PasswordChangeRequired);
+            }
+            let token_alert = newest.first().and_then(|t| match t.state(now) {
+                TokenState::Expired { at } => Some(TokenAlert::Expired(at)),
+                _ => None,
+            });
+            let flash = req
+                .cookie(FLASH_COOKIE)
+                .map(|c| c.value().to_owned())
+                .filter(|v| !v.is_empty());
+            Ok(Console {
+                tenant,
+                admin,
+                session,
+                token_alert,
+                flash,
+            })
+        })
+    }
+}
+
+/// The session cookie for a new session.
+pub fn session_cookie(value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, value)
+        .path("/console")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Strict)
+        .finish()
+}
+
+/// A cookie that removes `name`.
+pub fn removal(name: &'static str, path: &'static str) -> Cookie<'static> {
+    let mut cookie = Cookie::build(name, "")
+        .path(path)
+        .max_age(time::Duration::ZERO)
+        .finish();
+    cookie.make_removal();
+    cookie
+}
+
+/// A flash message for the next page.
+pub fn flash_cookie(message: &str) -> Cookie<'static> {
+    Cookie::build(FLASH_COOKIE, message.to_owned())
+        .path("/console")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .max_age(time::Duration::seconds(60))
+        .finish()
+}
+
+/// Whether cookies must be marked Secure (the public URL is https).
+pub fn secure_cookies(deployment: &Deployment) -> bool {
+    deployment.public_url.starts_with("https://")
+}
+
+/// Unsafe methods must come from our own pages: the `Origin` (or `Referer`) must be ours.
+pub fn same_origin(req: &HttpRequest, deployment: &Deployment) -> bool {
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .or_else(|| req.headers().get(header::REFERER))
+        .and_then(|v| v.to_str().ok());
+    let Some(origin) = origin else {
+        // Browsers send Origin on POST; a client that sends neither is not a browser form.
+        return true;
+    };
+    let host = req.connection_info().host().to_owned();
+    let ours = [
+        deployment.public_url.trim_end_matches('/').to_owned(),
+        format!("http://{host}"),
+        format!("https://{host}"),
+    ];
+    ours.iter()
+        .any(|base| origin == base || origin.starts_with(&format!("{base}/")))
+}
