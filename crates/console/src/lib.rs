@@ -6,6 +6,7 @@
 pub mod assets;
 pub mod error;
 pub mod layout;
+pub mod oidc;
 pub mod pages;
 pub mod routes;
 pub mod session;

@@ -10,13 +10,22 @@ use tenancy::Deployment;
 use crate::assets;
 use crate::error::ConsoleError;
 use crate::pages::{
-    activity, directory_settings, groups, import, login, password, see_other, sign_in_settings,
-    user_group_sync, users,
+    activity, directory_settings, end_user, groups, import, login, password, see_other,
+    sign_in_settings, user_group_sync, users,
 };
 use crate::session::{FLASH_COOKIE, removal, same_origin};
 
-/// Mounts `/console/...`.
+/// Mounts `/console/...` and the end-user sign-in under `/t/{tenant}/...`. The server registers
+/// `web::Data<Db>`, `web::Data<Deployment>` and `web::Data<Oidc>`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/t/{tenant}")
+            .route("/login", web::get().to(end_user::start_login))
+            .route("/callback", web::get().to(end_user::callback))
+            .route("/me", web::get().to(end_user::show_me))
+            .route("/logout", web::post().to(end_user::logout))
+            .route("/signed-out", web::get().to(end_user::signed_out)),
+    );
     cfg.service(
         web::scope("/console")
             .wrap(from_fn(guard))
@@ -81,6 +90,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/settings/sign-in",
                 web::post().to(sign_in_settings::save_sign_in_settings),
+            )
+            .route(
+                "/settings/sign-in/test",
+                web::post().to(sign_in_settings::test_connection),
             )
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ConsoleError::NotFound)

@@ -141,14 +141,39 @@ pub fn removal(name: &'static str, path: &'static str) -> Cookie<'static> {
     cookie
 }
 
+/// A cookie that removes `name` at a path known only at run time.
+pub fn removal_at(name: &'static str, path: String) -> Cookie<'static> {
+    let mut cookie = Cookie::build(name, "")
+        .path(path)
+        .max_age(time::Duration::ZERO)
+        .finish();
+    cookie.make_removal();
+    cookie
+}
+
 /// A flash message for the next page.
 pub fn flash_cookie(message: &str) -> Cookie<'static> {
-    Cookie::build(FLASH_COOKIE, message.to_owned())
+    // Percent-encoded: a `;` or `,` in the text (a card number, say) would otherwise end the
+    // cookie value. actix-web decodes request cookies, so the page sees the text as written.
+    Cookie::build(FLASH_COOKIE, percent_encode(message))
         .path("/console")
         .http_only(true)
         .same_site(SameSite::Strict)
         .max_age(time::Duration::seconds(60))
         .finish()
+}
+
+/// Percent-encodes everything but unreserved URL characters.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// Whether cookies must be marked Secure (the public URL is https).

@@ -296,10 +296,7 @@ mod tests {
             resource_of("/Groups?filter=x"),
             (Some("Group".into()), None)
         );
-        assert_eq!(
-            resource_of("/Users/.search"),
-            (Some("User".into()), None)
-        );
+        assert_eq!(resource_of("/Users/.search"), (Some("User".into()), None));
         assert_eq!(
             resource_of("/ServiceProviderConfig"),
             (Some("ServiceProviderConfig".into()), None)

@@ -42,12 +42,14 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
     let db_data = web::Data::new(db);
     let deployment_data = web::Data::new(deployment.clone());
     let scim_data = web::Data::new(scim_state);
+    let oidc_data = web::Data::new(console::oidc::Oidc::new().map_err(std::io::Error::other)?);
     let server = HttpServer::new(move || {
         App::new()
             .wrap(TracingLogger::default())
             .app_data(db_data.clone())
             .app_data(deployment_data.clone())
             .app_data(scim_data.clone())
+            .app_data(oidc_data.clone())
             .service(health::healthz)
             .service(health::readyz)
             .configure(scim_api::configure(&scim_data))

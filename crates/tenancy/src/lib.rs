@@ -18,6 +18,7 @@ pub mod schema;
 pub mod scim_tokens;
 pub mod secret;
 pub mod sessions;
+pub mod sign_in;
 pub mod tenants;
 
 pub use db::{Db, transaction};

@@ -2,6 +2,8 @@
 //! `TEST_DATABASE_URL` / `DATABASE_URL`, else a private throwaway cluster started once per test
 //! process), a template database migrated once, and a fresh database per test made from it.
 
+pub mod oidc;
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -102,6 +104,11 @@ impl Drop for TestDb {
             );
         }
     }
+}
+
+/// A random secret for test fixtures.
+pub fn random_secret() -> String {
+    tenancy::secret::random_alphanumeric(24)
 }
 
 fn admin_execute(server: &Server, sql: &str) -> Result<(), String> {

@@ -15,6 +15,8 @@ use crate::session::Console;
 
 /// Events per page.
 const PER_PAGE: i64 = 50;
+/// Hours the chart covers: the last 7 days.
+const CHART_HOURS: i64 = 7 * 24;
 
 /// The list's filters.
 #[derive(Debug, Default, Deserialize)]
@@ -135,9 +137,9 @@ pub async fn list_activity(
     };
     let page = query.page.unwrap_or(1).max(1);
     let tenant = console.tenant.id;
-    let chart_since = (now - Duration::days(7))
-        .duration_trunc(Duration::hours(1))
-        .unwrap_or(now - Duration::days(7));
+    // 168 hourly slots whose last one is the current hour (which holds the newest requests).
+    let chart_since = now.duration_trunc(Duration::hours(1)).unwrap_or(now)
+        - Duration::hours(CHART_HOURS - 1);
     let ((rows, total), hours) = db
         .run(move |conn| -> Result<_, tenancy::Error> {
             Ok((
@@ -167,7 +169,7 @@ pub async fn list_activity(
 
 /// 168 hourly slots; bar heights scaled to the busiest hour.
 fn chart(since: DateTime<Utc>, hours: &[(DateTime<Utc>, i64, i64)]) -> Chart {
-    const SLOTS: i64 = 168;
+    const SLOTS: i64 = CHART_HOURS;
     const BAR: i64 = 4;
     const HEIGHT: i64 = 120;
     let mut requests = vec![0i64; SLOTS as usize];
@@ -181,7 +183,9 @@ fn chart(since: DateTime<Utc>, hours: &[(DateTime<Utc>, i64, i64)]) -> Chart {
             errors[i] += failed;
         }
     }
-    let max = requests.iter().copied().max().unwrap_or(0).max(1);
+    let busiest = requests.iter().copied().max().unwrap_or(0);
+    // Bars are scaled to the busiest hour; an empty week still divides by one.
+    let max = busiest.max(1);
     let bars = (0..SLOTS)
         .map(|i| {
             let index = usize::try_from(i).unwrap_or(0);
@@ -201,7 +205,7 @@ fn chart(since: DateTime<Utc>, hours: &[(DateTime<Utc>, i64, i64)]) -> Chart {
         .collect();
     Chart {
         bars,
-        max,
+        max: busiest,
         total_requests: requests.iter().sum(),
         total_errors: errors.iter().sum(),
         width: SLOTS * BAR,

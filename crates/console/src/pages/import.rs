@@ -105,6 +105,14 @@ pub async fn upload_import(
         Err(message) => return rejected(&console, &db, message).await,
     };
     console.check_csrf(&upload.csrf)?;
+    if upload.bytes.is_empty() {
+        return rejected(
+            &console,
+            &db,
+            "Choose a CSV file to import (the file was empty).".into(),
+        )
+        .await;
+    }
     let kind = match upload.kind.as_str() {
         "users" => ImportKind::Users,
         "cards" => ImportKind::Cards,
@@ -196,15 +204,13 @@ async fn read_upload(mut payload: Multipart) -> Result<Upload, String> {
             _ => {}
         }
     }
-    if upload.bytes.is_empty() {
-        return Err("Choose a CSV file to import (the file was empty).".into());
-    }
     Ok(upload)
 }
 
 /// Parses and checks the whole file; any structural problem rejects it all.
 fn parse_csv(bytes: &[u8], kind: ImportKind) -> Result<Vec<ImportRow>, String> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    check_quotes(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(bytes);
@@ -228,6 +234,7 @@ fn parse_csv(bytes: &[u8], kind: ImportKind) -> Result<Vec<ImportRow>, String> {
             }
             ImportKind::Cards => "cardNumber and userName or email",
         };
+        let missing: Vec<&str> = missing.into_iter().map(column_name).collect();
         return Err(format!(
             "The file has no {} column. Expected columns: {expected}.",
             missing.join(", ")
@@ -266,6 +273,61 @@ fn parse_csv(bytes: &[u8], kind: ImportKind) -> Result<Vec<ImportRow>, String> {
         return Err("The file has a header row but no data rows.".into());
     }
     Ok(rows)
+}
+
+/// A required column as the person wrote it in the file's header, rather than its key.
+fn column_name(key: &str) -> &str {
+    match key {
+        "username" => "userName",
+        "cardnumber" => "cardNumber",
+        other => other,
+    }
+}
+
+/// Rejects quoting the lenient CSV reader would silently accept: a quoted value that is never
+/// closed (it swallows the following lines as one value), one that runs over a line break (no
+/// column of ours holds one), and text right after a closing quote. Quotes inside an unquoted
+/// value are ordinary characters, as in RFC 4180 readers.
+fn check_quotes(bytes: &[u8]) -> Result<(), String> {
+    let malformed = |line: usize, what: &str| Err(format!("Line {line} is malformed: {what}."));
+    let mut line = 1;
+    let mut i = 0;
+    let mut field_start = true;
+    while i < bytes.len() {
+        let byte = bytes[i];
+        if field_start && byte == b'"' {
+            let opened = line;
+            i += 1;
+            loop {
+                match bytes.get(i) {
+                    None => return malformed(opened, "a quoted value is never closed"),
+                    Some(b'\n' | b'\r') => {
+                        return malformed(
+                            opened,
+                            "a quoted value runs over a line break (is a closing quote missing?)",
+                        );
+                    }
+                    Some(b'"') if bytes.get(i + 1) == Some(&b'"') => i += 2,
+                    Some(b'"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(_) => i += 1,
+                }
+            }
+            match bytes.get(i) {
+                None | Some(b',' | b'\n' | b'\r') => field_start = false,
+                Some(_) => return malformed(line, "there is text after a closing quote"),
+            }
+            continue;
+        }
+        field_start = matches!(byte, b',' | b'\n' | b'\r');
+        if byte == b'\n' {
+            line += 1;
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 /// Applies a job's rows in batches in the background until none are left.
@@ -419,5 +481,32 @@ mod tokio_stream_free {
     /// The next chunk of a field's content.
     pub async fn next_chunk(field: &mut Field) -> Option<Result<Bytes, MultipartError>> {
         poll_fn(|cx| Pin::new(&mut *field).poll_next(cx)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_quotes;
+
+    #[test]
+    fn well_formed_quoting_passes() {
+        assert!(check_quotes(b"a,b\n\"x, y\",\"say \"\"hi\"\"\"\r\n5\" floppy,\"\"\n").is_ok());
+        assert!(check_quotes(b"a,\"b\"").is_ok());
+    }
+
+    #[test]
+    fn broken_quoting_names_the_line() {
+        assert_eq!(
+            check_quotes(b"a,b\nx,\"y\nz,w\n"),
+            Err("Line 2 is malformed: a quoted value runs over a line break (is a closing quote missing?).".into())
+        );
+        assert_eq!(
+            check_quotes(b"a,b\nx,\"y"),
+            Err("Line 2 is malformed: a quoted value is never closed.".into())
+        );
+        assert_eq!(
+            check_quotes(b"a,b\n\"x\"y,z\n"),
+            Err("Line 2 is malformed: there is text after a closing quote.".into())
+        );
     }
 }

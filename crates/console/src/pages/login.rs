@@ -38,6 +38,8 @@ pub struct NextQuery {
 /// The sign-in form.
 #[derive(Debug, Deserialize)]
 pub struct LoginForm {
+    // A missing token is refused like a wrong one (403), not as an unreadable form.
+    #[serde(default)]
     csrf: String,
     email: String,
     password: String,
@@ -182,7 +184,8 @@ pub async fn login(
 /// The sign-out form.
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
-    /// The session's CSRF token.
+    /// The session's CSRF token (a missing one is refused like a wrong one).
+    #[serde(default)]
     pub csrf: String,
 }
 

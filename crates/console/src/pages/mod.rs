@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod directory_settings;
+pub mod end_user;
 pub mod groups;
 pub mod import;
 pub mod login;

@@ -26,6 +26,8 @@ pub struct PasswordPage {
 /// The change-password form.
 #[derive(Debug, Deserialize)]
 pub struct PasswordForm {
+    // A missing token is refused like a wrong one (403), not as an unreadable form.
+    #[serde(default)]
     csrf: String,
     current: String,
     new_password: String,

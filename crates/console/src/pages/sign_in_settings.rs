@@ -28,11 +28,15 @@ pub struct SignInSettingsPage {
     scim_active: bool,
     error: Option<String>,
     confirm_switch: bool,
+    /// The result of Test connection: (passed, findings).
+    test: Option<(bool, Vec<String>)>,
 }
 
 /// The form.
 #[derive(Debug, Deserialize)]
 pub struct SignInForm {
+    // A missing token is refused like a wrong one (403), not as an unreadable form.
+    #[serde(default)]
     csrf: String,
     auth_type: String,
     #[serde(default)]
@@ -68,6 +72,7 @@ fn page(
         scim_active: tenant.scim_enabled && tenant.auth_type() == AuthType::OpenId,
         error,
         confirm_switch,
+        test: None,
     }
 }
 
@@ -141,4 +146,39 @@ pub async fn save_sign_in_settings(
         .add_cookie(&flash_cookie("Sign-in settings saved."))
         .map_err(|_| ConsoleError::Internal)?;
     Ok(response)
+}
+
+/// The Test connection form.
+#[derive(Debug, Deserialize)]
+pub struct TestForm {
+    // A missing token is refused like a wrong one (403), not as an unreadable form.
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    issuer: String,
+}
+
+/// POST /console/settings/sign-in/test: fetches the discovery document and keys of the issuer in
+/// the form (or the saved one) and reports problems in words.
+pub async fn test_connection(
+    console: Console,
+    form: web::Form<TestForm>,
+    oidc: web::Data<crate::oidc::Oidc>,
+    deployment: web::Data<Deployment>,
+) -> Result<SignInSettingsPage, ConsoleError> {
+    console.check_csrf(&form.csrf)?;
+    let issuer = if form.issuer.trim().is_empty() {
+        console.tenant.oidc_issuer.clone().unwrap_or_default()
+    } else {
+        form.issuer.trim().to_owned()
+    };
+    let mut page = page(&console, &deployment, None, false);
+    if issuer.is_empty() {
+        page.test = Some((false, vec!["Enter the issuer URL first.".to_owned()]));
+        return Ok(page);
+    }
+    let problems = oidc.test_connection(&issuer).await;
+    page.issuer = issuer;
+    page.test = Some((problems.is_empty(), problems));
+    Ok(page)
 }

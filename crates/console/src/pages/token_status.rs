@@ -88,11 +88,11 @@ pub fn load(
     let previous: Vec<TokenView> = iter
         .filter(|t| match t.state(now) {
             TokenState::Overlap { .. } => true,
-            // A token retired by the new one in the last month is worth showing once.
-            TokenState::Revoked {
-                reason: RevokedReason::Replaced,
-                at,
-            } => now - at < Duration::days(30),
+            // A token retired, revoked or stopped in the last month is worth showing: after
+            // Revoke now the admin sees the token's new state rather than it vanishing.
+            TokenState::Revoked { at, .. } | TokenState::OverlapEnded { at } => {
+                now - at < Duration::days(30)
+            }
             _ => false,
         })
         .map(|t| view(t, now))

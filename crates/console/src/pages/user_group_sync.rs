@@ -43,6 +43,8 @@ struct IssuedView {
 /// The Generate / Regenerate form.
 #[derive(Debug, Deserialize)]
 pub struct GenerateForm {
+    // A missing token is refused like a wrong one (403), not as an unreadable form.
+    #[serde(default)]
     csrf: String,
     request_id: String,
 }
@@ -82,6 +84,8 @@ pub async fn regenerate_scim_token(
 /// The Revoke now form.
 #[derive(Debug, Deserialize)]
 pub struct RevokeForm {
+    // A missing token is refused like a wrong one (403), not as an unreadable form.
+    #[serde(default)]
     csrf: String,
 }
 

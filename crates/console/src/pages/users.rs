@@ -239,6 +239,8 @@ fn card_line(card: &CardRow) -> CardLine {
 /// The add-card form.
 #[derive(Debug, Deserialize)]
 pub struct CardForm {
+    // A missing token is refused like a wrong one (403), not as an unreadable form.
+    #[serde(default)]
     csrf: String,
     card_number: String,
 }
@@ -284,6 +286,8 @@ pub async fn add_card(
 /// The remove-card form.
 #[derive(Debug, Deserialize)]
 pub struct RemoveCardForm {
+    // A missing token is refused like a wrong one (403), not as an unreadable form.
+    #[serde(default)]
     csrf: String,
 }
 

@@ -1,13 +1,15 @@
 //! `attributes` and `excludedAttributes` (RFC 7644 §3.4.2.5): which attributes a response
 //! carries. `id`, `schemas` and `meta` are always returned.
 
-use scim_protocol::schema::ResourceKind;
+use scim_protocol::schema::{ResourceKind, Returned};
 use scim_protocol::{AttrPath, find_attribute};
 use serde_json::{Map, Value};
 
 /// A parsed projection.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Projection {
+    /// The resource type, for attributes returned only on request.
+    kind: ResourceKind,
     /// Only these (canonical `(top-level key, optional sub-attribute)`), when non-empty.
     include: Vec<(String, Option<String>)>,
     /// Never these.
@@ -42,6 +44,7 @@ impl Projection {
                 .collect()
         };
         Self {
+            kind,
             include: resolve(attributes),
             exclude: resolve(excluded),
         }
@@ -67,6 +70,7 @@ impl Projection {
         let Value::Object(map) = resource else {
             return resource;
         };
+        let map = self.drop_unrequested(map);
         let mut out = Map::new();
         for (key, value) in map {
             if ALWAYS.contains(&key.as_str()) {
@@ -107,6 +111,34 @@ impl Projection {
             }
         }
         Value::Object(out)
+    }
+}
+
+impl Projection {
+    /// Removes the sub-attributes whose schema says `returned: request` (RFC 7643 §7) unless
+    /// `attributes` names them, such as `members.display`.
+    fn drop_unrequested(&self, mut map: Map<String, Value>) -> Map<String, Value> {
+        let core = self.kind.core_schema();
+        for attribute in core.attributes {
+            let unrequested: Vec<&str> = attribute
+                .sub_attributes
+                .iter()
+                .filter(|sub| sub.returned == Returned::Request)
+                .filter(|sub| {
+                    !self.include.iter().any(|(key, requested)| {
+                        key == attribute.name && requested.as_deref() == Some(sub.name)
+                    })
+                })
+                .map(|sub| sub.name)
+                .collect();
+            if unrequested.is_empty() {
+                continue;
+            }
+            if let Some(value) = map.remove(attribute.name) {
+                map.insert(attribute.name.to_owned(), drop_subs(value, &unrequested));
+            }
+        }
+        map
     }
 }
 

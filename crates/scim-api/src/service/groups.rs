@@ -14,6 +14,7 @@ use super::totals::{consistent, total_from_page};
 use super::{ScimState, WriteLog, check_if_match, not_found, parse_id, projection};
 use crate::error::ScimError;
 use crate::protocol::list::{ListQuery, list_response};
+use crate::protocol::projection::Projection;
 use crate::protocol::resource::{
     etag, group_fields, members_from_value, normalize, parse_member_ids, patch_document,
     render_group, unknown_members,
@@ -48,7 +49,12 @@ pub async fn create(
         })
         .await?;
     state.totals.forget(tenant, KIND);
-    Ok(render_group(&row, Some(&members), &state.locations(tenant)))
+    // The default projection leaves out what is returned on request only (members.display).
+    Ok(Projection::new(KIND, &[], &[]).apply(render_group(
+        &row,
+        Some(&members),
+        &state.locations(tenant),
+    )))
 }
 
 /// GET /Groups/{id}; with `excludedAttributes=members` the members are not loaded.
@@ -187,7 +193,12 @@ pub async fn replace(
             })
         })
         .await?;
-    Ok(render_group(&row, Some(&members), &state.locations(tenant)))
+    // The default projection leaves out what is returned on request only (members.display).
+    Ok(Projection::new(KIND, &[], &[]).apply(render_group(
+        &row,
+        Some(&members),
+        &state.locations(tenant),
+    )))
 }
 
 /// PATCH /Groups/{id}: member changes run as set-based SQL, other operations go through the

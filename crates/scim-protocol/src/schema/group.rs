@@ -1,6 +1,6 @@
 //! The core Group schema, `urn:ietf:params:scim:schemas:core:2.0:Group` (RFC 7643 §4.2, §8.7.1).
 
-use super::{Attribute, GROUP_SCHEMA, Mutability, Schema, Uniqueness};
+use super::{Attribute, GROUP_SCHEMA, Mutability, Returned, Schema, Uniqueness};
 
 /// The core Group schema.
 pub(super) static GROUP: Schema = Schema {
@@ -28,8 +28,15 @@ pub(super) static GROUP: Schema = Schema {
                     &["User", "Group"],
                 )
                 .mutability(Mutability::Immutable),
-                Attribute::string("display", "A human-readable name for the member.")
-                    .mutability(Mutability::Immutable),
+                // Derived from the member's displayName (else userName) rather than stored as
+                // sent, so read-only; and, as RFC 7643 §8.7.1 lists no `display` for members,
+                // returned only when `attributes` asks for `members.display`.
+                Attribute::string(
+                    "display",
+                    "The member's displayName, else its userName. Returned on request.",
+                )
+                .mutability(Mutability::ReadOnly)
+                .returned(Returned::Request),
                 Attribute::string("type", "The type of the member, 'User' or 'Group'.")
                     .canonical(&["User", "Group"])
                     .mutability(Mutability::Immutable),

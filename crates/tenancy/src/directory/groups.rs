@@ -156,14 +156,34 @@ pub fn add_members(
         return Ok(0);
     }
     let ids: Vec<uuid::Uuid> = members.iter().map(UserId::as_uuid).collect();
-    Ok(diesel::sql_query(
+    diesel::sql_query(
         "INSERT INTO group_members (tenant_id, group_id, user_id) \
          SELECT $1, $2, m FROM unnest($3::uuid[]) AS m ON CONFLICT DO NOTHING",
     )
     .bind::<diesel::sql_types::Uuid, _>(tenant.as_uuid())
     .bind::<diesel::sql_types::Uuid, _>(group.as_uuid())
     .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
-    .execute(conn)?)
+    .execute(conn)
+    .map_err(missing_member_or_group)
+}
+
+/// A foreign key said no: a member that is not a user of the tenant (or was deleted a moment
+/// ago) is `Invalid`; a group deleted concurrently is `NotFound`.
+fn missing_member_or_group(error: diesel::result::Error) -> Error {
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+    match &error {
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+            if info.constraint_name().is_some_and(|c| c.contains("user")) {
+                Error::Invalid(
+                    "A member is not a user of this tenant (it may just have been deleted). Nothing was changed."
+                        .into(),
+                )
+            } else {
+                Error::NotFound
+            }
+        }
+        _ => error.into(),
+    }
 }
 
 /// Removes these members (absent ones are ignored). Returns how many were removed.

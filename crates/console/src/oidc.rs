@@ -1,0 +1,322 @@
+//! OpenID Connect with each tenant's provider (authorization code + PKCE S256), using the
+//! `openidconnect` crate: discovery documents and their keys are cached per issuer and fetched
+//! again when an ID token is signed with a key we have not seen (the provider rotated keys).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use openidconnect::core::{
+    CoreAuthDisplay, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient,
+    CoreClientAuthMethod, CoreGrantType, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm, CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+};
+use openidconnect::{
+    AdditionalProviderMetadata, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
+    CsrfToken, EndSessionUrl, IssuerUrl, Nonce, OAuth2TokenResponse as _, PkceCodeChallenge,
+    PkceCodeVerifier, ProviderMetadata, RedirectUrl, Scope, TokenResponse as _, reqwest,
+};
+use serde::{Deserialize, Serialize};
+use tenancy::tenants::TenantRow;
+
+/// How long a discovery document (with its keys) is trusted before it is fetched again.
+const METADATA_TTL: Duration = Duration::from_secs(3600);
+/// Timeout of every call to a provider.
+const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Discovery fields beyond the core ones that we use.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct ExtraMetadata {
+    /// RP-initiated logout.
+    pub end_session_endpoint: Option<EndSessionUrl>,
+    /// PKCE methods the provider accepts; we require S256.
+    #[serde(default)]
+    pub code_challenge_methods_supported: Option<Vec<String>>,
+}
+impl AdditionalProviderMetadata for ExtraMetadata {}
+
+/// A provider's discovery document.
+pub type Metadata = ProviderMetadata<
+    ExtraMetadata,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+/// Why sign-in with the provider failed, in words for the person signing in (details logged).
+#[derive(Debug, thiserror::Error)]
+pub enum OidcError {
+    /// The tenant has no OpenID settings.
+    #[error("This organisation has not set up sign-in with its identity provider.")]
+    NotConfigured,
+    /// The provider could not be reached or its discovery document is unusable.
+    #[error("The identity provider could not be reached: {0}")]
+    Discovery(String),
+    /// The code exchange failed (for example a code used twice).
+    #[error("The identity provider did not accept the sign-in: {0}")]
+    Exchange(String),
+    /// The ID token failed verification (signature, issuer, audience, expiry or nonce).
+    #[error("The identity provider's answer could not be verified: {0}")]
+    Verification(String),
+}
+
+/// The verified identity from an ID token (and UserInfo when the token lacks names).
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// `sub`.
+    pub subject: String,
+    /// `preferred_username` and `email`, to match a userName.
+    pub names: Vec<String>,
+}
+
+/// A started login: where to send the browser, and what to keep server-side.
+#[derive(Debug, Clone)]
+pub struct LoginStart {
+    /// The provider's authorization URL.
+    pub url: String,
+    /// `state`.
+    pub state: String,
+    /// `nonce`.
+    pub nonce: String,
+    /// PKCE code verifier.
+    pub pkce_verifier: String,
+}
+
+/// Discovery documents by issuer, with when each was fetched.
+type MetadataCache = HashMap<String, (Instant, Arc<Metadata>)>;
+
+/// The providers' shared HTTP client and discovery cache.
+#[derive(Clone)]
+pub struct Oidc {
+    http: reqwest::Client,
+    cache: Arc<Mutex<MetadataCache>>,
+}
+
+impl Oidc {
+    /// A client that never follows redirects (as the OpenID specs ask) and times out.
+    pub fn new() -> Result<Self, OidcError> {
+        let http = reqwest::ClientBuilder::new()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(PROVIDER_TIMEOUT)
+            .build()
+            .map_err(|e| OidcError::Discovery(e.to_string()))?;
+        Ok(Self {
+            http,
+            cache: Arc::default(),
+        })
+    }
+
+    /// The provider's metadata, from the cache unless stale or `refresh`.
+    pub async fn metadata(&self, issuer: &str, refresh: bool) -> Result<Arc<Metadata>, OidcError> {
+        if !refresh
+            && let Ok(cache) = self.cache.lock()
+            && let Some((at, metadata)) = cache.get(issuer)
+            && at.elapsed() < METADATA_TTL
+        {
+            return Ok(metadata.clone());
+        }
+        let issuer_url = IssuerUrl::new(issuer.to_owned())
+            .map_err(|e| OidcError::Discovery(format!("the issuer URL is invalid ({e})")))?;
+        let metadata = Metadata::discover_async(issuer_url, &self.http)
+            .await
+            .map_err(|e| OidcError::Discovery(describe(&e)))?;
+        let metadata = Arc::new(metadata);
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(issuer.to_owned(), (Instant::now(), metadata.clone()));
+        }
+        Ok(metadata)
+    }
+
+    /// Starts the authorization-code flow with PKCE for the tenant.
+    pub async fn start(
+        &self,
+        tenant: &TenantRow,
+        redirect_uri: &str,
+    ) -> Result<LoginStart, OidcError> {
+        let (issuer, client_id, secret) = settings(tenant)?;
+        let metadata = self.metadata(issuer, false).await?;
+        let client = CoreClient::from_provider_metadata(
+            (*metadata).clone(),
+            ClientId::new(client_id.into()),
+            Some(ClientSecret::new(secret.into())),
+        )
+        .set_redirect_uri(
+            RedirectUrl::new(redirect_uri.to_owned())
+                .map_err(|e| OidcError::Discovery(e.to_string()))?,
+        );
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, state, nonce) = client
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scope(Scope::new("email".into()))
+            .add_scope(Scope::new("profile".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        Ok(LoginStart {
+            url: url.to_string(),
+            state: state.secret().clone(),
+            nonce: nonce.secret().clone(),
+            pkce_verifier: verifier.secret().clone(),
+        })
+    }
+
+    /// Exchanges the code and verifies the ID token (signature, issuer, audience, expiry,
+    /// nonce). When the signing key is unknown, the keys are fetched again once.
+    pub async fn finish(
+        &self,
+        tenant: &TenantRow,
+        redirect_uri: &str,
+        code: &str,
+        pkce_verifier: &str,
+        nonce: &str,
+    ) -> Result<Identity, OidcError> {
+        let (issuer, client_id, secret) = settings(tenant)?;
+        let metadata = self.metadata(issuer, false).await?;
+        let redirect = RedirectUrl::new(redirect_uri.to_owned())
+            .map_err(|e| OidcError::Exchange(e.to_string()))?;
+        let client = CoreClient::from_provider_metadata(
+            (*metadata).clone(),
+            ClientId::new(client_id.into()),
+            Some(ClientSecret::new(secret.into())),
+        )
+        .set_redirect_uri(redirect.clone());
+        let response = client
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .map_err(|e| OidcError::Exchange(e.to_string()))?
+            .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
+            .request_async(&self.http)
+            .await
+            .map_err(|e| OidcError::Exchange(describe(&e)))?;
+        let id_token = response
+            .id_token()
+            .ok_or_else(|| OidcError::Verification("no ID token was returned".into()))?;
+        let nonce = Nonce::new(nonce.to_owned());
+        let claims = match id_token.claims(&client.id_token_verifier(), &nonce) {
+            Ok(claims) => claims.clone(),
+            Err(ClaimsVerificationError::SignatureVerification(_)) => {
+                // Perhaps the provider rotated its keys since we cached them: fetch and retry once.
+                let fresh = self.metadata(issuer, true).await?;
+                let client = CoreClient::from_provider_metadata(
+                    (*fresh).clone(),
+                    ClientId::new(client_id.into()),
+                    Some(ClientSecret::new(secret.into())),
+                )
+                .set_redirect_uri(redirect);
+                id_token
+                    .claims(&client.id_token_verifier(), &nonce)
+                    .map_err(|e| OidcError::Verification(e.to_string()))?
+                    .clone()
+            }
+            Err(e) => return Err(OidcError::Verification(e.to_string())),
+        };
+        let mut names: Vec<String> = Vec::new();
+        if let Some(preferred) = claims.preferred_username() {
+            names.push(preferred.to_string());
+        }
+        if let Some(email) = claims.email() {
+            names.push(email.to_string());
+        }
+        if names.is_empty() {
+            // Many providers put names only in UserInfo unless asked otherwise.
+            if let Ok(request) = client.user_info(
+                response.access_token().clone(),
+                Some(claims.subject().clone()),
+            ) {
+                let info: Result<openidconnect::core::CoreUserInfoClaims, _> =
+                    request.request_async(&self.http).await;
+                if let Ok(info) = info {
+                    names.extend(info.preferred_username().map(|p| p.to_string()));
+                    names.extend(info.email().map(|e| e.to_string()));
+                }
+            }
+        }
+        Ok(Identity {
+            subject: claims.subject().to_string(),
+            names,
+        })
+    }
+
+    /// The provider's end-session URL for RP-initiated logout, when it advertises one.
+    pub async fn end_session_url(
+        &self,
+        tenant: &TenantRow,
+        post_logout_redirect: &str,
+    ) -> Option<String> {
+        let (issuer, client_id, _) = settings(tenant).ok()?;
+        let metadata = self.metadata(issuer, false).await.ok()?;
+        let endpoint = metadata
+            .additional_metadata()
+            .end_session_endpoint
+            .clone()?;
+        let mut url = endpoint.url().clone();
+        url.query_pairs_mut()
+            .append_pair("client_id", client_id)
+            .append_pair("post_logout_redirect_uri", post_logout_redirect);
+        Some(url.to_string())
+    }
+
+    /// Checks a provider for the settings page: discovery, issuer match, keys, PKCE S256.
+    /// Returns problems in words (empty when all is well).
+    pub async fn test_connection(&self, issuer: &str) -> Vec<String> {
+        let metadata = match self.metadata(issuer, true).await {
+            Ok(metadata) => metadata,
+            Err(e) => return vec![e.to_string()],
+        };
+        let mut problems = Vec::new();
+        if metadata.jwks().keys().is_empty() {
+            problems.push("The provider publishes no signing keys (JWKS is empty).".to_owned());
+        }
+        let s256 = metadata
+            .additional_metadata()
+            .code_challenge_methods_supported
+            .as_ref()
+            .is_some_and(|methods| methods.iter().any(|m| m == "S256"));
+        if !s256 {
+            problems.push("The provider does not advertise PKCE with S256 (code_challenge_methods_supported).".to_owned());
+        }
+        if metadata.token_endpoint().is_none() {
+            problems.push("The provider has no token endpoint.".to_owned());
+        }
+        problems
+    }
+}
+
+fn settings(tenant: &TenantRow) -> Result<(&str, &str, &str), OidcError> {
+    match (
+        &tenant.oidc_issuer,
+        &tenant.oidc_client_id,
+        &tenant.oidc_client_secret,
+    ) {
+        (Some(issuer), Some(id), Some(secret)) => Ok((issuer, id, secret)),
+        _ => Err(OidcError::NotConfigured),
+    }
+}
+
+/// An error with its causes, in one line.
+fn describe(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    if text.contains("unexpected issuer") || text.contains("Validation error") {
+        text.push_str(" (the issuer in the discovery document must equal the issuer URL exactly, including a trailing slash)");
+    }
+    text
+}

@@ -1,0 +1,38 @@
+//! The admin console, route by route, through real HTTP against a real database: sign-in and
+//! sessions, CSRF and origin checks, tenant isolation, the SCIM token lifecycle, users, groups
+//! and cards, CSV import jobs and the provisioning activity log.
+
+mod activity;
+mod auth;
+mod directory;
+mod import;
+mod tokens;
+
+/// Every console page reached with GET, with placeholders `{user}`, `{group}`, `{job}`,
+/// `{event}` for ids.
+pub const GET_PAGES: &[&str] = &[
+    "/console/password",
+    "/console/secure/advanced/user-group-sync",
+    "/console/direct/settings",
+    "/console/users",
+    "/console/users/{user}",
+    "/console/groups",
+    "/console/groups/{group}",
+    "/console/import",
+    "/console/import/{job}",
+    "/console/activity",
+    "/console/activity/{event}",
+    "/console/settings/sign-in",
+];
+
+/// Every console form action, with placeholders `{user}`, `{card}`, `{token}` for ids.
+pub const POST_ACTIONS: &[&str] = &[
+    "/console/logout",
+    "/console/password",
+    "/console/secure/advanced/user-group-sync/token",
+    "/console/secure/advanced/user-group-sync/tokens/{token}/revoke",
+    "/console/users/{user}/cards",
+    "/console/users/{user}/cards/{card}/remove",
+    "/console/import",
+    "/console/settings/sign-in",
+];
