@@ -67,9 +67,27 @@ fn read_json(
     let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
         ScimError::invalid_syntax(format!("The request body is not valid JSON: {e}."))
     })?;
+    if contains_nul(&value) {
+        // PostgreSQL text and jsonb cannot hold U+0000; refuse it here rather than fail later.
+        return Err(ScimError::invalid_value(
+            "Text in the request body must not contain the NUL character (\\u0000).",
+        ));
+    }
     req.extensions_mut()
         .insert(RequestPayload(crate::events::redact(&value)));
     Ok(value)
+}
+
+/// Whether any key or string in `value` contains U+0000.
+fn contains_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(contains_nul),
+        Value::Object(map) => map
+            .iter()
+            .any(|(key, value)| key.contains('\0') || contains_nul(value)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
 }
 
 fn too_large() -> ScimError {

@@ -90,8 +90,17 @@ impl ListQuery {
 
     /// Builds the query from a lookup of raw parameter values by name.
     fn from_params(get: impl Fn(&str) -> Option<String>) -> Result<Self, ScimError> {
+        // PostgreSQL text cannot hold U+0000, so no value containing it can match anything.
+        let get = |name: &str| -> Result<Option<String>, ScimError> {
+            match get(name) {
+                Some(value) if value.contains('\0') => Err(ScimError::invalid_value(format!(
+                    "\"{name}\" must not contain the NUL character."
+                ))),
+                other => Ok(other),
+            }
+        };
         let integer = |name: &str| -> Result<Option<i64>, ScimError> {
-            get(name)
+            get(name)?
                 .map(|v| {
                     v.trim().parse::<i64>().map_err(|_| {
                         ScimError::invalid_value(format!(
@@ -101,21 +110,21 @@ impl ListQuery {
                 })
                 .transpose()
         };
-        let filter = match get("filter") {
+        let filter = match get("filter")? {
             Some(text) if !text.trim().is_empty() => Some(parse_filter(&text)?),
             _ => None,
         };
-        let list = |name: &str| -> Vec<String> {
-            get(name)
+        let list = |name: &str| -> Result<Vec<String>, ScimError> {
+            Ok(get(name)?
                 .map(|v| {
                     v.split(',')
                         .map(|a| a.trim().to_owned())
                         .filter(|a| !a.is_empty())
                         .collect()
                 })
-                .unwrap_or_default()
+                .unwrap_or_default())
         };
-        let descending = match get("sortOrder") {
+        let descending = match get("sortOrder")? {
             None => false,
             Some(order) if order.eq_ignore_ascii_case("ascending") => false,
             Some(order) if order.eq_ignore_ascii_case("descending") => true,
@@ -131,10 +140,10 @@ impl ListQuery {
             count: integer("count")?
                 .unwrap_or(DEFAULT_COUNT)
                 .clamp(0, MAX_COUNT),
-            sort_by: get("sortBy").filter(|s| !s.trim().is_empty()),
+            sort_by: get("sortBy")?.filter(|s| !s.trim().is_empty()),
             descending,
-            attributes: list("attributes"),
-            excluded_attributes: list("excludedAttributes"),
+            attributes: list("attributes")?,
+            excluded_attributes: list("excludedAttributes")?,
         })
     }
 }

@@ -207,4 +207,23 @@ mod tests {
         let members = Projection::new(ResourceKind::Group, &[], &["MEMBERS".into()]);
         assert!(!members.wants("members"));
     }
+
+    #[test]
+    fn attributes_returned_on_request_appear_only_when_named() {
+        let group = json!({"id": "g", "displayName": "G", "members": [{"value": "u", "display": "U", "type": "User"}]});
+        let default = Projection::new(ResourceKind::Group, &[], &[]);
+        assert_eq!(
+            default.apply(group.clone())["members"],
+            json!([{"value": "u", "type": "User"}])
+        );
+        let asked = Projection::new(
+            ResourceKind::Group,
+            &["members.display".into(), "members.value".into()],
+            &[],
+        );
+        assert_eq!(
+            asked.apply(group)["members"],
+            json!([{"value": "u", "display": "U"}])
+        );
+    }
 }

@@ -193,7 +193,7 @@ pub fn render_user(row: &UserRow, groups: &[(GroupId, String)], locations: &Loca
         Value::Object(map) => map.clone(),
         _ => Map::new(),
     };
-    ensure_core_schema(&mut map, USER_SCHEMA);
+    set_schemas(&mut map, USER_SCHEMA);
     let id = row.id.to_string();
     map.insert("id".into(), Value::String(id.clone()));
     with_active_column(&mut map, row.active);
@@ -241,7 +241,7 @@ pub fn render_group(row: &GroupRow, members: Option<&[MemberRow]>, locations: &L
         Value::Object(map) => map.clone(),
         _ => Map::new(),
     };
-    ensure_core_schema(&mut map, GROUP_SCHEMA);
+    set_schemas(&mut map, GROUP_SCHEMA);
     let id = row.id.to_string();
     map.insert("id".into(), Value::String(id.clone()));
     map.insert(
@@ -279,7 +279,7 @@ pub fn render_group(row: &GroupRow, members: Option<&[MemberRow]>, locations: &L
 /// Sets `schemas` to the core schema followed by every extension the resource carries data
 /// for (an object under a URN key): the stored document does not keep `schemas`, and RFC 7643
 /// §3 asks for each extension in use to be listed.
-fn ensure_core_schema(map: &mut Map<String, Value>, core: &str) {
+fn set_schemas(map: &mut Map<String, Value>, core: &str) {
     map.remove("schemas");
     let mut schemas = vec![Value::String(core.to_owned())];
     schemas.extend(

@@ -117,6 +117,13 @@ fn resolves_group_paths() {
     };
     assert_eq!(display.attribute.uniqueness, Uniqueness::Server);
     assert!(!display.case_exact());
+    // The server derives a member's display name: read-only, and returned on request only.
+    let Some(member_display) = resolve(group, "members.display") else {
+        panic!("members.display")
+    };
+    let sub = member_display.definition();
+    assert_eq!(sub.mutability, Mutability::ReadOnly);
+    assert_eq!(sub.returned, Returned::Request);
 }
 
 #[test]
