@@ -73,51 +73,8 @@ fn take_ci(map: &mut Map<String, Value>, key: &str) -> Option<Value> {
 }
 
 /// The columns of a user document. `userName` is required; a `password` is dropped.
-pub fn user_fields(mut doc: Value) -> Result<UserFields, ScimError> {
-    if let Some(map) = doc.as_object_mut() {
-        // A password pushed with PATCH reaches the document; it is never kept.
-        map.retain(|key, _| !key.eq_ignore_ascii_case("password"));
-    }
-    let text = |pointer: &str| {
-        doc.pointer(pointer)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    let user_name = text("/userName")
-        .filter(|name| !name.trim().is_empty())
-        .ok_or_else(|| {
-            ScimError::invalid_value("\"userName\" is required and must be a non-empty string.")
-        })?;
-    if user_name.len() > 512 {
-        return Err(ScimError::invalid_value(
-            "\"userName\" is longer than 512 bytes.",
-        ));
-    }
-    let active = doc.get("active").and_then(Value::as_bool).unwrap_or(true);
-    let email = primary_email(&doc);
-    Ok(UserFields {
-        user_name,
-        external_id: text("/externalId"),
-        active,
-        display_name: text("/displayName"),
-        given_name: text("/name/givenName"),
-        family_name: text("/name/familyName"),
-        email,
-        attributes: doc,
-    })
-}
-
-/// The primary email, else the first one.
-fn primary_email(doc: &Value) -> Option<String> {
-    let emails = doc.get("emails")?.as_array()?;
-    let primary = emails
-        .iter()
-        .find(|e| e.get("primary").and_then(Value::as_bool) == Some(true));
-    primary
-        .or_else(|| emails.first())?
-        .get("value")?
-        .as_str()
-        .map(str::to_owned)
+pub fn user_fields(doc: Value) -> Result<UserFields, ScimError> {
+    Ok(UserFields::from_document(doc)?)
 }
 
 /// The columns of a group document. `displayName` is required.

@@ -230,8 +230,9 @@ pub async fn patch(
         .db
         .run(move |conn| {
             transaction(conn, |conn| {
-                // A rename rewrites the row: lock it first. Member changes alone lock it last.
-                let current = if other_ops.is_empty() {
+                // A rename rewrites the row, and If-Match must hold until the commit: lock it
+                // first. Member changes alone lock it last, as briefly as possible.
+                let current = if other_ops.is_empty() && if_match.is_none() {
                     find(conn, tenant, id, &raw)?
                 } else {
                     lock(conn, tenant, id, &raw)?

@@ -166,7 +166,7 @@ pub async fn replace(
             transaction(conn, |conn| {
                 let current = lock(conn, tenant, id, &raw)?;
                 check_if_match(if_match.as_deref(), &etag(current.version))?;
-                let row = if fields == fields_of(&current) {
+                let row = if fields == users::UserFields::of(&current) {
                     current
                 } else {
                     users::update(conn, tenant, &current, &fields, now)?
@@ -213,7 +213,7 @@ pub async fn patch(
                     map.remove("id");
                 }
                 let fields = user_fields(doc)?;
-                let row = if fields == fields_of(&current) {
+                let row = if fields == users::UserFields::of(&current) {
                     current
                 } else {
                     users::update(conn, tenant, &current, &fields, now)?
@@ -268,19 +268,6 @@ fn lock(
         tenancy::Error::NotFound => not_found(KIND, raw),
         other => other.into(),
     })
-}
-
-fn fields_of(row: &UserRow) -> users::UserFields {
-    users::UserFields {
-        user_name: row.user_name.clone(),
-        external_id: row.external_id.clone(),
-        active: row.active,
-        display_name: row.display_name.clone(),
-        given_name: row.given_name.clone(),
-        family_name: row.family_name.clone(),
-        email: row.email.clone(),
-        attributes: row.attributes.clone(),
-    }
 }
 
 fn group_pairs(groups: Vec<(UserId, GroupId, String)>) -> Vec<(GroupId, String)> {

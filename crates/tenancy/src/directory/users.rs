@@ -72,8 +72,12 @@ pub struct UserFields {
 impl UserFields {
     /// Derives the columns from a complete SCIM user document (canonical attribute names).
     /// `userName` is required; `active` defaults to true; the email column holds the primary
-    /// email, else the first.
-    pub fn from_document(doc: Value) -> Result<Self> {
+    /// email, else the first. A `password` is never stored: provisioned users sign in with
+    /// OpenID, and an identity provider's password push must not leave a copy here.
+    pub fn from_document(mut doc: Value) -> Result<Self> {
+        if let Some(map) = doc.as_object_mut() {
+            map.retain(|key, _| !key.eq_ignore_ascii_case("password"));
+        }
         let text = |pointer: &str| {
             doc.pointer(pointer)
                 .and_then(Value::as_str)
