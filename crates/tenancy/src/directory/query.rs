@@ -130,6 +130,46 @@ pub(crate) fn count_sql(table: &str, alias: &str, condition: &Condition) -> Stri
     )
 }
 
+/// One page of `table` (alias `alias`) rows of the tenant matching `condition`.
+pub(crate) fn load_page<R>(
+    conn: &mut diesel::PgConnection,
+    table: &str,
+    alias: &str,
+    tenant: crate::ids::TenantId,
+    condition: &Condition,
+    page: &Page,
+) -> crate::error::Result<Vec<R>>
+where
+    R: diesel::deserialize::QueryableByName<Pg> + 'static,
+{
+    use diesel::RunQueryDsl as _;
+    let (sql, _) = page_sql(table, alias, condition, page);
+    let query = diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<sql_types::Uuid, _>(tenant.as_uuid());
+    let query = bind_all(query, &condition.binds)
+        .bind::<sql_types::BigInt, _>(page.limit)
+        .bind::<sql_types::BigInt, _>(page.offset);
+    Ok(query.load(conn)?)
+}
+
+/// How many `table` rows of the tenant match `condition`.
+pub(crate) fn count(
+    conn: &mut diesel::PgConnection,
+    table: &str,
+    alias: &str,
+    tenant: crate::ids::TenantId,
+    condition: &Condition,
+) -> crate::error::Result<i64> {
+    use diesel::RunQueryDsl as _;
+    let query = diesel::sql_query(count_sql(table, alias, condition))
+        .into_boxed()
+        .bind::<sql_types::Uuid, _>(tenant.as_uuid());
+    Ok(bind_all(query, &condition.binds)
+        .get_result::<CountRow>(conn)?
+        .n)
+}
+
 /// Row type of [`count_sql`].
 #[derive(diesel::QueryableByName)]
 pub(crate) struct CountRow {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 
-use super::query::{Condition, CountRow, Page, bind_all, count_sql, page_sql};
+use super::query::{self, Condition, Page};
 use crate::error::{Error, Result};
 use crate::ids::{GroupId, TenantId, UserId};
 use crate::schema::{group_members, groups, sessions, users};
@@ -275,22 +275,10 @@ pub fn list(
     condition: &Condition,
     page: &Page,
 ) -> Result<Vec<UserRow>> {
-    let (sql, _) = page_sql("users", "u", condition, page);
-    let query = diesel::sql_query(sql)
-        .into_boxed()
-        .bind::<diesel::sql_types::Uuid, _>(tenant.as_uuid());
-    let query = bind_all(query, &condition.binds)
-        .bind::<diesel::sql_types::BigInt, _>(page.limit)
-        .bind::<diesel::sql_types::BigInt, _>(page.offset);
-    Ok(query.load(conn)?)
+    query::load_page(conn, "users", "u", tenant, condition, page)
 }
 
 /// How many users match `condition` (alias `u`).
 pub fn count(conn: &mut PgConnection, tenant: TenantId, condition: &Condition) -> Result<i64> {
-    let query = diesel::sql_query(count_sql("users", "u", condition))
-        .into_boxed()
-        .bind::<diesel::sql_types::Uuid, _>(tenant.as_uuid());
-    Ok(bind_all(query, &condition.binds)
-        .get_result::<CountRow>(conn)?
-        .n)
+    query::count(conn, "users", "u", tenant, condition)
 }
