@@ -1,5 +1,6 @@
 //! Console errors: readable pages for people, never a stack trace or a database message.
 
+use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError};
@@ -115,6 +116,20 @@ impl ResponseError for ConsoleError {
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(body)
     }
+}
+
+/// A response without the error it was made from, when it is a redirect (to sign in, or to
+/// change a one-time password): those are the normal course of things, and the request logger
+/// would otherwise report every one of them as a server error.
+pub fn quiet_redirect<B>(response: ServiceResponse<B>) -> ServiceResponse<B> {
+    if !response.status().is_redirection() || response.response().error().is_none() {
+        return response;
+    }
+    let (req, res) = response.into_parts();
+    let (head, body) = res.into_parts();
+    let mut clean = HttpResponse::with_body(head.status(), body);
+    *clean.headers_mut() = head.headers().clone();
+    ServiceResponse::new(req, clean)
 }
 
 /// Percent-encodes a query value.

@@ -117,7 +117,7 @@ async fn guard(
     }
     let had_flash = req.cookie(FLASH_COOKIE).is_some();
     let is_asset = req.path().starts_with("/console/static/");
-    let mut response = next.call(req).await?;
+    let mut response = crate::error::quiet_redirect(next.call(req).await?);
     if !is_asset {
         let headers = response.headers_mut();
         if !headers.contains_key(header::CACHE_CONTROL) {

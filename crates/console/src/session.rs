@@ -6,7 +6,7 @@ use std::pin::Pin;
 
 use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::dev::Payload;
-use actix_web::http::header;
+use actix_web::http::{Method, Uri, header};
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::{DateTime, Utc};
 use tenancy::admins::{self, AdminRow};
@@ -64,11 +64,7 @@ impl FromRequest for Console {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let next = req
-                .uri()
-                .path_and_query()
-                .map_or("/console", |pq| pq.as_str())
-                .to_owned();
+            let next = return_path(&req);
             let sign_in = || ConsoleError::SignInRequired { next: next.clone() };
             let cookie = req
                 .cookie(SESSION_COOKIE)
@@ -118,6 +114,29 @@ impl FromRequest for Console {
                 flash,
             })
         })
+    }
+}
+
+/// Where to come back to after signing in. A form's action usually answers POST only, so for
+/// a form the page it was sent from (its `Referer`) is the place to return to. Only its path is
+/// kept, and the sign-in page follows local `/console` paths only.
+fn return_path(req: &HttpRequest) -> String {
+    if req.method() == Method::GET || req.method() == Method::HEAD {
+        return req
+            .uri()
+            .path_and_query()
+            .map_or("/console", |pq| pq.as_str())
+            .to_owned();
+    }
+    let from = req
+        .headers()
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<Uri>().ok())
+        .and_then(|uri| uri.path_and_query().map(|pq| pq.as_str().to_owned()));
+    match from {
+        Some(path) if path.starts_with("/console/") && !path.starts_with("/console/login") => path,
+        _ => "/console".to_owned(),
     }
 }
 

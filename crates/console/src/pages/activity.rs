@@ -135,11 +135,11 @@ pub async fn list_activity(
         },
         until: None,
     };
-    let page = query.page.unwrap_or(1).max(1);
+    let page = super::page_number(query.page);
     let tenant = console.tenant.id;
     // 168 hourly slots whose last one is the current hour (which holds the newest requests).
-    let chart_since = now.duration_trunc(Duration::hours(1)).unwrap_or(now)
-        - Duration::hours(CHART_HOURS - 1);
+    let chart_since =
+        now.duration_trunc(Duration::hours(1)).unwrap_or(now) - Duration::hours(CHART_HOURS - 1);
     let ((rows, total), hours) = db
         .run(move |conn| -> Result<_, tenancy::Error> {
             Ok((

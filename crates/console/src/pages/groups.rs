@@ -56,7 +56,7 @@ pub async fn list_groups(
             binds: vec![SqlValue::Text(query.q.trim().to_owned())],
         }
     };
-    let page_number = query.page.unwrap_or(1).max(1);
+    let page_number = super::page_number(query.page);
     let page = Page {
         offset: (page_number - 1) * PER_PAGE,
         limit: PER_PAGE,

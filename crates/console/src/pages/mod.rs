@@ -21,3 +21,11 @@ pub fn see_other(location: &str) -> HttpResponse {
         .insert_header((header::LOCATION, location.to_owned()))
         .finish()
 }
+
+/// The furthest page a list goes to; beyond it a page is empty rather than an overflow.
+pub const MAX_PAGE: i64 = 1_000_000;
+
+/// The page number asked for in a query, within 1..=[`MAX_PAGE`].
+pub fn page_number(asked: Option<i64>) -> i64 {
+    asked.unwrap_or(1).clamp(1, MAX_PAGE)
+}

@@ -65,7 +65,7 @@ pub async fn list_users(
 ) -> Result<UsersPage, ConsoleError> {
     let query = query.into_inner();
     let condition = search_condition(&query);
-    let page_number = query.page.unwrap_or(1).max(1);
+    let page_number = super::page_number(query.page);
     let page = Page {
         offset: (page_number - 1) * PER_PAGE,
         limit: PER_PAGE,

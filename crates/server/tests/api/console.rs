@@ -4,6 +4,7 @@
 
 mod activity;
 mod auth;
+mod csrf;
 mod directory;
 mod import;
 mod tokens;

@@ -330,3 +330,44 @@ async fn another_tenants_users_groups_cards_jobs_and_events_answer_404() {
     assert_eq!(remove.status(), StatusCode::NOT_FOUND);
     assert_eq!(cards_of(&app, theirs, user).await, vec!["G-1"]);
 }
+
+#[tokio::test]
+async fn absurd_page_numbers_answer_an_empty_page_not_an_error() {
+    let app = spawn_app().await;
+    let admin = app.login_admin().await;
+    app.insert_user(
+        admin.tenant.id,
+        json!({ "userName": "ann@acme.example" }),
+        "console",
+    )
+    .await;
+    let job = location(
+        &admin
+            .upload_csv(
+                "cards",
+                "c.csv",
+                b"userName,cardNumber\nann@acme.example,C-1\n",
+            )
+            .await,
+    );
+    let max = i64::MAX;
+
+    for path in [
+        format!("/console/users?page={max}"),
+        format!("/console/groups?page={max}"),
+        format!("/console/activity?page={max}"),
+        format!("{job}?page={max}"),
+        format!("{job}?errors=1&page={max}"),
+        "/console/users?page=-3".to_owned(),
+        "/console/users?page=0".to_owned(),
+    ] {
+        let response = admin.get(&path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+    assert!(
+        admin
+            .page("/console/users?page=-3")
+            .await
+            .contains("ann@acme.example")
+    );
+}

@@ -264,6 +264,10 @@ async fn a_100_000_row_cards_file_is_accepted_quickly_and_finishes_as_a_job() {
     assert!(first.contains("<progress"), "the job page shows progress");
     assert!(first.contains("of 100000 rows applied"), "{first}");
     let report = admin.wait_for_import(&job, Duration::from_secs(600)).await;
+    eprintln!(
+        "TIMING accepted in {accepted_in:?}, finished after {:?}",
+        started.elapsed()
+    );
     assert!(report.contains("100000 of 100000 rows applied"), "{report}");
     assert!(report.contains("100000 created, 0 updated, 0 errors"));
     assert!(report.contains("Page 1 of 1000"));

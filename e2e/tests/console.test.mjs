@@ -1,0 +1,417 @@
+// The admin console in a real browser (Debian's headless Chromium driven by playwright-core),
+// against `insights serve` started by e2e/run.sh: the demo admin's first sign-in, the SCIM token
+// lifecycle with the credentials dialog and its download, a real SCIM request with the token,
+// a cards import, and the activity log. Steps run in order and build on each other; every page
+// visited is saved as a screenshot.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const BASE = required("INSIGHTS_URL");
+const EMAIL = required("INSIGHTS_ADMIN_EMAIL");
+const ONE_TIME_PASSWORD = required("INSIGHTS_ONE_TIME_PASSWORD");
+const SCREENSHOTS = required("SCREENSHOT_DIR");
+const DOWNLOADS = process.env.DOWNLOAD_DIR ?? tmpdir();
+const NEW_PASSWORD = "e2e correct horse battery";
+const USER_NAME = "ann.lee@demo.example";
+const SCIM_PASSWORD = "Hunter2-never-logged";
+
+/** Flags for Chromium as root on a machine with a closed network (see TOOLCHAIN.md). */
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-dev-shm-usage",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the suite through e2e/run.sh`);
+  return value;
+}
+
+let browser;
+let context;
+let page;
+let shot = 0;
+/** What the steps learn and pass on. */
+const state = { tenantUrl: "", firstToken: "", secondToken: "", userId: "" };
+
+/** Saves a full-page screenshot named after the step. */
+async function screenshot(name) {
+  shot += 1;
+  const file = path.join(SCREENSHOTS, `${String(shot).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+}
+
+/**
+ * Every visible form control on the page has a label (its own <label for>, a wrapping label,
+ * or aria-label), so it is announced and reachable by keyboard with a name.
+ */
+async function assertLabelled(where) {
+  const unlabelled = await page.evaluate(() =>
+    [...document.querySelectorAll("input, select, textarea")]
+      .filter((el) => el.type !== "hidden" && el.offsetParent !== null)
+      .filter((el) => el.labels.length === 0 && !el.getAttribute("aria-label"))
+      .map((el) => el.outerHTML),
+  );
+  assert.deepEqual(unlabelled, [], `unlabelled controls on ${where}`);
+}
+
+/** A SCIM request made the way an identity provider makes it. */
+async function scim(method, resource, token, body) {
+  const response = await fetch(`${state.tenantUrl}${resource}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/scim+json",
+      accept: "application/scim+json",
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text ? JSON.parse(text) : null };
+}
+
+/** The page's HTML once it has stopped navigating (at most 5 s of retries). */
+async function settledContent() {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await page.waitForLoadState();
+      return await page.content();
+    } catch (error) {
+      if (attempt >= 20) throw error;
+      await page.waitForTimeout(250);
+    }
+  }
+}
+
+/** A step of the walk-through; when it fails, the page as it was is saved too. */
+function step(title, fn) {
+  it(title, async () => {
+    try {
+      await fn();
+    } catch (error) {
+      const name = title.replace(/[^a-z0-9]+/gi, "-").slice(0, 60);
+      await page?.screenshot({ path: path.join(SCREENSHOTS, `FAILED-${name}.png`), fullPage: true }).catch(() => {});
+      throw error;
+    }
+  });
+}
+
+/** The token shown in the SCIM Credentials dialog, with its Tenant URL. */
+async function readDialog() {
+  const dialog = page.locator("dialog.credentials");
+  await dialog.waitFor({ state: "visible" });
+  assert.equal(await dialog.getByRole("heading").textContent(), "SCIM Credentials");
+  const token = await page.getByLabel("Token", { exact: true }).inputValue();
+  const tenantUrl = await page.getByLabel("Tenant URL", { exact: true }).inputValue();
+  assert.match(token, /^scim_[A-Za-z0-9]{32,}$/);
+  assert.match(tenantUrl, new RegExp(`^${BASE}/scim/v2/[0-9a-f-]{36}$`));
+  return { token, tenantUrl };
+}
+
+describe("admin console in headless Chromium", { concurrency: 1 }, () => {
+  before(async () => {
+    browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      headless: true,
+      chromiumSandbox: false,
+      args: CHROMIUM_ARGS,
+    });
+    context = await browser.newContext({
+      acceptDownloads: true,
+      viewport: { width: 1280, height: 860 },
+    });
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: BASE });
+    page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  step("sends a visitor to the sign-in page, which works from the keyboard", async () => {
+    await page.goto(`${BASE}/console/users`);
+    assert.match(page.url(), /\/console\/login\?next=%2Fconsole%2Fusers$/);
+    await assertLabelled("sign-in");
+    await screenshot("sign-in");
+
+    await page.getByLabel("Email").focus();
+    await page.keyboard.type(EMAIL);
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "password");
+    await page.keyboard.type("not the password");
+    await page.keyboard.press("Enter");
+    await page.getByRole("alert").waitFor();
+    // The email is kept and the cursor waits in the password field.
+    assert.equal(await page.getByLabel("Email").inputValue(), EMAIL);
+    assert.equal(await page.evaluate(() => document.activeElement.id), "password");
+    assert.equal(
+      (await page.getByRole("alert").textContent()).trim(),
+      "The email or password is not right.",
+    );
+    await screenshot("sign-in-wrong-password");
+  });
+
+  step("signs in with the one-time password and must change it first", async () => {
+    await page.getByLabel("Password").fill(ONE_TIME_PASSWORD);
+    await page.getByLabel("Password").press("Enter");
+    await page.waitForURL(`${BASE}/console/password`);
+    assert.ok(await page.getByText("You signed in with a one-time password").isVisible());
+    await assertLabelled("change password");
+    await screenshot("change-one-time-password");
+
+    // Any other page sends the admin back here until the password is changed.
+    await page.goto(`${BASE}/console/activity`);
+    assert.equal(page.url(), `${BASE}/console/password`);
+
+    await page.getByLabel("Current password").fill(ONE_TIME_PASSWORD);
+    await page.getByLabel(/^New password/).fill("short");
+    await page.getByLabel("Repeat the new password").fill("short");
+    // The browser's own minlength check stops the form; the server checks too.
+    await page.getByRole("button", { name: "Change password" }).click();
+    assert.equal(page.url(), `${BASE}/console/password`);
+
+    await page.getByLabel(/^New password/).fill(NEW_PASSWORD);
+    await page.getByLabel("Repeat the new password").fill(NEW_PASSWORD);
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.waitForURL(`${BASE}/console/secure/advanced/user-group-sync`);
+    assert.ok(await page.getByText("Your password was changed.").isVisible());
+  });
+
+  step("explains that SCIM needs OpenID sign-in and keeps Generate disabled", async () => {
+    assert.ok(await page.getByRole("heading", { name: "OpenID sign-in is needed first" }).isVisible());
+    const generate = page.getByRole("button", { name: "Generate Token" });
+    assert.ok(await generate.isDisabled());
+    await screenshot("user-group-sync-needs-openid");
+  });
+
+  step("switches the sign-in type to OpenID in Sign-in settings", async () => {
+    await page.getByRole("link", { name: "Sign-in settings" }).first().click();
+    await page.waitForURL(`${BASE}/console/settings/sign-in`);
+    await assertLabelled("sign-in settings");
+    await page.getByLabel("OpenID Connect (your identity provider)").check();
+    await page.getByLabel("Issuer URL").fill("https://idp.example/");
+    await page.getByLabel("Client id").fill("insights-demo");
+    await page.getByLabel(/^Client secret/).fill("demo-client-secret");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.waitForURL(`${BASE}/console/settings/sign-in`);
+    assert.ok(await page.getByText("Sign-in settings saved.").isVisible());
+    assert.equal(await page.getByLabel("Issuer URL").inputValue(), "https://idp.example/");
+    assert.ok(!(await page.content()).includes("demo-client-secret"), "the secret is not shown back");
+    await screenshot("sign-in-settings-openid");
+  });
+
+  step("generates a token and shows it once in the SCIM Credentials dialog", async () => {
+    await page.getByRole("link", { name: "Secure" }).click();
+    await page.waitForURL(`${BASE}/console/secure/advanced/user-group-sync`);
+    await assertLabelled("user and group sync");
+    await screenshot("user-group-sync-ready");
+    await page.getByRole("button", { name: "Generate Token" }).click();
+
+    const { token, tenantUrl } = await readDialog();
+    state.firstToken = token;
+    state.tenantUrl = tenantUrl;
+    // The dialog is modal: focus stays inside it.
+    assert.ok(await page.evaluate(() => document.querySelector("dialog.credentials").matches(":modal")));
+    await screenshot("scim-credentials-dialog");
+  });
+
+  step("copies the token and downloads a credentials file named after the tenant", async () => {
+    await page.locator('button[data-copy="issued-token"]').click();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), state.firstToken);
+
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Download" }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), "demo-scim-credentials.txt");
+    const file = path.join(DOWNLOADS, download.suggestedFilename());
+    await download.saveAs(file);
+    const content = await readFile(file, "utf8");
+    assert.equal(content, `Tenant URL: ${state.tenantUrl}\nToken: ${state.firstToken}\n`);
+  });
+
+  step("accepts the token in a real SCIM request", async () => {
+    const created = await scim("POST", "/Users", state.firstToken, {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+      userName: USER_NAME,
+      name: { givenName: "Ann", familyName: "Lee" },
+      emails: [{ value: USER_NAME, type: "work", primary: true }],
+      password: SCIM_PASSWORD,
+      active: true,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    state.userId = created.json.id;
+    const wrong = await scim("GET", "/Users", `${state.firstToken}x`);
+    assert.equal(wrong.status, 401);
+  });
+
+  step("never shows the token again: not after back, reload or a GET", async () => {
+    await page.getByRole("button", { name: "Done" }).click();
+    await page.locator("dialog.credentials").waitFor({ state: "hidden" });
+    // Reloading the POST's answer re-sends the same form: nothing new is minted or shown.
+    await page.reload();
+    assert.ok(!(await page.content()).includes(state.firstToken), "the reload shows the token");
+    assert.ok(await page.getByText("already shown once").isVisible());
+    // Leaving and coming back with the back button does not bring it back either: the answer
+    // is never stored (no-store), and the browser would have to send the form again.
+    await page.goto(`${BASE}/console/users`);
+    await page.goBack().catch(() => {});
+    assert.ok(!(await settledContent()).includes(state.firstToken), "back shows the token");
+    await page.goto(`${BASE}/console/secure/advanced/user-group-sync`);
+    assert.ok(!(await page.content()).includes(state.firstToken), "the page shows the token");
+    assert.equal(await page.locator("dialog.credentials").count(), 0);
+    const last4 = state.firstToken.slice(-4);
+    assert.ok(await page.getByText(`••••${last4}`).isVisible());
+    await page.goto(`${BASE}/console/direct/settings`);
+    assert.ok(!(await page.content()).includes(state.firstToken));
+    assert.ok(await page.getByText(`••••${last4}`).isVisible());
+    assert.ok(await page.getByText(state.tenantUrl).isVisible());
+    await screenshot("direct-settings");
+  });
+
+  step("regenerates the token and shows both tokens' states", async () => {
+    await page.goto(`${BASE}/console/secure/advanced/user-group-sync`);
+    await page.getByText("Regenerate Token").click();
+    assert.ok(await page.getByText("keeps working until your identity provider first uses the new one").isVisible());
+    await screenshot("regenerate-confirmation");
+    await page.getByRole("button", { name: "Yes, regenerate the token" }).click();
+    const { token } = await readDialog();
+    assert.notEqual(token, state.firstToken);
+    state.secondToken = token;
+    await page.keyboard.press("Escape");
+    await page.locator("dialog.credentials").waitFor({ state: "hidden" });
+
+    await page.goto(`${BASE}/console/secure/advanced/user-group-sync`);
+    const html = await page.content();
+    assert.ok(!html.includes(state.secondToken) && !html.includes(state.firstToken));
+    assert.ok(await page.getByText(`••••${state.secondToken.slice(-4)}`).isVisible());
+    const previous = page.locator("table.data tr", { hasText: `••••${state.firstToken.slice(-4)}` });
+    assert.match(await previous.textContent(), /Still valid until/);
+    assert.ok(await previous.getByRole("button", { name: "Revoke now" }).isVisible());
+    await screenshot("user-group-sync-two-tokens");
+
+    // Both work until the identity provider uses the new one; then the old one is retired.
+    assert.equal((await scim("GET", "/Users?count=1", state.firstToken)).status, 200);
+    assert.equal((await scim("GET", `/Users/${state.userId}`, state.secondToken)).status, 200);
+    assert.equal((await scim("GET", "/Users?count=1", state.firstToken)).status, 401);
+    await page.reload();
+    const retired = page.locator("table.data tr", { hasText: `••••${state.firstToken.slice(-4)}` });
+    assert.match(await retired.textContent(), /Retired when Okta first used the new token/);
+    assert.equal(await page.getByRole("button", { name: "Revoke now" }).count(), 0);
+    await screenshot("user-group-sync-old-token-retired");
+  });
+
+  step("imports a cards CSV for the SCIM user and shows the cards on the user's page", async () => {
+    await page.getByRole("link", { name: "Import" }).click();
+    await page.waitForURL(`${BASE}/console/import`);
+    await assertLabelled("import");
+    // SCIM manages the users: cards-only is the default and users import is discouraged.
+    assert.ok(await page.getByLabel(/Cards only/).isChecked());
+    assert.ok(await page.getByText("Importing users is not recommended").isVisible());
+    await screenshot("import");
+    await page.getByLabel(/CSV file/).setInputFiles({
+      name: "badges.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from(`userName,cardNumber\n${USER_NAME},BADGE-0001\n${USER_NAME},BADGE-0002\nghost@demo.example,BADGE-0003\n`),
+    });
+    await page.getByRole("button", { name: "Import" }).click();
+    await page.waitForURL(/\/console\/import\/[0-9a-f-]{36}$/);
+    // The job page refreshes itself until the job is done.
+    await page.getByText("Finished").waitFor({ timeout: 60_000 });
+    assert.ok(await page.getByText("2 created, 0 updated, 1 error").first().isVisible());
+    assert.ok(await page.getByText("No user with userName or email").isVisible());
+    await screenshot("import-job-report");
+
+    await page.getByRole("link", { name: "Users" }).click();
+    await page.getByLabel("Search").fill("ann.lee");
+    await page.getByLabel("Search").press("Enter");
+    await page.waitForURL(/q=ann\.lee/);
+    await assertLabelled("users");
+    await screenshot("users");
+    await page.getByRole("link", { name: USER_NAME }).click();
+    await page.waitForURL(`${BASE}/console/users/${state.userId}`);
+    const cards = page.locator("section", { has: page.getByRole("heading", { name: "Cards" }) });
+    assert.ok(await cards.getByText("BADGE-0001").isVisible());
+    assert.ok(await cards.getByText("BADGE-0002").isVisible());
+    assert.ok(await page.getByText("Managed by your identity provider over SCIM").isVisible());
+    await assertLabelled("user");
+    await screenshot("user-with-cards");
+
+    // An admin can add a card by hand too.
+    await page.getByLabel("Add a card").fill("BADGE-0100");
+    await page.getByLabel("Add a card").press("Enter");
+    await page.getByText("Card BADGE-0100 added.").waitFor();
+    assert.ok(await cards.getByText("BADGE-0100").isVisible());
+  });
+
+  step("shows the SCIM request in Activity with the password redacted", async () => {
+    await page.getByRole("link", { name: "Activity" }).click();
+    await page.waitForURL(`${BASE}/console/activity`);
+    await assertLabelled("activity");
+    const row = page.locator("table.data tr", { hasText: "Create User" });
+    await row.waitFor();
+    assert.match(await row.textContent(), /201/);
+    assert.ok(await page.locator("svg[role=img]").isVisible(), "the hourly chart");
+    await screenshot("activity");
+    await row.getByRole("link").click();
+    await page.waitForURL(/\/console\/activity\/\d+$/);
+    const payload = await page.locator("pre.json").textContent();
+    assert.match(payload, new RegExp(USER_NAME.replace(".", "\\.")));
+    assert.match(payload, /\[redacted\]/);
+    assert.ok(!(await page.content()).includes(SCIM_PASSWORD), "the password is shown");
+    await screenshot("activity-event");
+  });
+
+  step("lists groups", async () => {
+    const group = await scim("POST", "/Groups", state.secondToken, {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+      displayName: "Badge holders",
+      members: [{ value: state.userId }],
+    });
+    assert.equal(group.status, 201, JSON.stringify(group.json));
+    await page.getByRole("link", { name: "Groups" }).click();
+    await page.waitForURL(`${BASE}/console/groups`);
+    const row = page.locator("table.data tr", { hasText: "Badge holders" });
+    assert.match(await row.textContent(), /1/);
+    await screenshot("groups");
+    await row.getByRole("link").click();
+    assert.ok(await page.getByRole("link", { name: /Ann Lee|ann\.lee/ }).isVisible());
+    await screenshot("group");
+  });
+
+  step("fits a phone's screen without sideways scrolling", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const [name, url] of [
+      ["phone-user-group-sync", "/console/secure/advanced/user-group-sync"],
+      ["phone-users", "/console/users"],
+      ["phone-activity", "/console/activity"],
+    ]) {
+      await page.goto(`${BASE}${url}`);
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
+      assert.ok(overflow <= 0, `${url} is ${overflow}px wider than the screen`);
+      await screenshot(name);
+    }
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  step("signs out with the Sign out button, after which the console needs a new sign-in", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(`${BASE}/console/login`);
+    await page.goto(`${BASE}/console/secure/advanced/user-group-sync`);
+    assert.match(page.url(), /\/console\/login\?next=/);
+    await screenshot("signed-out");
+  });
+});
