@@ -33,3 +33,10 @@ else
   npm install --no-audit --no-fund --loglevel=error
 fi
 echo "e2e: $(/usr/bin/chromium --version 2>/dev/null | tail -n 1), playwright-core $(node -p 'require("./node_modules/playwright-core/package.json").version')"
+
+# The real OpenID provider that the sign-in test signs in through.
+provider="$(cd .. && pwd)/crates/testkit/oidc-provider"
+if [ ! -d "$provider/node_modules/oidc-provider" ]; then
+  (cd "$provider" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "e2e: oidc-provider $(node -p "require('$provider/node_modules/oidc-provider/package.json').version")"

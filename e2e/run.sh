@@ -97,11 +97,14 @@ if [ -z "$password" ]; then
 fi
 
 INSIGHTS_URL="http://127.0.0.1:$port" \
+  INSIGHTS_BIN="$bin" \
+  INSIGHTS_DATA_DIR="$data" \
+  INSIGHTS_BIND="127.0.0.1:$port" \
   INSIGHTS_ADMIN_EMAIL="admin@demo.example" \
   INSIGHTS_ONE_TIME_PASSWORD="$password" \
   SCREENSHOT_DIR="$artifacts/screenshots" \
   DOWNLOAD_DIR="$artifacts/downloads" \
-  node --test --test-concurrency=1 e2e/tests/console.test.mjs &
+  node --test --test-concurrency=1 e2e/tests/console.test.mjs e2e/tests/oidc.test.mjs &
 # Waiting on a background job lets a SIGTERM or Ctrl-C reach the trap at once.
 node_pid=$!
 wait "$node_pid"

@@ -51,6 +51,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/login", web::get().to(login::show_login))
             .route("/login", web::post().to(login::login))
             .route("/logout", web::post().to(login::logout))
+            // A bookmarked or typed sign-out address: signing out needs the form (POST + CSRF).
+            .route("/logout", web::get().to(|| async { see_other("/console") }))
             .route("/password", web::get().to(password::show_password))
             .route("/password", web::post().to(password::change_password))
             .route(
