@@ -1,0 +1,304 @@
+//! The pgbench scripts. For each phase two scripts:
+//!
+//! - **bare**: the one statement issue 6 names (the ratio's denominator): a single-row INSERT
+//!   (autocommit), an indexed select by `(tenant_id, lower(user_name))`, a single-row UPDATE by
+//!   id, the server's page query at a random deep offset, and 100 members in one
+//!   `INSERT ... SELECT ... unnest` statement;
+//! - **server**: the statements the server runs for the request, in the same transactions and
+//!   round trips (the token check, `BEGIN`, locks, the provisioning event, the group lookup,
+//!   `COMMIT`), to tell the cost of the server's SQL apart from the cost of the server itself.
+//!
+//! Member users are `member-<g>@example.com` with id `md5('member-' || g)::uuid`, so a script
+//! can name any of them without a round trip. Variables: `:members` (how many exist),
+//! `:maxoff` (the deepest page offset), `:clients` and `:n` (batch numbering for E; pgbench
+//! keeps a client's variables from one transaction to the next).
+
+use serde_json::Value;
+
+use crate::okta;
+
+/// What the scripts embed: the tenant, its token, and representative documents.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    /// Tenant id.
+    pub tenant: String,
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    /// The token's id.
+    pub token_id: String,
+}
+
+const USER_COLUMNS: &str = "tenant_id, id, user_name, external_id, active, display_name, \
+    given_name, family_name, email, source, attributes, created_at, updated_at";
+
+/// The stored document of a created user, as the server stores it (no password, no groups).
+fn stored_user_doc() -> String {
+    let body = okta::create_user_body("pgb@example.com", 1);
+    let mut doc: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    if let Some(map) = doc.as_object_mut() {
+        map.remove("password");
+        map.remove("groups");
+    }
+    doc.to_string()
+}
+
+/// A compact JSON text made safe inside a pgbench script, which reads `:name` as a variable
+/// (`"active":true`, `urn:ietf:...`): colons inside strings become `\u003a` (the same JSON
+/// value) and each structural colon gets a space after it.
+fn literal(json: &str) -> String {
+    json.replace(':', "\\u003a").replace("\"\\u003a", "\": ")
+}
+
+fn insert_user(f: &Facts) -> String {
+    format!(
+        "INSERT INTO users ({USER_COLUMNS}) VALUES ('{t}', gen_random_uuid(), \
+         'pgb-' || gen_random_uuid() || '@example.com', '00u00000000000000001', true, 'Bench User1', \
+         'Bench', 'User1', 'pgb@example.com', 'scim', '{doc}'::jsonb, now(), now())",
+        t = f.tenant,
+        doc = literal(&stored_user_doc()),
+    )
+}
+
+fn token_check(f: &Facts) -> String {
+    format!(
+        "SELECT t.*, n.scim_enabled, n.auth_type FROM scim_tokens t JOIN tenants n ON n.id = t.tenant_id \
+         WHERE t.tenant_id = '{}' AND t.token_hash = '\\x{}'::bytea;\n",
+        f.tenant, f.token_hash
+    )
+}
+
+fn event(f: &Facts, method: &str, path: &str, status: u16, kind: &str, payload: &str) -> String {
+    format!(
+        "INSERT INTO provisioning_events (tenant_id, occurred_at, method, path, status, resource_type, \
+         resource_id, token_id, duration_us, error, payload) VALUES ('{t}', now(), '{method}', '{path}', \
+         {status}, '{kind}', gen_random_uuid()::text, '{tok}', 1500, NULL, '{payload}'::jsonb);\n",
+        t = f.tenant,
+        tok = f.token_id,
+        payload = literal(payload),
+    )
+}
+
+const MEMBER: &str = "md5('member-' || (:r)::int)::uuid";
+
+/// A, bare: one single-row INSERT into users of the tenant, autocommit.
+pub fn a_bare(f: &Facts) -> String {
+    format!("{};\n", insert_user(f))
+}
+
+/// A, as the server does it: token check; BEGIN; INSERT ... RETURNING; event; COMMIT.
+pub fn a_server(f: &Facts) -> String {
+    let payload = okta::create_user_body("pgb@example.com", 1).replace("1mz050nq", "[redacted]");
+    format!(
+        "{}BEGIN;\n{} RETURNING *;\n{}COMMIT;\n",
+        token_check(f),
+        insert_user(f),
+        event(f, "POST", "/Users", 201, "User", &payload)
+    )
+}
+
+/// B, bare: the indexed select by `(tenant_id, lower(user_name))`.
+pub fn b_bare(f: &Facts) -> String {
+    format!(
+        "\\set r random(1, :members)\n\
+         SELECT * FROM users WHERE tenant_id = '{}' AND lower(user_name) = lower('member-' || (:r)::int || '@example.com');\n",
+        f.tenant
+    )
+}
+
+/// B, as the server does it: token check; the filtered page query; the user's groups.
+pub fn b_server(f: &Facts) -> String {
+    let t = &f.tenant;
+    format!(
+        "\\set r random(1, :members)\n{}\
+         SELECT o.* FROM (SELECT u.id FROM users u WHERE u.tenant_id = '{t}' AND \
+         (COALESCE(lower(u.user_name) = lower('member-' || (:r)::int || '@example.com'), FALSE)) \
+         ORDER BY u.id ASC LIMIT 100 OFFSET 0) p JOIN users o ON o.tenant_id = '{t}' AND o.id = p.id ORDER BY o.id ASC;\n\
+         {}",
+        token_check(f),
+        groups_of(t, &format!("ARRAY[{MEMBER}]"))
+    )
+}
+
+fn groups_of(tenant: &str, ids: &str) -> String {
+    format!(
+        "SELECT gm.user_id, g.id, g.display_name FROM group_members gm JOIN groups g \
+         ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id WHERE gm.tenant_id = '{tenant}' \
+         AND gm.user_id = ANY({ids}) ORDER BY g.display_name;\n"
+    )
+}
+
+/// C, bare: a single-row UPDATE of `active` by id, autocommit.
+pub fn c_bare(f: &Facts) -> String {
+    format!(
+        "\\set r random(1, :members)\n\
+         UPDATE users SET active = false WHERE tenant_id = '{}' AND id = {MEMBER};\n",
+        f.tenant
+    )
+}
+
+/// C, as the server does it: token check; BEGIN; SELECT FOR UPDATE; UPDATE ... RETURNING; end
+/// sessions; event; groups; COMMIT.
+pub fn c_server(f: &Facts) -> String {
+    let t = &f.tenant;
+    format!(
+        "\\set r random(1, :members)\n{}BEGIN;\n\
+         SELECT * FROM users WHERE tenant_id = '{t}' AND id = {MEMBER} FOR UPDATE;\n\
+         UPDATE users SET user_name = user_name, external_id = external_id, active = false, \
+         display_name = display_name, given_name = given_name, family_name = family_name, email = email, \
+         attributes = attributes || '{{\"active\": false}}'::jsonb, version = version + 1, updated_at = now(), \
+         deactivated_at = now() WHERE tenant_id = '{t}' AND id = {MEMBER} RETURNING *;\n\
+         DELETE FROM sessions WHERE tenant_id = '{t}' AND user_id = {MEMBER};\n{}{}COMMIT;\n",
+        token_check(f),
+        event(
+            f,
+            "PATCH",
+            "/Users/x",
+            200,
+            "User",
+            &okta::deactivate_body()
+        ),
+        groups_of(t, &format!("ARRAY[{MEMBER}]")),
+    )
+}
+
+fn page_ids(t: &str) -> String {
+    format!(
+        "SELECT u.id FROM users u WHERE u.tenant_id = '{t}' AND (TRUE) ORDER BY u.id ASC LIMIT 100 OFFSET :off"
+    )
+}
+
+/// D, bare: the server's page query (deferred join) at a random offset.
+pub fn d_bare(f: &Facts) -> String {
+    let t = &f.tenant;
+    format!(
+        "\\set off random(0, :maxoff)\n\
+         SELECT o.* FROM ({}) p JOIN users o ON o.tenant_id = '{t}' AND o.id = p.id ORDER BY o.id ASC;\n",
+        page_ids(t)
+    )
+}
+
+/// D, as the server does it: token check; the page query; the page's users' groups.
+pub fn d_server(f: &Facts) -> String {
+    format!(
+        "{}{}{}",
+        token_check(f),
+        d_bare(f),
+        groups_of(&f.tenant, &format!("ARRAY({})", page_ids(&f.tenant)))
+    )
+}
+
+const BATCH: &str = "\\set n :n + 1\n\\set b :n * :clients + :client_id\n\
+                     \\set lo :b * 100 + 1\n\\set hi :lo + 99\n";
+
+fn batch_ids() -> &'static str {
+    "ARRAY(SELECT md5('member-' || g)::uuid FROM generate_series((:lo)::int, (:hi)::int) AS g)"
+}
+
+/// E, bare: 100 members in one `INSERT ... SELECT ... unnest` statement, autocommit.
+pub fn e_bare(f: &Facts, group: &str) -> String {
+    format!(
+        "{BATCH}INSERT INTO group_members (tenant_id, group_id, user_id) SELECT '{}', '{group}', m \
+         FROM unnest({}) AS m ON CONFLICT DO NOTHING;\n",
+        f.tenant,
+        batch_ids()
+    )
+}
+
+/// E, as the server does it: token check; BEGIN; the group; the members exist; the insert;
+/// the group's version (row lock until COMMIT); event; COMMIT.
+pub fn e_server(f: &Facts, group: &str) -> String {
+    let t = &f.tenant;
+    let members: Vec<(String, String)> = (1..=100)
+        .map(|g| (format!("{:032x}", g), crate::seed::member_name(g)))
+        .collect();
+    let payload = okta::add_members_body(&members);
+    format!(
+        "{BATCH}{}BEGIN;\n\
+         SELECT * FROM groups WHERE tenant_id = '{t}' AND id = '{group}';\n\
+         SELECT id FROM users WHERE tenant_id = '{t}' AND id = ANY({ids});\n\
+         INSERT INTO group_members (tenant_id, group_id, user_id) SELECT '{t}', '{group}', m \
+         FROM unnest({ids}) AS m ON CONFLICT DO NOTHING;\n\
+         UPDATE groups SET version = version + 1, updated_at = now() WHERE tenant_id = '{t}' AND id = '{group}' RETURNING *;\n\
+         {}COMMIT;\n",
+        token_check(f),
+        event(f, "PATCH", "/Groups/x", 204, "Group", &payload),
+        ids = batch_ids(),
+    )
+}
+
+/// The server's B page query for one userName, for `EXPLAIN` (`$1` is the tenant).
+pub fn b_page_query(user_name: &str) -> String {
+    format!(
+        "SELECT o.* FROM (SELECT u.id FROM users u WHERE u.tenant_id = $1 AND \
+         (COALESCE(lower(u.user_name) = lower('{user_name}'), FALSE)) ORDER BY u.id ASC LIMIT 100 OFFSET 0) p \
+         JOIN users o ON o.tenant_id = $1 AND o.id = p.id ORDER BY o.id ASC"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// pgbench replaces every `:name`: only the variables the runner defines may appear.
+    #[test]
+    fn scripts_name_only_known_variables() {
+        let f = Facts {
+            tenant: "00000000-0000-0000-0000-000000000001".into(),
+            token_hash: "ab".repeat(32),
+            token_id: "00000000-0000-0000-0000-000000000002".into(),
+        };
+        let group = "00000000-0000-0000-0000-000000000003";
+        let known = [
+            "r",
+            "members",
+            "maxoff",
+            "off",
+            "n",
+            "b",
+            "clients",
+            "client_id",
+            "lo",
+            "hi",
+        ];
+        for script in [
+            a_bare(&f),
+            a_server(&f),
+            b_bare(&f),
+            b_server(&f),
+            c_bare(&f),
+            c_server(&f),
+            d_bare(&f),
+            d_server(&f),
+            e_bare(&f, group),
+            e_server(&f, group),
+        ] {
+            let bytes = script.as_bytes();
+            for (i, _) in script.match_indices(':') {
+                let after = &script[i + 1..];
+                let name: String = after
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                let cast = bytes.get(i + 1) == Some(&b':') || (i > 0 && bytes[i - 1] == b':');
+                if name.is_empty() || cast {
+                    continue;
+                }
+                assert!(
+                    known.contains(&name.as_str()),
+                    "unknown variable :{name} in {script}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn literal_keeps_the_json_value() -> anyhow::Result<()> {
+        let json =
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"active":false}"#;
+        let text = literal(json);
+        assert!(!text.contains(":f") && !text.contains(":i"));
+        let back: Value = serde_json::from_str(&text)?;
+        assert_eq!(back, serde_json::from_str::<Value>(json)?);
+        Ok(())
+    }
+}
