@@ -9,7 +9,7 @@ use crate::ids::{TenantId, TokenId};
 use crate::schema::provisioning_events;
 
 /// An event to record. The payload must already have its secrets removed.
-#[derive(Debug, Clone, Insertable)]
+#[derive(Debug, Clone, Insertable, serde::Serialize)]
 #[diesel(table_name = provisioning_events)]
 pub struct NewEvent {
     /// The tenant.
@@ -34,6 +34,23 @@ pub struct NewEvent {
     pub error: Option<String>,
     /// The request body, redacted.
     pub payload: Option<Value>,
+}
+
+/// The SQL that inserts the events of a JSON array bound at `placeholder` (see
+/// [`events_json`]), for use as a data-modifying CTE beside the write it records, so that the
+/// write and its event are one statement and one commit.
+pub(crate) fn insert_from_json_sql(placeholder: &str) -> String {
+    format!(
+        "INSERT INTO provisioning_events (tenant_id, occurred_at, method, path, status, resource_type, \
+         resource_id, token_id, duration_us, error, payload) \
+         SELECT tenant_id, occurred_at, method, path, status, resource_type, resource_id, token_id, \
+         duration_us, error, payload FROM jsonb_populate_recordset(NULL::provisioning_events, {placeholder})"
+    )
+}
+
+/// Events as the JSON array [`insert_from_json_sql`] reads.
+pub(crate) fn events_json(events: &[NewEvent]) -> Value {
+    serde_json::to_value(events).unwrap_or(Value::Array(Vec::new()))
 }
 
 /// Records events in one multi-row INSERT.

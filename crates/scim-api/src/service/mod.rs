@@ -56,6 +56,22 @@ impl WriteLog {
         }
     }
 
+    /// The successful write's event, for a repository function that stores it in the write's
+    /// own statement.
+    pub fn events(&self, status: u16, resource_id: String) -> Vec<NewEvent> {
+        self.activity
+            .iter()
+            .map(|activity| {
+                activity.event(
+                    status,
+                    Some(resource_id.clone()),
+                    self.payload.clone(),
+                    None,
+                )
+            })
+            .collect()
+    }
+
     /// Records the successful write's event on `conn` (inside the write's transaction).
     pub fn record(
         &self,

@@ -32,15 +32,12 @@ pub async fn create(
     let (doc, _) = normalize(KIND, body, None)?;
     let fields = user_fields(doc)?;
     let now = Utc::now();
+    let id = UserId::new_random();
+    // The user and its event in one statement: one round trip and one commit.
+    let events = log.events(201, id.to_string());
     let row = state
         .db
-        .run(move |conn| {
-            transaction(conn, |conn| {
-                let row = users::insert(conn, tenant, &fields, "scim", now)?;
-                log.record(conn, 201, row.id.to_string())?;
-                Ok::<_, ScimError>(row)
-            })
-        })
+        .run(move |conn| users::insert_recorded(conn, tenant, id, &fields, "scim", now, &events))
         .await?;
     state.totals.forget(tenant, KIND);
     Ok(render_user(&row, &[], &state.locations(tenant)))
@@ -163,18 +160,16 @@ pub async fn replace(
     let (row, groups) = state
         .db
         .run(move |conn| {
-            transaction(conn, |conn| {
-                let current = lock(conn, tenant, id, &raw)?;
-                check_if_match(if_match.as_deref(), &etag(current.version))?;
-                let row = if fields == users::UserFields::of(&current) {
-                    current
-                } else {
-                    users::update(conn, tenant, &current, &fields, now)?
-                };
-                log.record(conn, 200, row.id.to_string())?;
-                let groups = users::groups_of(conn, tenant, &[id])?;
-                Ok::<_, ScimError>((row, groups))
-            })
+            write(
+                conn,
+                tenant,
+                id,
+                &raw,
+                if_match.as_deref(),
+                &log,
+                now,
+                |_| Ok(fields.clone()),
+            )
         })
         .await?;
     Ok(render_user(
@@ -201,27 +196,26 @@ pub async fn patch(
     let (row, groups) = state
         .db
         .run(move |conn| {
-            transaction(conn, |conn| {
-                let current = lock(conn, tenant, id, &raw)?;
-                check_if_match(if_match.as_deref(), &etag(current.version))?;
-                let mut doc = patch_document(&current.attributes, &raw);
-                if let Some(map) = doc.as_object_mut() {
-                    with_active_column(map, current.active);
-                }
-                apply(&mut doc, KIND, &ops)?;
-                if let Some(map) = doc.as_object_mut() {
-                    map.remove("id");
-                }
-                let fields = user_fields(doc)?;
-                let row = if fields == users::UserFields::of(&current) {
-                    current
-                } else {
-                    users::update(conn, tenant, &current, &fields, now)?
-                };
-                log.record(conn, 200, row.id.to_string())?;
-                let groups = users::groups_of(conn, tenant, &[id])?;
-                Ok::<_, ScimError>((row, groups))
-            })
+            write(
+                conn,
+                tenant,
+                id,
+                &raw.clone(),
+                if_match.as_deref(),
+                &log,
+                now,
+                |current| {
+                    let mut doc = patch_document(&current.attributes, &raw);
+                    if let Some(map) = doc.as_object_mut() {
+                        with_active_column(map, current.active);
+                    }
+                    apply(&mut doc, KIND, &ops)?;
+                    if let Some(map) = doc.as_object_mut() {
+                        map.remove("id");
+                    }
+                    user_fields(doc)
+                },
+            )
         })
         .await?;
     Ok(render_user(
@@ -256,6 +250,56 @@ pub async fn delete(
         .await?;
     state.totals.forget(tenant, KIND);
     Ok(())
+}
+
+/// Attempts of an optimistic write before giving up on a user that keeps changing.
+const WRITE_ATTEMPTS: usize = 5;
+
+/// Replaces a user's fields with what `change` computes from the current row, optimistically:
+/// read, compute, then write only if the version is unchanged (the write, the end of sessions on
+/// deactivation and the event are one statement). A concurrent write makes it read and compute
+/// again; with `If-Match`, the client's version must be the current one throughout.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one unit of work with its request context"
+)]
+fn write(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: UserId,
+    raw: &str,
+    if_match: Option<&str>,
+    log: &WriteLog,
+    now: chrono::DateTime<Utc>,
+    change: impl Fn(&UserRow) -> Result<users::UserFields, ScimError>,
+) -> Result<(UserRow, Vec<(UserId, GroupId, String)>), ScimError> {
+    for _ in 0..WRITE_ATTEMPTS {
+        let current = users::find(conn, tenant, id)?.ok_or_else(|| not_found(KIND, raw))?;
+        check_if_match(if_match, &etag(current.version))?;
+        let fields = change(&current)?;
+        let row = if fields == users::UserFields::of(&current) {
+            // Nothing changes: no new version, but the request is still recorded.
+            log.record(conn, 200, raw.to_owned())?;
+            current
+        } else {
+            match users::update_recorded(
+                conn,
+                tenant,
+                &current,
+                &fields,
+                now,
+                &log.events(200, raw.to_owned()),
+            )? {
+                Some(row) => row,
+                None => continue,
+            }
+        };
+        let groups = users::groups_of(conn, tenant, &[id])?;
+        return Ok((row, groups));
+    }
+    Err(ScimError::precondition_failed(
+        "The user is being changed by other requests; retry shortly.",
+    ))
 }
 
 fn lock(

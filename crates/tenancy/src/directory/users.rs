@@ -151,6 +151,42 @@ pub fn insert(
         .get_result(conn)?)
 }
 
+/// Inserts a user and records `events` about it in one statement (one round trip, one commit):
+/// either both are stored or neither. A duplicate userName is `Conflict`.
+pub fn insert_recorded(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: UserId,
+    fields: &UserFields,
+    source: &str,
+    now: DateTime<Utc>,
+    events: &[crate::events::NewEvent],
+) -> Result<UserRow> {
+    use diesel::sql_types::{Bool, Jsonb, Nullable, Text, Timestamptz, Uuid};
+    let sql = format!(
+        "WITH u AS (INSERT INTO users (tenant_id, id, user_name, external_id, active, display_name, given_name, \
+         family_name, email, attributes, source, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING *), \
+         e AS ({}) SELECT * FROM u",
+        crate::events::insert_from_json_sql("$13")
+    );
+    Ok(diesel::sql_query(sql)
+        .bind::<Uuid, _>(tenant.as_uuid())
+        .bind::<Uuid, _>(id.as_uuid())
+        .bind::<Text, _>(&fields.user_name)
+        .bind::<Nullable<Text>, _>(&fields.external_id)
+        .bind::<Bool, _>(fields.active)
+        .bind::<Nullable<Text>, _>(&fields.display_name)
+        .bind::<Nullable<Text>, _>(&fields.given_name)
+        .bind::<Nullable<Text>, _>(&fields.family_name)
+        .bind::<Nullable<Text>, _>(&fields.email)
+        .bind::<Jsonb, _>(&fields.attributes)
+        .bind::<Text, _>(source)
+        .bind::<Timestamptz, _>(now)
+        .bind::<Jsonb, _>(crate::events::events_json(events))
+        .get_result(conn)?)
+}
+
 /// The user with this id in this tenant.
 pub fn find(conn: &mut PgConnection, tenant: TenantId, id: UserId) -> Result<Option<UserRow>> {
     Ok(users::table
@@ -216,6 +252,53 @@ pub fn update(
         end_sessions(conn, tenant, row.id)?;
     }
     Ok(row)
+}
+
+/// Writes a user's new fields if its version is still `current.version`, and records `events`
+/// about it, in one statement (one round trip, one commit, no lock held between statements).
+/// Deactivation ends the user's sessions in the same statement. `None` when another write got
+/// there first; the caller reads the user again and retries.
+pub fn update_recorded(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    current: &UserRow,
+    fields: &UserFields,
+    now: DateTime<Utc>,
+    events: &[crate::events::NewEvent],
+) -> Result<Option<UserRow>> {
+    use diesel::sql_types::{BigInt, Bool, Jsonb, Nullable, Text, Timestamptz, Uuid};
+    let deactivated_at = match (current.active, fields.active) {
+        (true, false) => Some(now),
+        (false, false) => current.deactivated_at,
+        _ => None,
+    };
+    let sql = format!(
+        "WITH u AS (UPDATE users SET user_name = $4, external_id = $5, active = $6, display_name = $7, \
+         given_name = $8, family_name = $9, email = $10, attributes = $11, version = $3 + 1, \
+         updated_at = $12, deactivated_at = $13 \
+         WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING *), \
+         s AS (DELETE FROM sessions WHERE tenant_id = $1 AND user_id IN (SELECT id FROM u WHERE NOT active)), \
+         e AS ({} WHERE EXISTS (SELECT 1 FROM u)) \
+         SELECT * FROM u",
+        crate::events::insert_from_json_sql("$14")
+    );
+    Ok(diesel::sql_query(sql)
+        .bind::<Uuid, _>(tenant.as_uuid())
+        .bind::<Uuid, _>(current.id.as_uuid())
+        .bind::<BigInt, _>(current.version)
+        .bind::<Text, _>(&fields.user_name)
+        .bind::<Nullable<Text>, _>(&fields.external_id)
+        .bind::<Bool, _>(fields.active)
+        .bind::<Nullable<Text>, _>(&fields.display_name)
+        .bind::<Nullable<Text>, _>(&fields.given_name)
+        .bind::<Nullable<Text>, _>(&fields.family_name)
+        .bind::<Nullable<Text>, _>(&fields.email)
+        .bind::<Jsonb, _>(&fields.attributes)
+        .bind::<Timestamptz, _>(now)
+        .bind::<Nullable<Timestamptz>, _>(deactivated_at)
+        .bind::<Jsonb, _>(crate::events::events_json(events))
+        .get_result(conn)
+        .optional()?)
 }
 
 /// Deletes a user (memberships, cards and sessions go with it). Whether it existed.

@@ -160,9 +160,32 @@ impl Translator {
                 string_op(expr, op, p, again, case_exact)
             }
         };
-        Ok(format!("COALESCE({sql}, FALSE)"))
+        // A comparison with a NULL operand is NULL, and `not (NULL)` is NULL too, so nullable
+        // operands are wrapped to make `not` a true complement. Columns that are NOT NULL stay
+        // bare: wrapped, `lower(u.user_name) = lower($n)` could no longer use its index.
+        if NOT_NULL.contains(&expr) {
+            Ok(sql)
+        } else {
+            Ok(format!("COALESCE({sql}, FALSE)"))
+        }
     }
 }
+
+/// Operand expressions that are never NULL (NOT NULL columns of users, groups and memberships).
+const NOT_NULL: [&str; 12] = [
+    "u.id",
+    "u.user_name",
+    "u.active",
+    "u.created_at",
+    "u.updated_at",
+    "g.id",
+    "g.display_name",
+    "g.created_at",
+    "g.updated_at",
+    "m.user_id",
+    "m.group_id",
+    "o.display_name",
+];
 
 fn ordered(expr: &str, op: CompareOp, p: &str, path: &AttrPath) -> Result<String, ScimError> {
     let sql_op = match op {
