@@ -252,6 +252,9 @@ pub async fn delete(
     Ok(())
 }
 
+/// A user's membership: (user, group, group displayName).
+type Membership = (UserId, GroupId, String);
+
 /// Attempts of an optimistic write before giving up on a user that keeps changing.
 const WRITE_ATTEMPTS: usize = 5;
 
@@ -272,7 +275,7 @@ fn write(
     log: &WriteLog,
     now: chrono::DateTime<Utc>,
     change: impl Fn(&UserRow) -> Result<users::UserFields, ScimError>,
-) -> Result<(UserRow, Vec<(UserId, GroupId, String)>), ScimError> {
+) -> Result<(UserRow, Vec<Membership>), ScimError> {
     for _ in 0..WRITE_ATTEMPTS {
         let current = users::find(conn, tenant, id)?.ok_or_else(|| not_found(KIND, raw))?;
         check_if_match(if_match, &etag(current.version))?;
