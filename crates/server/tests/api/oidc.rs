@@ -443,3 +443,40 @@ async fn sign_out_ends_the_session_and_logs_out_at_the_provider() {
     assert!(location.contains("post_logout_redirect_uri="));
     assert_eq!(session_count(&world).await, 0);
 }
+
+#[tokio::test]
+async fn test_connection_reports_a_working_provider_and_an_unreachable_one() {
+    let app = spawn_app().await;
+    let admin = app.login_admin().await;
+    let provider = TestProvider::start(&[], &[], json!({}));
+
+    let working = admin
+        .browser
+        .submit(
+            "/console/settings/sign-in",
+            "/console/settings/sign-in/test",
+            &[("issuer", &provider.issuer)],
+        )
+        .await;
+    let working_status = working.status();
+    let working_body = working.text().await.unwrap_or_default();
+    let unreachable = admin
+        .browser
+        .submit(
+            "/console/settings/sign-in",
+            "/console/settings/sign-in/test",
+            &[("issuer", "http://127.0.0.1:1/")],
+        )
+        .await;
+    let unreachable_body = unreachable.text().await.unwrap_or_default();
+
+    assert_eq!(working_status, StatusCode::OK);
+    assert!(
+        working_body.contains("answered correctly"),
+        "{working_body}"
+    );
+    assert!(
+        unreachable_body.contains("could not be reached"),
+        "{unreachable_body}"
+    );
+}
