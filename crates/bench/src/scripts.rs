@@ -85,14 +85,17 @@ pub fn a_bare(f: &Facts) -> String {
     format!("{};\n", insert_user(f))
 }
 
-/// A, as the server does it: token check; BEGIN; INSERT ... RETURNING; event; COMMIT.
+/// A, as the server does it: token check; then the user and its event in one statement (a
+/// data-modifying CTE: atomic without BEGIN/COMMIT).
 pub fn a_server(f: &Facts) -> String {
     let payload = okta::create_user_body("pgb@example.com", 1).replace("1mz050nq", "[redacted]");
     format!(
-        "{}BEGIN;\n{} RETURNING *;\n{}COMMIT;\n",
+        "{}WITH u AS ({} RETURNING *), e AS ({}) SELECT * FROM u;\n",
         token_check(f),
         insert_user(f),
         event(f, "POST", "/Users", 201, "User", &payload)
+            .trim_end()
+            .trim_end_matches(';')
     )
 }
 
@@ -111,7 +114,7 @@ pub fn b_server(f: &Facts) -> String {
     format!(
         "\\set r random(1, :members)\n{}\
          SELECT o.* FROM (SELECT u.id FROM users u WHERE u.tenant_id = '{t}' AND \
-         (COALESCE(lower(u.user_name) = lower('member-' || (:r)::int || '@example.com'), FALSE)) \
+         (lower(u.user_name) = lower('member-' || (:r)::int || '@example.com')) \
          ORDER BY u.id ASC LIMIT 100 OFFSET 0) p JOIN users o ON o.tenant_id = '{t}' AND o.id = p.id ORDER BY o.id ASC;\n\
          {}",
         token_check(f),
@@ -136,18 +139,19 @@ pub fn c_bare(f: &Facts) -> String {
     )
 }
 
-/// C, as the server does it: token check; BEGIN; SELECT FOR UPDATE; UPDATE ... RETURNING; end
-/// sessions; event; groups; COMMIT.
+/// C, as the server does it: token check; read the user (no lock); then one statement that
+/// updates it if its version is unchanged, ends its sessions and records the event; its groups.
 pub fn c_server(f: &Facts) -> String {
     let t = &f.tenant;
     format!(
-        "\\set r random(1, :members)\n{}BEGIN;\n\
-         SELECT * FROM users WHERE tenant_id = '{t}' AND id = {MEMBER} FOR UPDATE;\n\
-         UPDATE users SET user_name = user_name, external_id = external_id, active = false, \
+        "\\set r random(1, :members)\n{}\
+         SELECT * FROM users WHERE tenant_id = '{t}' AND id = {MEMBER};\n\
+         WITH u AS (UPDATE users SET user_name = user_name, external_id = external_id, active = false, \
          display_name = display_name, given_name = given_name, family_name = family_name, email = email, \
          attributes = attributes || '{{\"active\": false}}'::jsonb, version = version + 1, updated_at = now(), \
-         deactivated_at = now() WHERE tenant_id = '{t}' AND id = {MEMBER} RETURNING *;\n\
-         DELETE FROM sessions WHERE tenant_id = '{t}' AND user_id = {MEMBER};\n{}{}COMMIT;\n",
+         deactivated_at = now() WHERE tenant_id = '{t}' AND id = {MEMBER} RETURNING *), \
+         s AS (DELETE FROM sessions WHERE tenant_id = '{t}' AND user_id IN (SELECT id FROM u WHERE NOT active)), \
+         e AS ({}) SELECT * FROM u;\n{}",
         token_check(f),
         event(
             f,
@@ -156,7 +160,9 @@ pub fn c_server(f: &Facts) -> String {
             200,
             "User",
             &okta::deactivate_body()
-        ),
+        )
+        .trim_end()
+        .trim_end_matches(';'),
         groups_of(t, &format!("ARRAY[{MEMBER}]")),
     )
 }
@@ -230,7 +236,7 @@ pub fn e_server(f: &Facts, group: &str) -> String {
 pub fn b_page_query(user_name: &str) -> String {
     format!(
         "SELECT o.* FROM (SELECT u.id FROM users u WHERE u.tenant_id = $1 AND \
-         (COALESCE(lower(u.user_name) = lower('{user_name}'), FALSE)) ORDER BY u.id ASC LIMIT 100 OFFSET 0) p \
+         (lower(u.user_name) = lower('{user_name}')) ORDER BY u.id ASC LIMIT 100 OFFSET 0) p \
          JOIN users o ON o.tenant_id = $1 AND o.id = p.id ORDER BY o.id ASC"
     )
 }

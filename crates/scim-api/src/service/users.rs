@@ -96,9 +96,30 @@ pub async fn list(
         None
     };
     let unfiltered = condition.is_always();
+    let exact_user_name = user_name_equals(query.filter.as_ref());
     let (rows, groups, total) = state
         .db
         .run(move |conn| {
+            // Okta's lookup before every create: at most one user, by the unique index, with a
+            // prepared single-row query instead of the general page query and no count.
+            if let Some(user_name) = &exact_user_name {
+                let found: Vec<UserRow> = users::find_by_user_name(conn, tenant, user_name)?
+                    .into_iter()
+                    .collect();
+                let total = i64::try_from(found.len()).unwrap_or(0);
+                let rows: Vec<UserRow> = found
+                    .into_iter()
+                    .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
+                    .take(usize::try_from(page.limit).unwrap_or(0))
+                    .collect();
+                let ids: Vec<UserId> = rows.iter().map(|r| r.id).collect();
+                let groups = if with_groups {
+                    users::groups_of(conn, tenant, &ids)?
+                } else {
+                    Vec::new()
+                };
+                return Ok::<_, ScimError>((rows, groups, total));
+            }
             let rows = if page.limit > 0 {
                 users::list(conn, tenant, &condition, &page)?
             } else {
@@ -250,6 +271,23 @@ pub async fn delete(
         .await?;
     state.totals.forget(tenant, KIND);
     Ok(())
+}
+
+/// The userName of a filter that is exactly `userName eq "…"` (any case, optionally with the
+/// core schema URN), the shape of Okta's and Entra's lookups.
+fn user_name_equals(filter: Option<&scim_protocol::Filter>) -> Option<String> {
+    use scim_protocol::{CompValue, CompareOp, Filter, find_attribute};
+    let Some(Filter::Compare {
+        path,
+        op: CompareOp::Eq,
+        value: CompValue::Str(value),
+    }) = filter
+    else {
+        return None;
+    };
+    let resolved = find_attribute(KIND, path)?;
+    (resolved.name() == "userName" && resolved.sub_name().is_none() && !resolved.is_extension())
+        .then(|| value.clone())
 }
 
 /// A user's membership: (user, group, group displayName).
