@@ -10,7 +10,7 @@ use tenancy::directory::groups::{self, GroupRow, MemberRow};
 use tenancy::directory::{Condition, Page, users};
 use tenancy::{GroupId, PgConnection, TenantId, UserId, transaction};
 
-use super::totals::{consistent, total_from_page};
+use super::totals::total_for_page;
 use super::{ScimState, WriteLog, check_if_match, not_found, parse_id, projection};
 use crate::error::ScimError;
 use crate::protocol::list::{ListQuery, list_response};
@@ -121,14 +121,9 @@ pub async fn list(
             } else {
                 Vec::new()
             };
-            let returned = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-            let total = match total_from_page(page.offset, page.limit, returned) {
-                Some(total) if page.limit > 0 => total,
-                _ => match cached_total.filter(|t| consistent(*t, page.offset, returned)) {
-                    Some(total) => total,
-                    None => groups::count(conn, tenant, &condition)?,
-                },
-            };
+            let total = total_for_page(&page, rows.len(), cached_total, || {
+                groups::count(conn, tenant, &condition)
+            })?;
             let ids: Vec<GroupId> = rows.iter().map(|r| r.id).collect();
             let members = if with_members {
                 groups::members_of(conn, tenant, &ids)?

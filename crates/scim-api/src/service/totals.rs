@@ -55,12 +55,30 @@ impl Totals {
     }
 }
 
+/// `totalResults` for a page of `returned` rows: from the page itself when it is short (it ended
+/// the list), else the cached total when it is consistent with the page, else `count()`.
+pub fn total_for_page<E>(
+    page: &tenancy::directory::Page,
+    returned: usize,
+    cached: Option<i64>,
+    count: impl FnOnce() -> Result<i64, E>,
+) -> Result<i64, E> {
+    let returned = i64::try_from(returned).unwrap_or(i64::MAX);
+    match total_from_page(page.offset, page.limit, returned) {
+        Some(total) if page.limit > 0 => Ok(total),
+        _ => match cached.filter(|total| consistent(*total, page.offset, returned)) {
+            Some(total) => Ok(total),
+            None => count(),
+        },
+    }
+}
+
 /// What is known of the total from the page alone: a short page ends the list.
-pub fn total_from_page(offset: i64, limit: i64, returned: i64) -> Option<i64> {
+fn total_from_page(offset: i64, limit: i64, returned: i64) -> Option<i64> {
     (returned < limit && (returned > 0 || offset == 0)).then_some(offset + returned)
 }
 
 /// Whether a total is consistent with a page (a full page means at least that many).
-pub fn consistent(total: i64, offset: i64, returned: i64) -> bool {
+fn consistent(total: i64, offset: i64, returned: i64) -> bool {
     total >= offset + returned
 }

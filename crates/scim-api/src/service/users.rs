@@ -10,7 +10,7 @@ use tenancy::directory::users::{self, UserRow};
 use tenancy::directory::{Condition, Page};
 use tenancy::{GroupId, PgConnection, TenantId, UserId, transaction};
 
-use super::totals::{consistent, total_from_page};
+use super::totals::total_for_page;
 use super::{ScimState, WriteLog, check_if_match, not_found, parse_id, projection};
 use crate::error::ScimError;
 use crate::protocol::list::{ListQuery, list_response};
@@ -125,14 +125,9 @@ pub async fn list(
             } else {
                 Vec::new()
             };
-            let returned = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-            let total = match total_from_page(page.offset, page.limit, returned) {
-                Some(total) if page.limit > 0 => total,
-                _ => match cached_total.filter(|t| consistent(*t, page.offset, returned)) {
-                    Some(total) => total,
-                    None => users::count(conn, tenant, &condition)?,
-                },
-            };
+            let total = total_for_page(&page, rows.len(), cached_total, || {
+                users::count(conn, tenant, &condition)
+            })?;
             let ids: Vec<UserId> = rows.iter().map(|r| r.id).collect();
             let groups = if with_groups {
                 users::groups_of(conn, tenant, &ids)?
