@@ -150,18 +150,11 @@ pub fn session_cookie(value: String, secure: bool) -> Cookie<'static> {
         .finish()
 }
 
-/// A cookie that removes `name`.
-pub fn removal(name: &'static str, path: &'static str) -> Cookie<'static> {
-    let mut cookie = Cookie::build(name, "")
-        .path(path)
-        .max_age(time::Duration::ZERO)
-        .finish();
-    cookie.make_removal();
-    cookie
-}
-
-/// A cookie that removes `name` at a path known only at run time.
-pub fn removal_at(name: &'static str, path: String) -> Cookie<'static> {
+/// A cookie that removes `name` at `path` (a fixed path, or one known only at run time).
+pub fn removal(
+    name: &'static str,
+    path: impl Into<std::borrow::Cow<'static, str>>,
+) -> Cookie<'static> {
     let mut cookie = Cookie::build(name, "")
         .path(path)
         .max_age(time::Duration::ZERO)

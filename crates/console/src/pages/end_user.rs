@@ -17,7 +17,7 @@ use tenancy::{Db, Deployment, TenantId, secret};
 use crate::assets;
 use crate::error::ConsoleError;
 use crate::oidc::Oidc;
-use crate::session::{removal_at, secure_cookies};
+use crate::session::{removal, secure_cookies};
 
 /// The end-user session cookie (scoped to the tenant's paths). SameSite=Lax, because the
 /// provider's redirect back to us is a cross-site navigation.
@@ -79,6 +79,17 @@ fn message(
     html(status, page.render())
 }
 
+/// The page for a sign-in address whose tenant does not exist.
+fn unknown_organisation() -> Result<HttpResponse, ConsoleError> {
+    message(
+        StatusCode::NOT_FOUND,
+        None,
+        "Unknown organisation",
+        "This sign-in address does not belong to any organisation. Check the link you were given.",
+        false,
+    )
+}
+
 fn base(deployment: &Deployment, tenant: TenantId) -> String {
     format!("{}/t/{tenant}", deployment.public_url)
 }
@@ -102,13 +113,7 @@ pub async fn start_login(
     deployment: web::Data<Deployment>,
 ) -> Result<HttpResponse, ConsoleError> {
     let Some(tenant) = load_tenant(&db, &path).await? else {
-        return message(
-            StatusCode::NOT_FOUND,
-            None,
-            "Unknown organisation",
-            "This sign-in address does not belong to any organisation. Check the link you were given.",
-            false,
-        );
+        return unknown_organisation();
     };
     if tenant.auth_type() != AuthType::OpenId {
         return message(
@@ -165,13 +170,7 @@ pub async fn callback(
     deployment: web::Data<Deployment>,
 ) -> Result<HttpResponse, ConsoleError> {
     let Some(tenant) = load_tenant(&db, &path).await? else {
-        return message(
-            StatusCode::NOT_FOUND,
-            None,
-            "Unknown organisation",
-            "This sign-in address does not belong to any organisation.",
-            false,
-        );
+        return unknown_organisation();
     };
     let query = query.into_inner();
     let tenant_id = tenant.id;
@@ -324,16 +323,10 @@ pub async fn show_me(
     let Some((session, user, groups, cards)) = loaded else {
         return Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, login))
-            .cookie(removal_at(USER_COOKIE, format!("/t/{tenant_id}")))
+            .cookie(removal(USER_COOKIE, format!("/t/{tenant_id}")))
             .finish());
     };
-    let name = user.display_name.clone().unwrap_or_else(|| {
-        [user.given_name.as_deref(), user.family_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ")
-    });
+    let name = user.shown_name();
     let page = MePage {
         css: assets::css_url(),
         organisation: tenant.name.clone(),
@@ -397,7 +390,7 @@ pub async fn logout(
         .unwrap_or_else(|| format!("/t/{tenant_id}/signed-out"));
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
-        .cookie(removal_at(USER_COOKIE, format!("/t/{tenant_id}")))
+        .cookie(removal(USER_COOKIE, format!("/t/{tenant_id}")))
         .finish())
 }
 

@@ -104,21 +104,11 @@ fn line(row: &UserRow) -> UserLine {
     UserLine {
         id: row.id.to_string(),
         user_name: row.user_name.clone(),
-        name: display_name(row),
+        name: row.shown_name(),
         email: row.email.clone().unwrap_or_default(),
         active: row.active,
         source: row.source.clone(),
     }
-}
-
-fn display_name(row: &UserRow) -> String {
-    row.display_name.clone().unwrap_or_else(|| {
-        [row.given_name.as_deref(), row.family_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ")
-    })
 }
 
 /// The SQL condition of the search form; every value is a bind parameter.

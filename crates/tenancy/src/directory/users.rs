@@ -47,6 +47,19 @@ pub struct UserRow {
     pub deactivated_at: Option<DateTime<Utc>>,
 }
 
+impl UserRow {
+    /// The name to show a person: displayName, else given and family name (may be empty).
+    pub fn shown_name(&self) -> String {
+        self.display_name.clone().unwrap_or_else(|| {
+            [self.given_name.as_deref(), self.family_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+    }
+}
+
 /// The values a write sets: derived from the SCIM document by the caller.
 #[derive(Debug, Clone, PartialEq, AsChangeset, Insertable)]
 #[diesel(table_name = users, treat_none_as_null = true)]
