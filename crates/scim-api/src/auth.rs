@@ -1,8 +1,9 @@
 //! Bearer-token authentication of SCIM requests for the tenant named in the path.
 //!
-//! The header is parsed strictly; the token is checked with one SHA-256 and one indexed lookup
-//! (`tenancy::scim_tokens::verify`). Nothing else is read or written for a request that fails
-//! here.
+//! The header is parsed strictly; the token is checked with one SHA-256 and, unless this server
+//! accepted it recently and nothing changed since, one indexed lookup
+//! (`tenancy::scim_tokens::TokenCache`). Nothing else is read or written for a request that
+//! fails here.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,11 +13,12 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, web};
 use chrono::Utc;
-use tenancy::scim_tokens::{self, Rejection};
-use tenancy::{Db, TenantId, TokenId};
+use tenancy::scim_tokens::Rejection;
+use tenancy::{TenantId, TokenId};
 
 use crate::error::ScimError;
 use crate::events::Activity;
+use crate::service::ScimState;
 
 /// An authenticated SCIM request: the tenant in the path, proven by one of its tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,13 +50,14 @@ impl FromRequest for ScimAuth {
                 .ok_or_else(|| {
                     ScimError::unauthorized("The bearer token is not valid for this tenant.")
                 })?;
-            let db = req
-                .app_data::<web::Data<Db>>()
+            let state = req
+                .app_data::<web::Data<ScimState>>()
                 .cloned()
                 .ok_or_else(ScimError::internal)?;
             let now = Utc::now();
-            let verified = db
-                .run(move |conn| scim_tokens::verify(conn, tenant, &presented, now))
+            let verified = state
+                .tokens
+                .verify(&state.db, tenant, &presented, now)
                 .await?;
             let verified = verified.map_err(|rejection| match rejection {
                 Rejection::Unknown => ScimError::unauthorized("The bearer token is not valid for this tenant."),

@@ -6,6 +6,7 @@ use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer, web};
 use scim_api::service::totals::Totals;
 use scim_api::{EventSink, ScimState};
+use tenancy::scim_tokens::TokenCache;
 use tenancy::{Db, Deployment};
 use tracing_actix_web::TracingLogger;
 
@@ -33,15 +34,18 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let deployment = settings.deployment(Some(addr));
     let (events, event_writer) = EventSink::start(db.clone());
+    let tokens = TokenCache::listening(&db);
     let scim_state = ScimState {
         db: db.clone(),
         deployment: deployment.clone(),
+        tokens: tokens.clone(),
         events,
         totals: Totals::default(),
     };
     let db_data = web::Data::new(db);
     let deployment_data = web::Data::new(deployment.clone());
     let scim_data = web::Data::new(scim_state);
+    let tokens_data = web::Data::new(tokens);
     let oidc_data = web::Data::new(console::oidc::Oidc::new().map_err(std::io::Error::other)?);
     let server = HttpServer::new(move || {
         App::new()
@@ -49,6 +53,7 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
             .app_data(db_data.clone())
             .app_data(deployment_data.clone())
             .app_data(scim_data.clone())
+            .app_data(tokens_data.clone())
             .app_data(oidc_data.clone())
             .service(health::healthz)
             .service(health::readyz)

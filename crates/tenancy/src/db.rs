@@ -1,9 +1,10 @@
 //! The connection pool and `Db::run`, the one way database work leaves the async threads.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use diesel::PgConnection;
 use diesel::r2d2::{ConnectionManager, Pool};
+use diesel::{Connection as _, PgConnection};
 use tracing::Instrument as _;
 
 use crate::error::{Error, Result};
@@ -15,6 +16,8 @@ const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<ConnectionManager<PgConnection>>,
+    /// Kept for connections that must not come from the pool (a `LISTEN` session).
+    database_url: Arc<str>,
 }
 
 impl std::fmt::Debug for Db {
@@ -37,7 +40,16 @@ impl Db {
             .connection_timeout(CONNECTION_TIMEOUT)
             .test_on_check_out(false)
             .build_unchecked(manager);
-        Self { pool }
+        Self {
+            pool,
+            database_url: database_url.into(),
+        }
+    }
+
+    /// Opens a connection of its own, outside the pool, for work that holds a session for
+    /// long (listening for notifications). Blocking: call it from a thread of its own.
+    pub fn connect_dedicated(&self) -> Result<PgConnection> {
+        Ok(PgConnection::establish(&self.database_url)?)
     }
 
     /// Runs one unit of database work on the blocking pool, with a pooled connection that is

@@ -58,5 +58,11 @@ impl From<diesel::r2d2::PoolError> for Error {
     }
 }
 
+impl From<diesel::ConnectionError> for Error {
+    fn from(_: diesel::ConnectionError) -> Self {
+        Error::Unavailable
+    }
+}
+
 /// Shorthand used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
+use tenancy::scim_tokens::TokenCache;
 use tenancy::tenants::{self, AuthType, OpenIdSettings};
 use tenancy::{Db, Deployment};
 
@@ -90,6 +91,7 @@ pub async fn save_sign_in_settings(
     form: web::Form<SignInForm>,
     db: web::Data<Db>,
     deployment: web::Data<Deployment>,
+    tokens: web::Data<TokenCache>,
 ) -> Result<HttpResponse, ConsoleError> {
     console.check_csrf(&form.csrf)?;
     let form = form.into_inner();
@@ -110,6 +112,8 @@ pub async fn save_sign_in_settings(
             }
             db.run(move |conn| tenants::set_password_sign_in(conn, tenant.id))
                 .await?;
+            // SCIM stops with OpenID: in force on this server before the page says so.
+            tokens.catch_up(&db).await?;
         }
         "openid" => {
             let client_secret = if form.client_secret.is_empty() {

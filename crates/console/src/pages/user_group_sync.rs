@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
-use tenancy::scim_tokens::{self, IssuedToken};
+use tenancy::scim_tokens::{self, IssuedToken, TokenCache};
 use tenancy::tenants::AuthType;
 use tenancy::{Db, Deployment, TokenId, secret};
 
@@ -95,6 +95,7 @@ pub async fn revoke_scim_token(
     path: web::Path<String>,
     form: web::Form<RevokeForm>,
     db: web::Data<Db>,
+    tokens: web::Data<TokenCache>,
 ) -> Result<HttpResponse, ConsoleError> {
     console.check_csrf(&form.csrf)?;
     let token: TokenId = path.parse().map_err(|_| ConsoleError::NotFound)?;
@@ -102,6 +103,8 @@ pub async fn revoke_scim_token(
     let row = db
         .run(move |conn| scim_tokens::revoke(conn, tenant, token, Utc::now()))
         .await?;
+    // "Revoked" is only said once this server refuses the token too.
+    tokens.catch_up(&db).await?;
     tracing::info!(tenant_id = %tenant, token_id = %row.id, admin_id = %console.admin.id, "SCIM token revoked");
     let mut response = see_other("/console/secure/advanced/user-group-sync");
     response

@@ -10,6 +10,7 @@ use actix_web::HttpRequest;
 use scim_protocol::schema::ResourceKind;
 use serde_json::Value;
 use tenancy::events::{self, NewEvent};
+use tenancy::scim_tokens::TokenCache;
 use tenancy::{Db, Deployment, PgConnection, TenantId};
 
 use crate::error::ScimError;
@@ -25,6 +26,8 @@ pub struct ScimState {
     pub db: Db,
     /// Public URL and token settings.
     pub deployment: Deployment,
+    /// Recently verified tokens (see `TokenCache`).
+    pub tokens: TokenCache,
     /// The background writer of read and failure events.
     pub events: EventSink,
     /// Cached totals of unfiltered lists.

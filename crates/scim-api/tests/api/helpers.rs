@@ -13,6 +13,7 @@ use diesel::RunQueryDsl as _;
 use scim_api::service::totals::Totals;
 use scim_api::{EventSink, ScimState};
 use serde_json::{Value, json};
+use tenancy::scim_tokens::TokenCache;
 use tenancy::tenants::{NewTenant, OpenIdSettings};
 use tenancy::{Db, Deployment, TenantId};
 use testkit::TestDb;
@@ -46,6 +47,8 @@ pub struct TestApp {
     pub scim: Scim,
     /// The database the server uses.
     pub test_db: TestDb,
+    /// The server's memory of verified tokens.
+    pub tokens: TokenCache,
     handle: ServerHandle,
 }
 
@@ -73,9 +76,11 @@ pub async fn spawn_app() -> TestApp {
     let db = test_db.db().clone();
     // Mirrors crates/server/src/startup.rs.
     let (events, _writer) = EventSink::start(db.clone());
+    let tokens = TokenCache::listening(&db);
     let state = ScimState {
         db: db.clone(),
         deployment: Deployment::new(&address, chrono::Duration::days(7)),
+        tokens: tokens.clone(),
         events,
         totals: Totals::default(),
     };
@@ -107,6 +112,7 @@ pub async fn spawn_app() -> TestApp {
         token,
         scim,
         test_db,
+        tokens,
         handle,
     }
 }
@@ -172,7 +178,8 @@ impl TestApp {
         self.test_db.db()
     }
 
-    /// Runs one SQL statement (arrange).
+    /// Runs one SQL statement (arrange). Returns once the server acted on any change to
+    /// tokens or tenants it made, as a server does for the console's own changes.
     pub async fn execute(&self, sql: &str) {
         let sql = sql.to_owned();
         self.db()
@@ -183,6 +190,10 @@ impl TestApp {
             })
             .await
             .expect("execute SQL");
+        self.tokens
+            .catch_up(self.db())
+            .await
+            .expect("token cache caught up");
     }
 
     /// Runs a query whose rows are one `json` column each (`SELECT to_jsonb(t) AS json …`).

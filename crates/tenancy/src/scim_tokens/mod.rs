@@ -1,14 +1,17 @@
 //! SCIM bearer tokens: how they look, how they are issued, verified, rotated and revoked.
 //!
 //! A token is `scim_` followed by 43 random alphanumerics (256 bits from the OS generator).
-//! Only its SHA-256 is stored, so verifying costs one hash and one indexed lookup. A token lasts
+//! Only its SHA-256 is stored, so verifying costs one hash and one indexed lookup, and a server
+//! remembers a verified token until the database announces a change to it (`TokenCache`). A token lasts
 //! one year. Regenerating keeps the previous token working until the identity provider first
 //! uses the new one, until an overlap window ends, or until an admin revokes it: there is no
 //! outage while the admin pastes the new token into Okta.
 
+mod cache;
 mod model;
 mod service;
 
+pub use cache::{CHANNEL, TokenCache};
 pub use model::{IssuedToken, RevokedReason, ScimTokenRow, TokenState};
 pub use service::{
     DEFAULT_OVERLAP, LAST_USED_RESOLUTION, Rejection, TOKEN_PREFIX, Verified, expiry_for, issue,

@@ -125,6 +125,11 @@ pub struct Verified {
     pub scim_enabled: bool,
     /// Whether the tenant signs in with OpenID (SCIM needs it).
     pub openid: bool,
+    /// When the token stops being accepted unless something changes first: its expiry, or the
+    /// end of its overlap window.
+    pub valid_until: DateTime<Utc>,
+    /// This was the token's first use, and it retired the tenant's older tokens.
+    pub retired_older: bool,
 }
 
 /// Why a presented token was refused.
@@ -170,13 +175,17 @@ pub fn verify(
     if !constant_time_eq(&row.token_hash, &hash) {
         return Ok(Err(Rejection::Unknown));
     }
-    match row.state(now) {
+    let valid_until = match row.state(now) {
         TokenState::Expired { .. } => return Ok(Err(Rejection::Expired)),
-        state if !state.accepts() => return Ok(Err(Rejection::Revoked)),
-        _ => {}
-    }
+        TokenState::Active => row.expires_at,
+        TokenState::Overlap { until } => until,
+        TokenState::Revoked { .. } | TokenState::OverlapEnded { .. } => {
+            return Ok(Err(Rejection::Revoked));
+        }
+    };
+    let mut retired_older = false;
     if row.first_used_at.is_none() {
-        record_first_use(conn, &row, now)?;
+        retired_older = record_first_use(conn, &row, now)?;
     } else if row
         .last_used_at
         .is_none_or(|at| at <= now - LAST_USED_RESOLUTION)
@@ -195,11 +204,18 @@ pub fn verify(
         token: row.id,
         scim_enabled,
         openid: AuthType::from_stored(&auth_type) == AuthType::OpenId,
+        valid_until,
+        retired_older,
     }))
 }
 
 /// The identity provider switched to this token: from now on, older tokens are not needed.
-fn record_first_use(conn: &mut PgConnection, row: &ScimTokenRow, now: DateTime<Utc>) -> Result<()> {
+/// Tells whether any older token was still working and is now retired.
+fn record_first_use(
+    conn: &mut PgConnection,
+    row: &ScimTokenRow,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     conn.transaction(|conn| {
         let first = diesel::update(scim_tokens::table.find((row.tenant_id, row.id)))
             .filter(scim_tokens::first_used_at.is_null())
@@ -208,20 +224,21 @@ fn record_first_use(conn: &mut PgConnection, row: &ScimTokenRow, now: DateTime<U
                 scim_tokens::last_used_at.eq(now),
             ))
             .execute(conn)?;
-        if first == 1 {
-            diesel::update(
-                scim_tokens::table
-                    .filter(scim_tokens::tenant_id.eq(row.tenant_id))
-                    .filter(scim_tokens::created_at.lt(row.created_at))
-                    .filter(scim_tokens::revoked_at.is_null()),
-            )
-            .set((
-                scim_tokens::revoked_at.eq(now),
-                scim_tokens::revoked_reason.eq("replaced"),
-            ))
-            .execute(conn)?;
+        if first != 1 {
+            return Ok(false);
         }
-        Ok(())
+        let retired = diesel::update(
+            scim_tokens::table
+                .filter(scim_tokens::tenant_id.eq(row.tenant_id))
+                .filter(scim_tokens::created_at.lt(row.created_at))
+                .filter(scim_tokens::revoked_at.is_null()),
+        )
+        .set((
+            scim_tokens::revoked_at.eq(now),
+            scim_tokens::revoked_reason.eq("replaced"),
+        ))
+        .execute(conn)?;
+        Ok(retired > 0)
     })
 }
 

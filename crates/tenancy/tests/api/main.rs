@@ -3,3 +3,4 @@
 mod cluster;
 mod scim_tokens;
 mod tenants;
+mod token_cache;

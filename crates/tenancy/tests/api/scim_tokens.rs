@@ -9,7 +9,7 @@ use testkit::TestDb;
 
 use crate::tenants::openid;
 
-fn scim_tenant(conn: &mut PgConnection, name: &str) -> Result<TenantId, Error> {
+pub(crate) fn scim_tenant(conn: &mut PgConnection, name: &str) -> Result<TenantId, Error> {
     Ok(tenants::create(
         conn,
         &NewTenant {
