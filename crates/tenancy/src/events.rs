@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::error::Result;
 use crate::ids::{TenantId, TokenId};
+use crate::prepared::Prepared;
 use crate::schema::provisioning_events;
 
 /// An event to record. The payload must already have its secrets removed.
@@ -53,14 +54,18 @@ pub(crate) fn events_json(events: &[NewEvent]) -> Value {
     serde_json::to_value(events).unwrap_or(Value::Array(Vec::new()))
 }
 
-/// Records events in one multi-row INSERT.
+/// Records events in one INSERT whose text is the same for any number of events (one JSON
+/// parameter), so that it stays prepared: a multi-row `VALUES` list would be planned anew for
+/// every batch size.
 pub fn insert_many(conn: &mut PgConnection, events: &[NewEvent]) -> Result<usize> {
     if events.is_empty() {
         return Ok(0);
     }
-    Ok(diesel::insert_into(provisioning_events::table)
-        .values(events)
-        .execute(conn)?)
+    Ok(Prepared(
+        diesel::sql_query(insert_from_json_sql("$1"))
+            .bind::<diesel::sql_types::Jsonb, _>(events_json(events)),
+    )
+    .execute(conn)?)
 }
 
 /// A recorded event.

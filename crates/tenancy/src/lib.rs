@@ -14,6 +14,7 @@ pub mod ids;
 pub mod imports;
 pub mod migrations;
 pub mod password;
+mod prepared;
 pub mod schema;
 pub mod scim_tokens;
 pub mod secret;

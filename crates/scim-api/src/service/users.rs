@@ -6,6 +6,7 @@ use chrono::Utc;
 use scim_protocol::schema::ResourceKind;
 use scim_protocol::{apply, parse_patch};
 use serde_json::Value;
+use tenancy::directory::user_lookup;
 use tenancy::directory::users::{self, UserRow};
 use tenancy::directory::{Condition, Page};
 use tenancy::{GroupId, PgConnection, TenantId, UserId, transaction};
@@ -58,16 +59,14 @@ pub async fn get(
     let (row, groups) = state
         .db
         .run(move |conn| {
-            let row = users::find(conn, tenant, id)?.ok_or_else(|| not_found(KIND, &raw))?;
-            let groups = if with_groups {
-                users::groups_of(conn, tenant, &[id])?
+            if with_groups {
+                user_lookup::find_with_groups(conn, tenant, id)?
             } else {
-                Vec::new()
-            };
-            Ok::<_, ScimError>((row, groups))
+                users::find(conn, tenant, id)?.map(|row| (row, Vec::new()))
+            }
+            .ok_or_else(|| not_found(KIND, &raw))
         })
         .await?;
-    let groups: Vec<(GroupId, String)> = groups.into_iter().map(|(_, g, name)| (g, name)).collect();
     Ok(projection.apply(render_user(&row, &groups, &state.locations(tenant))))
 }
 
@@ -102,22 +101,24 @@ pub async fn list(
         .run(move |conn| {
             // Okta's lookup before every create: at most one user, by the unique index, with a
             // prepared single-row query instead of the general page query and no count.
+            // The user's groups come in the same row.
             if let Some(user_name) = &exact_user_name {
-                let found: Vec<UserRow> = users::find_by_user_name(conn, tenant, user_name)?
-                    .into_iter()
-                    .collect();
-                let total = i64::try_from(found.len()).unwrap_or(0);
-                let rows: Vec<UserRow> = found
-                    .into_iter()
-                    .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
-                    .take(usize::try_from(page.limit).unwrap_or(0))
-                    .collect();
-                let ids: Vec<UserId> = rows.iter().map(|r| r.id).collect();
-                let groups = if with_groups {
-                    users::groups_of(conn, tenant, &ids)?
+                let found = if with_groups {
+                    user_lookup::find_by_user_name_with_groups(conn, tenant, user_name)?
                 } else {
-                    Vec::new()
+                    users::find_by_user_name(conn, tenant, user_name)?.map(|row| (row, Vec::new()))
                 };
+                let total = i64::from(found.is_some());
+                let (rows, groups) = found
+                    .filter(|_| page.offset == 0 && page.limit > 0)
+                    .map(|(row, groups)| {
+                        let memberships = groups
+                            .into_iter()
+                            .map(|(group, name)| (row.id, group, name))
+                            .collect();
+                        (vec![row], memberships)
+                    })
+                    .unwrap_or_default();
                 return Ok::<_, ScimError>((rows, groups, total));
             }
             let rows = if page.limit > 0 {
@@ -188,11 +189,7 @@ pub async fn replace(
             )
         })
         .await?;
-    Ok(render_user(
-        &row,
-        &group_pairs(groups),
-        &state.locations(tenant),
-    ))
+    Ok(render_user(&row, &groups, &state.locations(tenant)))
 }
 
 /// PATCH /Users/{id}: RFC 7644 §3.5.2 operations, all or nothing.
@@ -234,11 +231,7 @@ pub async fn patch(
             )
         })
         .await?;
-    Ok(render_user(
-        &row,
-        &group_pairs(groups),
-        &state.locations(tenant),
-    ))
+    Ok(render_user(&row, &groups, &state.locations(tenant)))
 }
 
 /// DELETE /Users/{id}: the user, their memberships, cards and sessions go.
@@ -286,7 +279,6 @@ fn user_name_equals(filter: Option<&scim_protocol::Filter>) -> Option<String> {
 }
 
 /// A user's membership: (user, group, group displayName).
-type Membership = (UserId, GroupId, String);
 
 /// Attempts of an optimistic write before giving up on a user that keeps changing.
 const WRITE_ATTEMPTS: usize = 5;
@@ -308,9 +300,11 @@ fn write(
     log: &WriteLog,
     now: chrono::DateTime<Utc>,
     change: impl Fn(&UserRow) -> Result<users::UserFields, ScimError>,
-) -> Result<(UserRow, Vec<Membership>), ScimError> {
+) -> Result<(UserRow, Vec<(GroupId, String)>), ScimError> {
     for _ in 0..WRITE_ATTEMPTS {
-        let current = users::find(conn, tenant, id)?.ok_or_else(|| not_found(KIND, raw))?;
+        // The groups cannot change through a user write, so they are read with the user.
+        let (current, groups) =
+            user_lookup::find_with_groups(conn, tenant, id)?.ok_or_else(|| not_found(KIND, raw))?;
         check_if_match(if_match, &etag(current.version))?;
         let fields = change(&current)?;
         let row = if fields == users::UserFields::of(&current) {
@@ -330,7 +324,6 @@ fn write(
                 None => continue,
             }
         };
-        let groups = users::groups_of(conn, tenant, &[id])?;
         return Ok((row, groups));
     }
     Err(ScimError::precondition_failed(
@@ -348,11 +341,4 @@ fn lock(
         tenancy::Error::NotFound => not_found(KIND, raw),
         other => other.into(),
     })
-}
-
-fn group_pairs(groups: Vec<(UserId, GroupId, String)>) -> Vec<(GroupId, String)> {
-    groups
-        .into_iter()
-        .map(|(_, group, name)| (group, name))
-        .collect()
 }

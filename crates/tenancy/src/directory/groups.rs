@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::query::{self, Condition, Page};
 use crate::error::{Error, Result};
 use crate::ids::{GroupId, TenantId, UserId};
+use crate::prepared::Prepared;
 use crate::schema::{group_members, groups, users};
 
 /// A group as stored.
@@ -156,13 +157,15 @@ pub fn add_members(
         return Ok(0);
     }
     let ids: Vec<uuid::Uuid> = members.iter().map(UserId::as_uuid).collect();
-    diesel::sql_query(
-        "INSERT INTO group_members (tenant_id, group_id, user_id) \
-         SELECT $1, $2, m FROM unnest($3::uuid[]) AS m ON CONFLICT DO NOTHING",
+    Prepared(
+        diesel::sql_query(
+            "INSERT INTO group_members (tenant_id, group_id, user_id) \
+             SELECT $1, $2, m FROM unnest($3::uuid[]) AS m ON CONFLICT DO NOTHING",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(tenant.as_uuid())
+        .bind::<diesel::sql_types::Uuid, _>(group.as_uuid())
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids),
     )
-    .bind::<diesel::sql_types::Uuid, _>(tenant.as_uuid())
-    .bind::<diesel::sql_types::Uuid, _>(group.as_uuid())
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
     .execute(conn)
     .map_err(missing_member_or_group)
 }

@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::query::{self, Condition, Page};
 use crate::error::{Error, Result};
 use crate::ids::{GroupId, TenantId, UserId};
+use crate::prepared::Prepared;
 use crate::schema::{group_members, groups, sessions, users};
 
 /// A user as stored.
@@ -183,21 +184,23 @@ pub fn insert_recorded(
          e AS ({}) SELECT * FROM u",
         crate::events::insert_from_json_sql("$13")
     );
-    Ok(diesel::sql_query(sql)
-        .bind::<Uuid, _>(tenant.as_uuid())
-        .bind::<Uuid, _>(id.as_uuid())
-        .bind::<Text, _>(&fields.user_name)
-        .bind::<Nullable<Text>, _>(&fields.external_id)
-        .bind::<Bool, _>(fields.active)
-        .bind::<Nullable<Text>, _>(&fields.display_name)
-        .bind::<Nullable<Text>, _>(&fields.given_name)
-        .bind::<Nullable<Text>, _>(&fields.family_name)
-        .bind::<Nullable<Text>, _>(&fields.email)
-        .bind::<Jsonb, _>(&fields.attributes)
-        .bind::<Text, _>(source)
-        .bind::<Timestamptz, _>(now)
-        .bind::<Jsonb, _>(crate::events::events_json(events))
-        .get_result(conn)?)
+    Ok(Prepared(
+        diesel::sql_query(sql)
+            .bind::<Uuid, _>(tenant.as_uuid())
+            .bind::<Uuid, _>(id.as_uuid())
+            .bind::<Text, _>(&fields.user_name)
+            .bind::<Nullable<Text>, _>(&fields.external_id)
+            .bind::<Bool, _>(fields.active)
+            .bind::<Nullable<Text>, _>(&fields.display_name)
+            .bind::<Nullable<Text>, _>(&fields.given_name)
+            .bind::<Nullable<Text>, _>(&fields.family_name)
+            .bind::<Nullable<Text>, _>(&fields.email)
+            .bind::<Jsonb, _>(&fields.attributes)
+            .bind::<Text, _>(source)
+            .bind::<Timestamptz, _>(now)
+            .bind::<Jsonb, _>(crate::events::events_json(events)),
+    )
+    .get_result(conn)?)
 }
 
 /// The user with this id in this tenant.
@@ -297,23 +300,25 @@ pub fn update_recorded(
          SELECT * FROM u",
         crate::events::insert_from_json_sql("$14")
     );
-    Ok(diesel::sql_query(sql)
-        .bind::<Uuid, _>(tenant.as_uuid())
-        .bind::<Uuid, _>(current.id.as_uuid())
-        .bind::<BigInt, _>(current.version)
-        .bind::<Text, _>(&fields.user_name)
-        .bind::<Nullable<Text>, _>(&fields.external_id)
-        .bind::<Bool, _>(fields.active)
-        .bind::<Nullable<Text>, _>(&fields.display_name)
-        .bind::<Nullable<Text>, _>(&fields.given_name)
-        .bind::<Nullable<Text>, _>(&fields.family_name)
-        .bind::<Nullable<Text>, _>(&fields.email)
-        .bind::<Jsonb, _>(&fields.attributes)
-        .bind::<Timestamptz, _>(now)
-        .bind::<Nullable<Timestamptz>, _>(deactivated_at)
-        .bind::<Jsonb, _>(crate::events::events_json(events))
-        .get_result(conn)
-        .optional()?)
+    Ok(Prepared(
+        diesel::sql_query(sql)
+            .bind::<Uuid, _>(tenant.as_uuid())
+            .bind::<Uuid, _>(current.id.as_uuid())
+            .bind::<BigInt, _>(current.version)
+            .bind::<Text, _>(&fields.user_name)
+            .bind::<Nullable<Text>, _>(&fields.external_id)
+            .bind::<Bool, _>(fields.active)
+            .bind::<Nullable<Text>, _>(&fields.display_name)
+            .bind::<Nullable<Text>, _>(&fields.given_name)
+            .bind::<Nullable<Text>, _>(&fields.family_name)
+            .bind::<Nullable<Text>, _>(&fields.email)
+            .bind::<Jsonb, _>(&fields.attributes)
+            .bind::<Timestamptz, _>(now)
+            .bind::<Nullable<Timestamptz>, _>(deactivated_at)
+            .bind::<Jsonb, _>(crate::events::events_json(events)),
+    )
+    .get_result(conn)
+    .optional()?)
 }
 
 /// Deletes a user (memberships, cards and sessions go with it). Whether it existed.

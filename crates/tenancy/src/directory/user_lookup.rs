@@ -1,0 +1,75 @@
+//! One user together with their groups in one prepared round trip: the reads on the SCIM hot
+//! path (Okta's lookup by userName before every create, and the read before every change).
+
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Text, Uuid};
+
+use super::users::UserRow;
+use crate::error::Result;
+use crate::ids::{GroupId, TenantId, UserId};
+use crate::prepared::Prepared;
+
+/// The groups of the user in the same row, ordered by name (an aggregate without `GROUP BY`
+/// always yields one row, so a user in no group gets two empty arrays).
+const WITH_GROUPS: &str = "SELECT u.*, m.group_ids, m.group_names FROM users u CROSS JOIN LATERAL (\
+     SELECT COALESCE(array_agg(g.id ORDER BY g.display_name, g.id), '{}') AS group_ids, \
+     COALESCE(array_agg(g.display_name ORDER BY g.display_name, g.id), '{}') AS group_names \
+     FROM group_members gm JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id \
+     WHERE gm.tenant_id = u.tenant_id AND gm.user_id = u.id) m ";
+
+#[derive(QueryableByName)]
+struct Found {
+    #[diesel(embed)]
+    user: UserRow,
+    #[diesel(sql_type = Array<Uuid>)]
+    group_ids: Vec<uuid::Uuid>,
+    #[diesel(sql_type = Array<Text>)]
+    group_names: Vec<String>,
+}
+
+impl Found {
+    fn split(self) -> (UserRow, Vec<(GroupId, String)>) {
+        let groups = self
+            .group_ids
+            .into_iter()
+            .map(GroupId::from)
+            .zip(self.group_names)
+            .collect();
+        (self.user, groups)
+    }
+}
+
+/// The user with this id and their groups (id and display name, by name).
+pub fn find_with_groups(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: UserId,
+) -> Result<Option<(UserRow, Vec<(GroupId, String)>)>> {
+    let sql = format!("{WITH_GROUPS} WHERE u.tenant_id = $1 AND u.id = $2");
+    let found: Option<Found> = Prepared(
+        diesel::sql_query(sql)
+            .bind::<Uuid, _>(tenant.as_uuid())
+            .bind::<Uuid, _>(id.as_uuid()),
+    )
+    .get_result(conn)
+    .optional()?;
+    Ok(found.map(Found::split))
+}
+
+/// The user whose userName equals `user_name` regardless of case (`lower()` on both sides, as
+/// the unique index has it), and their groups.
+pub fn find_by_user_name_with_groups(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    user_name: &str,
+) -> Result<Option<(UserRow, Vec<(GroupId, String)>)>> {
+    let sql = format!("{WITH_GROUPS} WHERE u.tenant_id = $1 AND lower(u.user_name) = lower($2)");
+    let found: Option<Found> = Prepared(
+        diesel::sql_query(sql)
+            .bind::<Uuid, _>(tenant.as_uuid())
+            .bind::<Text, _>(user_name),
+    )
+    .get_result(conn)
+    .optional()?;
+    Ok(found.map(Found::split))
+}
