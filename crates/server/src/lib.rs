@@ -1,6 +1,7 @@
 //! The `insights` server: settings, logging, the HTTP server that mounts the SCIM API and the
 //! console, database start-up (including the private embedded cluster), and operator commands.
 
+pub mod access_log;
 pub mod cli;
 pub mod commands;
 pub mod database;

@@ -3,14 +3,14 @@
 use std::net::{SocketAddr, TcpListener};
 
 use actix_web::dev::ServerHandle;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use scim_api::service::totals::Totals;
 use scim_api::{EventSink, ScimState};
 use tenancy::scim_tokens::TokenCache;
 use tenancy::{Db, Deployment};
-use tracing_actix_web::TracingLogger;
 
-use crate::health;
+use crate::{access_log, health};
 use crate::settings::Settings;
 
 /// A server that is accepting connections.
@@ -49,7 +49,7 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
     let oidc_data = web::Data::new(console::oidc::Oidc::new().map_err(std::io::Error::other)?);
     let server = HttpServer::new(move || {
         App::new()
-            .wrap(TracingLogger::default())
+            .wrap(from_fn(access_log::log_request))
             .app_data(db_data.clone())
             .app_data(deployment_data.clone())
             .app_data(scim_data.clone())

@@ -24,7 +24,7 @@ use crate::query::{filter_sql, sort};
 const KIND: ResourceKind = ResourceKind::Group;
 
 /// POST /Groups: 201 with the new group and its members.
-#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
 pub async fn create(
     state: &ScimState,
     tenant: TenantId,
@@ -58,7 +58,7 @@ pub async fn create(
 }
 
 /// GET /Groups/{id}; with `excludedAttributes=members` the members are not loaded.
-#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
 pub async fn get(
     state: &ScimState,
     tenant: TenantId,
@@ -89,7 +89,7 @@ pub async fn get(
 }
 
 /// GET /Groups with filter (Okta finds groups with `displayName eq "…"`), paging and projection.
-#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
 pub async fn list(
     state: &ScimState,
     tenant: TenantId,
@@ -153,7 +153,7 @@ pub async fn list(
 }
 
 /// PUT /Groups/{id}: replaces name, attributes and the whole member list.
-#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
 pub async fn replace(
     state: &ScimState,
     tenant: TenantId,
@@ -198,7 +198,7 @@ pub async fn replace(
 
 /// PATCH /Groups/{id}: member changes run as set-based SQL, other operations go through the
 /// PATCH engine. Answers 204: re-sending thousands of members after every batch helps no one.
-#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
 pub async fn patch(
     state: &ScimState,
     tenant: TenantId,
@@ -280,7 +280,7 @@ pub async fn patch(
 }
 
 /// DELETE /Groups/{id}.
-#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
 pub async fn delete(
     state: &ScimState,
     tenant: TenantId,

@@ -23,7 +23,7 @@ use crate::query::{filter_sql, sort};
 const KIND: ResourceKind = ResourceKind::User;
 
 /// POST /Users: 201 with the new user.
-#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
 pub async fn create(
     state: &ScimState,
     tenant: TenantId,
@@ -45,7 +45,7 @@ pub async fn create(
 }
 
 /// GET /Users/{id}.
-#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
 pub async fn get(
     state: &ScimState,
     tenant: TenantId,
@@ -71,7 +71,7 @@ pub async fn get(
 }
 
 /// GET /Users with filter, paging, sorting and projection.
-#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
 pub async fn list(
     state: &ScimState,
     tenant: TenantId,
@@ -160,7 +160,7 @@ pub async fn list(
 }
 
 /// PUT /Users/{id}: replaces the whole user.
-#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
 pub async fn replace(
     state: &ScimState,
     tenant: TenantId,
@@ -193,7 +193,7 @@ pub async fn replace(
 }
 
 /// PATCH /Users/{id}: RFC 7644 §3.5.2 operations, all or nothing.
-#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
 pub async fn patch(
     state: &ScimState,
     tenant: TenantId,
@@ -235,7 +235,7 @@ pub async fn patch(
 }
 
 /// DELETE /Users/{id}: the user, their memberships, cards and sessions go.
-#[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
 pub async fn delete(
     state: &ScimState,
     tenant: TenantId,
