@@ -5,8 +5,11 @@
 //!   id, the server's page query at a random deep offset, and 100 members in one
 //!   `INSERT ... SELECT ... unnest` statement;
 //! - **server**: the statements the server runs for the request, in the same transactions and
-//!   round trips (the token check, `BEGIN`, locks, the provisioning event, the group lookup,
-//!   `COMMIT`), to tell the cost of the server's SQL apart from the cost of the server itself.
+//!   round trips (`BEGIN`, locks, the provisioning event, the user's groups, `COMMIT`), to tell
+//!   the cost of the server's SQL apart from the cost of the server itself. The token check is
+//!   left out: a server checks a token against the database once a minute, not per request.
+//!   Events of reads are written by the server in batches; the scripts write one batch of
+//!   [`READ_EVENT_BATCH`] events every [`READ_EVENT_BATCH`] transactions, at random.
 //!
 //! Member users are `member-<g>@example.com` with id `md5('member-' || g)::uuid`, so a script
 //! can name any of them without a round trip. Variables: `:members` (how many exist),
@@ -59,14 +62,6 @@ fn insert_user(f: &Facts) -> String {
     )
 }
 
-fn token_check(f: &Facts) -> String {
-    format!(
-        "SELECT t.*, n.scim_enabled, n.auth_type FROM scim_tokens t JOIN tenants n ON n.id = t.tenant_id \
-         WHERE t.tenant_id = '{}' AND t.token_hash = '\\x{}'::bytea;\n",
-        f.tenant, f.token_hash
-    )
-}
-
 fn event(f: &Facts, method: &str, path: &str, status: u16, kind: &str, payload: &str) -> String {
     format!(
         "INSERT INTO provisioning_events (tenant_id, occurred_at, method, path, status, resource_type, \
@@ -80,18 +75,45 @@ fn event(f: &Facts, method: &str, path: &str, status: u16, kind: &str, payload: 
 
 const MEMBER: &str = "md5('member-' || (:r)::int)::uuid";
 
+/// How many read events the server's writer typically stores in one INSERT at these rates.
+pub const READ_EVENT_BATCH: u32 = 32;
+
+/// One batch of read events, in one statement, run in one transaction out of
+/// [`READ_EVENT_BATCH`] (pgbench's `\if`), so that each read carries its share.
+fn read_events(f: &Facts, path: &str, kind: &str) -> String {
+    format!(
+        "\\set k random(1, {READ_EVENT_BATCH})\n\\if :k = 1\n\
+         INSERT INTO provisioning_events (tenant_id, occurred_at, method, path, status, resource_type, \
+         resource_id, token_id, duration_us, error, payload) SELECT '{t}', now(), 'GET', '{path}', 200, \
+         '{kind}', NULL, '{tok}', 900, NULL, NULL FROM generate_series(1, {READ_EVENT_BATCH});\n\\endif\n",
+        t = f.tenant,
+        tok = f.token_id,
+    )
+}
+
+/// The server's read of one user with their groups in the same row (`user_lookup.rs`);
+/// `tenant` is an SQL expression (a quoted literal, or `$1`).
+fn user_with_groups(tenant: &str, condition: &str) -> String {
+    format!(
+        "SELECT u.*, m.group_ids, m.group_names FROM users u CROSS JOIN LATERAL (\
+         SELECT COALESCE(array_agg(g.id ORDER BY g.display_name, g.id), '{{}}') AS group_ids, \
+         COALESCE(array_agg(g.display_name ORDER BY g.display_name, g.id), '{{}}') AS group_names \
+         FROM group_members gm JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id \
+         WHERE gm.tenant_id = u.tenant_id AND gm.user_id = u.id) m WHERE u.tenant_id = {tenant} AND {condition};\n"
+    )
+}
+
 /// A, bare: one single-row INSERT into users of the tenant, autocommit.
 pub fn a_bare(f: &Facts) -> String {
     format!("{};\n", insert_user(f))
 }
 
-/// A, as the server does it: token check; then the user and its event in one statement (a
-/// data-modifying CTE: atomic without BEGIN/COMMIT).
+/// A, as the server does it: the user and its event in one statement (a data-modifying CTE:
+/// atomic without BEGIN/COMMIT).
 pub fn a_server(f: &Facts) -> String {
     let payload = okta::create_user_body("pgb@example.com", 1).replace("1mz050nq", "[redacted]");
     format!(
-        "{}WITH u AS ({} RETURNING *), e AS ({}) SELECT * FROM u;\n",
-        token_check(f),
+        "WITH u AS ({} RETURNING *), e AS ({}) SELECT * FROM u;\n",
         insert_user(f),
         event(f, "POST", "/Users", 201, "User", &payload)
             .trim_end()
@@ -108,17 +130,16 @@ pub fn b_bare(f: &Facts) -> String {
     )
 }
 
-/// B, as the server does it: token check; the filtered page query; the user's groups.
+/// B, as the server does it: the user by userName with their groups in one row; its share
+/// of a batch of read events.
 pub fn b_server(f: &Facts) -> String {
-    let t = &f.tenant;
     format!(
-        "\\set r random(1, :members)\n{}\
-         SELECT o.* FROM (SELECT u.id FROM users u WHERE u.tenant_id = '{t}' AND \
-         (lower(u.user_name) = lower('member-' || (:r)::int || '@example.com')) \
-         ORDER BY u.id ASC LIMIT 100 OFFSET 0) p JOIN users o ON o.tenant_id = '{t}' AND o.id = p.id ORDER BY o.id ASC;\n\
-         {}",
-        token_check(f),
-        groups_of(t, &format!("ARRAY[{MEMBER}]"))
+        "\\set r random(1, :members)\n{}{}",
+        user_with_groups(
+            &format!("'{}'", f.tenant),
+            "lower(u.user_name) = lower('member-' || (:r)::int || '@example.com')"
+        ),
+        read_events(f, "/Users", "User"),
     )
 }
 
@@ -139,20 +160,19 @@ pub fn c_bare(f: &Facts) -> String {
     )
 }
 
-/// C, as the server does it: token check; read the user (no lock); then one statement that
-/// updates it if its version is unchanged, ends its sessions and records the event; its groups.
+/// C, as the server does it: read the user with their groups (no lock); then one statement
+/// that updates it if its version is unchanged, ends its sessions and records the event.
 pub fn c_server(f: &Facts) -> String {
     let t = &f.tenant;
     format!(
         "\\set r random(1, :members)\n{}\
-         SELECT * FROM users WHERE tenant_id = '{t}' AND id = {MEMBER};\n\
          WITH u AS (UPDATE users SET user_name = user_name, external_id = external_id, active = false, \
          display_name = display_name, given_name = given_name, family_name = family_name, email = email, \
          attributes = attributes || '{{\"active\": false}}'::jsonb, version = version + 1, updated_at = now(), \
          deactivated_at = now() WHERE tenant_id = '{t}' AND id = {MEMBER} RETURNING *), \
          s AS (DELETE FROM sessions WHERE tenant_id = '{t}' AND user_id IN (SELECT id FROM u WHERE NOT active)), \
-         e AS ({}) SELECT * FROM u;\n{}",
-        token_check(f),
+         e AS ({}) SELECT * FROM u;\n",
+        user_with_groups(&format!("'{t}'"), &format!("u.id = {MEMBER}")),
         event(
             f,
             "PATCH",
@@ -163,7 +183,6 @@ pub fn c_server(f: &Facts) -> String {
         )
         .trim_end()
         .trim_end_matches(';'),
-        groups_of(t, &format!("ARRAY[{MEMBER}]")),
     )
 }
 
@@ -183,13 +202,14 @@ pub fn d_bare(f: &Facts) -> String {
     )
 }
 
-/// D, as the server does it: token check; the page query; the page's users' groups.
+/// D, as the server does it: the page query; the page's users' groups; its share of a batch
+/// of read events.
 pub fn d_server(f: &Facts) -> String {
     format!(
         "{}{}{}",
-        token_check(f),
         d_bare(f),
-        groups_of(&f.tenant, &format!("ARRAY({})", page_ids(&f.tenant)))
+        groups_of(&f.tenant, &format!("ARRAY({})", page_ids(&f.tenant))),
+        read_events(f, "/Users", "User"),
     )
 }
 
@@ -210,7 +230,7 @@ pub fn e_bare(f: &Facts, group: &str) -> String {
     )
 }
 
-/// E, as the server does it: token check; BEGIN; the group; the members exist; the insert;
+/// E, as the server does it: BEGIN; the group; the members exist; the insert;
 /// the group's version (row lock until COMMIT); event; COMMIT.
 pub fn e_server(f: &Facts, group: &str) -> String {
     let t = &f.tenant;
@@ -219,26 +239,24 @@ pub fn e_server(f: &Facts, group: &str) -> String {
         .collect();
     let payload = okta::add_members_body(&members);
     format!(
-        "{BATCH}{}BEGIN;\n\
+        "{BATCH}BEGIN;\n\
          SELECT * FROM groups WHERE tenant_id = '{t}' AND id = '{group}';\n\
          SELECT id FROM users WHERE tenant_id = '{t}' AND id = ANY({ids});\n\
          INSERT INTO group_members (tenant_id, group_id, user_id) SELECT '{t}', '{group}', m \
          FROM unnest({ids}) AS m ON CONFLICT DO NOTHING;\n\
          UPDATE groups SET version = version + 1, updated_at = now() WHERE tenant_id = '{t}' AND id = '{group}' RETURNING *;\n\
          {}COMMIT;\n",
-        token_check(f),
         event(f, "PATCH", "/Groups/x", 204, "Group", &payload),
         ids = batch_ids(),
     )
 }
 
-/// The server's B page query for one userName, for `EXPLAIN` (`$1` is the tenant).
+/// The server's B query for one userName, for `EXPLAIN` (`$1` is the tenant).
 pub fn b_page_query(user_name: &str) -> String {
-    format!(
-        "SELECT o.* FROM (SELECT u.id FROM users u WHERE u.tenant_id = $1 AND \
-         (lower(u.user_name) = lower('{user_name}')) ORDER BY u.id ASC LIMIT 100 OFFSET 0) p \
-         JOIN users o ON o.tenant_id = $1 AND o.id = p.id ORDER BY o.id ASC"
-    )
+    user_with_groups("$1", &format!("lower(u.user_name) = lower('{user_name}')"))
+        .trim_end()
+        .trim_end_matches(';')
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -265,6 +283,7 @@ mod tests {
             "client_id",
             "lo",
             "hi",
+            "k",
         ];
         for script in [
             a_bare(&f),

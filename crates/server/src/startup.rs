@@ -10,8 +10,8 @@ use scim_api::{EventSink, ScimState};
 use tenancy::scim_tokens::TokenCache;
 use tenancy::{Db, Deployment};
 
-use crate::{access_log, health};
 use crate::settings::Settings;
+use crate::{access_log, health};
 
 /// A server that is accepting connections.
 pub struct RunningServer {

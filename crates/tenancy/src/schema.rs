@@ -175,7 +175,6 @@ diesel::joinable!(admins -> tenants (tenant_id));
 diesel::joinable!(groups -> tenants (tenant_id));
 diesel::joinable!(import_jobs -> tenants (tenant_id));
 diesel::joinable!(pending_oidc_logins -> tenants (tenant_id));
-diesel::joinable!(provisioning_events -> tenants (tenant_id));
 diesel::joinable!(scim_tokens -> tenants (tenant_id));
 diesel::joinable!(sessions -> tenants (tenant_id));
 diesel::joinable!(users -> tenants (tenant_id));

@@ -123,3 +123,61 @@ fn admin_gets_a_one_time_password_that_verifies() -> Result<(), Error> {
     ));
     Ok(())
 }
+
+#[test]
+fn a_deleted_tenant_takes_its_activity_along_and_leaves_others_alone() -> Result<(), Error> {
+    use diesel::RunQueryDsl as _;
+    use tenancy::events::{self, NewEvent};
+
+    let test_db = TestDb::new();
+    let mut conn = test_db.connect();
+    let create = |conn: &mut diesel::PgConnection, name: &str| {
+        tenants::create(
+            conn,
+            &NewTenant {
+                name: name.into(),
+                scim_enabled: true,
+                openid: Some(openid()),
+            },
+        )
+        .map(|t| t.id)
+    };
+    let (gone, kept) = (create(&mut conn, "Gone")?, create(&mut conn, "Kept")?);
+    let event = |tenant| NewEvent {
+        tenant_id: tenant,
+        occurred_at: chrono::Utc::now(),
+        method: "GET".into(),
+        path: "/Users".into(),
+        status: 200,
+        resource_type: Some("User".into()),
+        resource_id: None,
+        token_id: None,
+        duration_us: 10,
+        error: None,
+        payload: None,
+    };
+    assert_eq!(
+        events::insert_many(&mut conn, &[event(gone), event(gone), event(kept)])?,
+        3
+    );
+
+    diesel::sql_query(format!("DELETE FROM tenants WHERE id = '{gone}'"))
+        .execute(&mut conn)
+        .map_err(Error::from)?;
+
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count = |conn: &mut diesel::PgConnection, tenant| -> Result<i64, Error> {
+        Ok(diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM provisioning_events WHERE tenant_id = '{tenant}'"
+        ))
+        .get_result::<Count>(conn)?
+        .n)
+    };
+    assert_eq!(count(&mut conn, gone)?, 0);
+    assert_eq!(count(&mut conn, kept)?, 1);
+    Ok(())
+}
