@@ -72,6 +72,15 @@ pub async fn run(setup: &mut Setup<'_>, concurrency: usize) -> anyhow::Result<Le
         );
     };
 
+    let warm_up = phases::WarmUp {
+        count: (25 * c).max(200),
+        members: setup.members,
+    };
+    let warmed = runner::run(ctx, Arc::new(warm_up), c).await?;
+    if warmed.errors > 0 {
+        bail!("the warm-up failed: {:?}", warmed.error_samples);
+    }
+
     let mut rows = Vec::new();
     let mut total = 0;
     if setup.wants('A') {

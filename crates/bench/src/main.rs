@@ -123,11 +123,9 @@ async fn measure(args: &Args, stack: &Stack) -> anyhow::Result<()> {
         .max(args.members);
     eprintln!("seeding {seeded} member users for phase E");
     seed::seed_members(&mut conn, tenant, seeded)?;
-    let (token_hash, token_id) = seed::token_facts(&mut conn, tenant)?;
     let facts = scripts::Facts {
         tenant: stack.tenant.clone(),
-        token_hash,
-        token_id,
+        token_id: seed::token_id(&mut conn, tenant)?,
     };
     let ticks = procfs::clock_ticks();
     let ctx = Ctx {

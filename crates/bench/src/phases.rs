@@ -328,3 +328,30 @@ impl Plan for Health {
         true
     }
 }
+
+/// Not measured: lookups of seeded members before a level, so that the server's connection
+/// pool is open and its statements prepared, as pgbench's connections are before it times.
+pub struct WarmUp {
+    /// Requests to send.
+    pub count: usize,
+    /// How many members exist (`member-1` ... `member-<members>`).
+    pub members: usize,
+}
+
+impl Plan for WarmUp {
+    fn len(&self) -> usize {
+        self.count
+    }
+
+    fn request(&self, i: usize) -> Request {
+        Request {
+            method: "GET",
+            path: okta::lookup_path(&crate::seed::member_name(i % self.members.max(1) + 1)),
+            body: None,
+        }
+    }
+
+    fn check(&self, _: usize, response: &Response) -> Result<Option<String>, String> {
+        json_body(response, 200).map(|_| None)
+    }
+}

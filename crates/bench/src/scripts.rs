@@ -25,8 +25,6 @@ use crate::okta;
 pub struct Facts {
     /// Tenant id.
     pub tenant: String,
-    /// SHA-256 of the token, hex.
-    pub token_hash: String,
     /// The token's id.
     pub token_id: String,
 }
@@ -268,7 +266,6 @@ mod tests {
     fn scripts_name_only_known_variables() {
         let f = Facts {
             tenant: "00000000-0000-0000-0000-000000000001".into(),
-            token_hash: "ab".repeat(32),
             token_id: "00000000-0000-0000-0000-000000000002".into(),
         };
         let group = "00000000-0000-0000-0000-000000000003";

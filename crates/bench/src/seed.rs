@@ -118,19 +118,14 @@ pub fn analyze(conn: &mut PgConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `SHA-256` of the tenant's token, hex, and the token's id (for the server-equivalent scripts).
-pub fn token_facts(conn: &mut PgConnection, tenant: Uuid) -> anyhow::Result<(String, String)> {
-    let hash: TextRow = diesel::sql_query(
-        "SELECT encode(token_hash, 'hex') || ' ' || id::text AS t FROM scim_tokens \
-         WHERE tenant_id = $1 ORDER BY created_at DESC LIMIT 1",
+/// The id of the tenant's token (the server-equivalent scripts record events with it).
+pub fn token_id(conn: &mut PgConnection, tenant: Uuid) -> anyhow::Result<String> {
+    let row: TextRow = diesel::sql_query(
+        "SELECT id::text AS t FROM scim_tokens WHERE tenant_id = $1 ORDER BY created_at DESC LIMIT 1",
     )
     .bind::<SqlUuid, _>(tenant)
     .get_result(conn)?;
-    let (hash, id) = hash
-        .t
-        .split_once(' ')
-        .ok_or_else(|| anyhow::anyhow!("no token"))?;
-    Ok((hash.to_owned(), id.to_owned()))
+    Ok(row.t)
 }
 
 /// `SELECT version()`.

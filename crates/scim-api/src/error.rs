@@ -153,7 +153,7 @@ impl ResponseError for ScimError {
                 HeaderValue::from_static("Bearer realm=\"scim\""),
             ));
         }
-        response.body(self.body().to_string())
+        response.body(crate::json::to_bytes(&self.body()))
     }
 }
 

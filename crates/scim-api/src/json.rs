@@ -108,7 +108,15 @@ pub fn respond(status: StatusCode, body: &Value) -> HttpResponse {
             header::CONTENT_TYPE,
             HeaderValue::from_static(SCIM_CONTENT_TYPE),
         ))
-        .body(body.to_string())
+        .body(to_bytes(body))
+}
+
+/// The compact JSON text of a document. `serde_json::to_vec` writes straight into the buffer;
+/// `Display` (`to_string`) goes through the formatting machinery and was a tenth of the CPU of
+/// a page of users.
+pub(crate) fn to_bytes(body: &Value) -> Vec<u8> {
+    // Serialising a `Value` cannot fail (its keys are strings).
+    serde_json::to_vec(body).unwrap_or_default()
 }
 
 /// A SCIM JSON response for one resource, with its `ETag` (and `Location` when created).
@@ -129,5 +137,5 @@ pub fn respond_resource(status: StatusCode, body: &Value) -> HttpResponse {
     {
         response.insert_header((header::LOCATION, value));
     }
-    response.body(body.to_string())
+    response.body(to_bytes(body))
 }

@@ -150,13 +150,14 @@ impl ListQuery {
 
 /// A ListResponse with `totalResults`, `startIndex` and `itemsPerPage` consistent with the page.
 pub fn list_response(total: i64, start_index: i64, resources: Vec<Value>) -> Value {
-    json!({
-        "schemas": [LIST_RESPONSE_SCHEMA],
-        "totalResults": total,
-        "startIndex": start_index,
-        "itemsPerPage": resources.len(),
-        "Resources": resources,
-    })
+    // Built by hand: `json!` would serialise the resources into a second copy.
+    let mut map = serde_json::Map::new();
+    map.insert("schemas".into(), json!([LIST_RESPONSE_SCHEMA]));
+    map.insert("totalResults".into(), total.into());
+    map.insert("startIndex".into(), start_index.into());
+    map.insert("itemsPerPage".into(), resources.len().into());
+    map.insert("Resources".into(), Value::Array(resources));
+    Value::Object(map)
 }
 
 #[cfg(test)]

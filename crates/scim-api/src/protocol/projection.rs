@@ -71,6 +71,10 @@ impl Projection {
             return resource;
         };
         let map = self.drop_unrequested(map);
+        if self.include.is_empty() && self.exclude.is_empty() {
+            // Neither `attributes` nor `excludedAttributes`: everything else stays as it is.
+            return Value::Object(map);
+        }
         let mut out = Map::new();
         for (key, value) in map {
             if ALWAYS.contains(&key.as_str()) {

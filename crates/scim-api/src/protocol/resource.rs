@@ -145,9 +145,9 @@ fn meta(
 }
 
 /// A stored user as the wire representation. `groups` lists the user's groups.
-pub fn render_user(row: &UserRow, groups: &[(GroupId, String)], locations: &Locations) -> Value {
-    let mut map = match &row.attributes {
-        Value::Object(map) => map.clone(),
+pub fn render_user(row: UserRow, groups: &[(GroupId, String)], locations: &Locations) -> Value {
+    let mut map = match row.attributes {
+        Value::Object(map) => map,
         _ => Map::new(),
     };
     set_schemas(&mut map, USER_SCHEMA);

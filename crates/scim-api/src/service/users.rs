@@ -41,7 +41,7 @@ pub async fn create(
         .run(move |conn| users::insert_recorded(conn, tenant, id, &fields, "scim", now, &events))
         .await?;
     state.totals.forget(tenant, KIND);
-    Ok(render_user(&row, &[], &state.locations(tenant)))
+    Ok(render_user(row, &[], &state.locations(tenant)))
 }
 
 /// GET /Users/{id}.
@@ -67,7 +67,7 @@ pub async fn get(
             .ok_or_else(|| not_found(KIND, &raw))
         })
         .await?;
-    Ok(projection.apply(render_user(&row, &groups, &state.locations(tenant))))
+    Ok(projection.apply(render_user(row, &groups, &state.locations(tenant))))
 }
 
 /// GET /Users with filter, paging, sorting and projection.
@@ -147,13 +147,10 @@ pub async fn list(
     }
     let locations = state.locations(tenant);
     let resources = rows
-        .iter()
+        .into_iter()
         .map(|row| {
-            projection.apply(render_user(
-                row,
-                by_user.get(&row.id).map_or(&[], Vec::as_slice),
-                &locations,
-            ))
+            let groups = by_user.remove(&row.id).unwrap_or_default();
+            projection.apply(render_user(row, &groups, &locations))
         })
         .collect();
     Ok(list_response(total, query.start_index, resources))
@@ -189,7 +186,7 @@ pub async fn replace(
             )
         })
         .await?;
-    Ok(render_user(&row, &groups, &state.locations(tenant)))
+    Ok(render_user(row, &groups, &state.locations(tenant)))
 }
 
 /// PATCH /Users/{id}: RFC 7644 §3.5.2 operations, all or nothing.
@@ -231,7 +228,7 @@ pub async fn patch(
             )
         })
         .await?;
-    Ok(render_user(&row, &groups, &state.locations(tenant)))
+    Ok(render_user(row, &groups, &state.locations(tenant)))
 }
 
 /// DELETE /Users/{id}: the user, their memberships, cards and sessions go.

@@ -150,6 +150,12 @@ where
     let query = bind_all(query, &condition.binds)
         .bind::<sql_types::BigInt, _>(page.limit)
         .bind::<sql_types::BigInt, _>(page.offset);
+    if condition.is_always() {
+        // An unfiltered page (Okta's full import walks these) has one text per sort order, a
+        // small fixed set: keep it prepared. Filtered pages are not kept, as their texts
+        // follow the filters a client sends.
+        return Ok(crate::prepared::Prepared(query).load(conn)?);
+    }
     Ok(query.load(conn)?)
 }
 
