@@ -89,15 +89,22 @@ fn read_events(f: &Facts, path: &str, kind: &str) -> String {
     )
 }
 
+/// The lateral join that brings the groups of the user `u` into its row (`user_lookup.rs`).
+fn groups_of_u() -> &'static str {
+    "CROSS JOIN LATERAL (\
+     SELECT COALESCE(array_agg(g.id ORDER BY g.display_name, g.id), '{}') AS group_ids, \
+     COALESCE(array_agg(g.display_name ORDER BY g.display_name, g.id), '{}') AS group_names \
+     FROM group_members gm JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id \
+     WHERE gm.tenant_id = u.tenant_id AND gm.user_id = u.id) m"
+}
+
 /// The server's read of one user with their groups in the same row (`user_lookup.rs`);
 /// `tenant` is an SQL expression (a quoted literal, or `$1`).
 fn user_with_groups(tenant: &str, condition: &str) -> String {
     format!(
-        "SELECT u.*, m.group_ids, m.group_names FROM users u CROSS JOIN LATERAL (\
-         SELECT COALESCE(array_agg(g.id ORDER BY g.display_name, g.id), '{{}}') AS group_ids, \
-         COALESCE(array_agg(g.display_name ORDER BY g.display_name, g.id), '{{}}') AS group_names \
-         FROM group_members gm JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id \
-         WHERE gm.tenant_id = u.tenant_id AND gm.user_id = u.id) m WHERE u.tenant_id = {tenant} AND {condition};\n"
+        "SELECT u.*, m.group_ids, m.group_names FROM users u {} \
+         WHERE u.tenant_id = {tenant} AND {condition};\n",
+        groups_of_u()
     )
 }
 
@@ -158,29 +165,36 @@ pub fn c_bare(f: &Facts) -> String {
     )
 }
 
-/// C, as the server does it: read the user with their groups (no lock); then one statement
-/// that updates it if its version is unchanged, ends its sessions and records the event.
+/// C, as the server does it for a PATCH that only sets `active` (`user_active.rs`): one
+/// statement that updates the user, ends their sessions, records the event and returns the
+/// user with their groups. It toggles `active`, so that every run changes the row as every
+/// deactivation of phase C does.
 pub fn c_server(f: &Facts) -> String {
     let t = &f.tenant;
+    let event = event(
+        f,
+        "PATCH",
+        "/Users/x",
+        200,
+        "User",
+        &okta::deactivate_body(),
+    );
+    // `INSERT ... SELECT ... WHERE`: recorded only when the user exists.
+    let event = event.trim_end().trim_end_matches(';');
+    let event = event
+        .strip_suffix(')')
+        .unwrap_or(event)
+        .replacen(") VALUES (", ") SELECT ", 1);
+    let groups = groups_of_u();
     format!(
-        "\\set r random(1, :members)\n{}\
-         WITH u AS (UPDATE users SET user_name = user_name, external_id = external_id, active = false, \
-         display_name = display_name, given_name = given_name, family_name = family_name, email = email, \
-         attributes = attributes || '{{\"active\": false}}'::jsonb, version = version + 1, updated_at = now(), \
-         deactivated_at = now() WHERE tenant_id = '{t}' AND id = {MEMBER} RETURNING *), \
+        "\\set r random(1, :members)\n\
+         WITH u AS (UPDATE users SET active = NOT active, attributes = jsonb_set(attributes, '{{active}}', to_jsonb(NOT active)), \
+         version = version + 1, updated_at = now(), \
+         deactivated_at = CASE WHEN active THEN now() ELSE NULL END \
+         WHERE tenant_id = '{t}' AND id = {MEMBER} RETURNING *), \
          s AS (DELETE FROM sessions WHERE tenant_id = '{t}' AND user_id IN (SELECT id FROM u WHERE NOT active)), \
-         e AS ({}) SELECT * FROM u;\n",
-        user_with_groups(&format!("'{t}'"), &format!("u.id = {MEMBER}")),
-        event(
-            f,
-            "PATCH",
-            "/Users/x",
-            200,
-            "User",
-            &okta::deactivate_body()
-        )
-        .trim_end()
-        .trim_end_matches(';'),
+         e AS ({event} WHERE EXISTS (SELECT 1 FROM u)) \
+         SELECT u.*, m.group_ids, m.group_names FROM u {groups};\n"
     )
 }
 

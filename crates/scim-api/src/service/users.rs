@@ -4,11 +4,11 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use scim_protocol::schema::ResourceKind;
-use scim_protocol::{apply, parse_patch};
+use scim_protocol::{apply, parse_patch, sets_only_active};
 use serde_json::Value;
-use tenancy::directory::user_lookup;
 use tenancy::directory::users::{self, UserRow};
 use tenancy::directory::{Condition, Page};
+use tenancy::directory::{user_active, user_lookup};
 use tenancy::{GroupId, PgConnection, TenantId, UserId, transaction};
 
 use super::totals::total_for_page;
@@ -201,11 +201,22 @@ pub async fn patch(
 ) -> Result<Value, ScimError> {
     let id: UserId = parse_id(KIND, raw_id)?;
     let ops = parse_patch(&body)?;
+    // Okta's and Entra's deactivations need not read the user first (not with If-Match, whose
+    // version must be compared before anything is written).
+    let only_active = sets_only_active(&ops).filter(|_| if_match.is_none());
     let raw = raw_id.to_owned();
     let now = Utc::now();
     let (row, groups) = state
         .db
         .run(move |conn| {
+            if let Some(active) = only_active {
+                let events = log.events(200, raw.clone());
+                if let Some(done) =
+                    user_active::set_active_recorded(conn, tenant, id, active, now, &events)?
+                {
+                    return Ok(done);
+                }
+            }
             write(
                 conn,
                 tenant,

@@ -8,6 +8,7 @@
 mod activity;
 mod client;
 mod concurrency;
+mod deactivation;
 mod discovery;
 mod entra;
 mod filters;

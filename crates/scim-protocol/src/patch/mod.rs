@@ -2,6 +2,7 @@
 //! resource document ([`apply`]) and splitting off Group membership changes that the service
 //! runs in SQL ([`split_group_ops`]).
 
+mod active;
 mod apply;
 mod elements;
 mod filtered;
@@ -17,6 +18,7 @@ mod tests;
 
 use serde_json::Value;
 
+pub use active::sets_only_active;
 pub use apply::apply;
 pub use group::{GroupMemberChange, split_group_ops};
 pub use path::PatchPath;

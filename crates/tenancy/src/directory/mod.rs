@@ -4,6 +4,7 @@
 pub mod cards;
 pub mod groups;
 pub mod query;
+pub mod user_active;
 pub mod user_lookup;
 pub mod users;
 

@@ -9,16 +9,17 @@ use crate::error::Result;
 use crate::ids::{GroupId, TenantId, UserId};
 use crate::prepared::Prepared;
 
-/// The groups of the user in the same row, ordered by name (an aggregate without `GROUP BY`
-/// always yields one row, so a user in no group gets two empty arrays).
-const WITH_GROUPS: &str = "SELECT u.*, m.group_ids, m.group_names FROM users u CROSS JOIN LATERAL (\
+/// The groups of the user `u` in the same row, ordered by name (an aggregate without
+/// `GROUP BY` always yields one row, so a user in no group gets two empty arrays).
+pub(crate) const GROUPS_OF_U: &str = "CROSS JOIN LATERAL (\
      SELECT COALESCE(array_agg(g.id ORDER BY g.display_name, g.id), '{}') AS group_ids, \
      COALESCE(array_agg(g.display_name ORDER BY g.display_name, g.id), '{}') AS group_names \
      FROM group_members gm JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id \
-     WHERE gm.tenant_id = u.tenant_id AND gm.user_id = u.id) m ";
+     WHERE gm.tenant_id = u.tenant_id AND gm.user_id = u.id) m";
 
+/// A row of `SELECT u.*, m.group_ids, m.group_names ... {GROUPS_OF_U}`.
 #[derive(QueryableByName)]
-struct Found {
+pub(crate) struct Found {
     #[diesel(embed)]
     user: UserRow,
     #[diesel(sql_type = Array<Uuid>)]
@@ -28,7 +29,7 @@ struct Found {
 }
 
 impl Found {
-    fn split(self) -> (UserRow, Vec<(GroupId, String)>) {
+    pub(crate) fn split(self) -> (UserRow, Vec<(GroupId, String)>) {
         let groups = self
             .group_ids
             .into_iter()
@@ -45,7 +46,10 @@ pub fn find_with_groups(
     tenant: TenantId,
     id: UserId,
 ) -> Result<Option<(UserRow, Vec<(GroupId, String)>)>> {
-    let sql = format!("{WITH_GROUPS} WHERE u.tenant_id = $1 AND u.id = $2");
+    let sql = format!(
+        "SELECT u.*, m.group_ids, m.group_names FROM users u {GROUPS_OF_U} \
+         WHERE u.tenant_id = $1 AND u.id = $2"
+    );
     let found: Option<Found> = Prepared(
         diesel::sql_query(sql)
             .bind::<Uuid, _>(tenant.as_uuid())
@@ -63,7 +67,10 @@ pub fn find_by_user_name_with_groups(
     tenant: TenantId,
     user_name: &str,
 ) -> Result<Option<(UserRow, Vec<(GroupId, String)>)>> {
-    let sql = format!("{WITH_GROUPS} WHERE u.tenant_id = $1 AND lower(u.user_name) = lower($2)");
+    let sql = format!(
+        "SELECT u.*, m.group_ids, m.group_names FROM users u {GROUPS_OF_U} \
+         WHERE u.tenant_id = $1 AND lower(u.user_name) = lower($2)"
+    );
     let found: Option<Found> = Prepared(
         diesel::sql_query(sql)
             .bind::<Uuid, _>(tenant.as_uuid())
