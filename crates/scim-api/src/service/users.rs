@@ -286,8 +286,6 @@ fn user_name_equals(filter: Option<&scim_protocol::Filter>) -> Option<String> {
         .then(|| value.clone())
 }
 
-/// A user's membership: (user, group, group displayName).
-
 /// Attempts of an optimistic write before giving up on a user that keeps changing.
 const WRITE_ATTEMPTS: usize = 5;
 

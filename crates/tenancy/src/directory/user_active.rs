@@ -5,11 +5,10 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Jsonb, Timestamptz, Uuid};
 
-use super::user_lookup::{Found, GROUPS_OF_U};
-use super::users::UserRow;
+use super::user_lookup::{Found, GROUPS_OF_U, UserWithGroups};
 use crate::error::Result;
 use crate::events::{NewEvent, events_json, insert_from_json_sql};
-use crate::ids::{GroupId, TenantId, UserId};
+use crate::ids::{TenantId, UserId};
 use crate::prepared::Prepared;
 
 /// Sets `active` (in the column and in the document) when that changes the user, with what
@@ -27,7 +26,7 @@ pub fn set_active_recorded(
     active: bool,
     now: DateTime<Utc>,
     events: &[NewEvent],
-) -> Result<Option<(UserRow, Vec<(GroupId, String)>)>> {
+) -> Result<Option<UserWithGroups>> {
     // A concurrent write is no hazard: the update applies to the latest version, and sets
     // only `active`, whatever else that version holds.
     let sql = format!(

@@ -9,6 +9,9 @@ use crate::error::Result;
 use crate::ids::{GroupId, TenantId, UserId};
 use crate::prepared::Prepared;
 
+/// A user and their groups (id and display name, ordered by name).
+pub type UserWithGroups = (UserRow, Vec<(GroupId, String)>);
+
 /// The groups of the user `u` in the same row, ordered by name (an aggregate without
 /// `GROUP BY` always yields one row, so a user in no group gets two empty arrays).
 pub(crate) const GROUPS_OF_U: &str = "CROSS JOIN LATERAL (\
@@ -29,7 +32,7 @@ pub(crate) struct Found {
 }
 
 impl Found {
-    pub(crate) fn split(self) -> (UserRow, Vec<(GroupId, String)>) {
+    pub(crate) fn split(self) -> UserWithGroups {
         let groups = self
             .group_ids
             .into_iter()
@@ -45,7 +48,7 @@ pub fn find_with_groups(
     conn: &mut PgConnection,
     tenant: TenantId,
     id: UserId,
-) -> Result<Option<(UserRow, Vec<(GroupId, String)>)>> {
+) -> Result<Option<UserWithGroups>> {
     let sql = format!(
         "SELECT u.*, m.group_ids, m.group_names FROM users u {GROUPS_OF_U} \
          WHERE u.tenant_id = $1 AND u.id = $2"
@@ -66,7 +69,7 @@ pub fn find_by_user_name_with_groups(
     conn: &mut PgConnection,
     tenant: TenantId,
     user_name: &str,
-) -> Result<Option<(UserRow, Vec<(GroupId, String)>)>> {
+) -> Result<Option<UserWithGroups>> {
     let sql = format!(
         "SELECT u.*, m.group_ids, m.group_names FROM users u {GROUPS_OF_U} \
          WHERE u.tenant_id = $1 AND lower(u.user_name) = lower($2)"

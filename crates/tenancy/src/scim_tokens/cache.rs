@@ -12,12 +12,13 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock, Weak};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use diesel::{PgConnection, RunQueryDsl as _};
+use diesel::RunQueryDsl as _;
 
+use super::listener;
 use super::service::{self, Rejection, Verified};
 use crate::db::Db;
 use crate::error::Result;
@@ -30,15 +31,13 @@ pub const CHANNEL: &str = "insights_scim_auth";
 /// late `last_used_at` is written (the database writes it at most once a minute anyway).
 const REMEMBER_FOR: Duration = Duration::from_secs(60);
 /// How often the listener reads its session for announcements.
-const POLL_EVERY: Duration = Duration::from_millis(20);
-/// How often the listener proves its session is alive with a query.
-const PING_EVERY: Duration = Duration::from_secs(5);
-/// How long the listener waits before reconnecting after losing its session.
-const RETRY_AFTER: Duration = Duration::from_secs(1);
+pub(super) const POLL_EVERY: Duration = Duration::from_millis(20);
 /// How long [`TokenCache::catch_up`] waits for its own announcement.
-const CATCH_UP_LIMIT: Duration = Duration::from_secs(2);
+pub(super) const CATCH_UP_LIMIT: Duration = Duration::from_secs(2);
 /// The payload prefix of a catch-up announcement: `catch-up:<instance>:<ticket>`.
 const CATCH_UP: &str = "catch-up:";
+/// The payload prefix of the listener's check that announcements reach it.
+pub(super) const PROBE: &str = "probe:";
 /// More remembered tokens than any deployment has tenants; past it the memory starts over.
 const MAX_ENTRIES: usize = 50_000;
 
@@ -57,7 +56,7 @@ impl std::fmt::Debug for TokenCache {
     }
 }
 
-struct Inner {
+pub(super) struct Inner {
     /// Tells this process's catch-up announcements apart from other servers'.
     instance: uuid::Uuid,
     /// The last catch-up ticket handed out, and the last one the listener saw come back.
@@ -67,7 +66,7 @@ struct Inner {
     /// up in a map is not constant-time, which is fine: an attacker cannot choose digests.
     entries: RwLock<HashMap<Key, Entry>>,
     /// True while the listener holds a live `LISTEN` session; without it nothing is remembered.
-    listening: AtomicBool,
+    pub(super) listening: AtomicBool,
     /// Bumped (under the write lock) whenever something is forgotten.
     generation: AtomicU64,
 }
@@ -108,7 +107,7 @@ impl TokenCache {
         let db = db.clone();
         let started = std::thread::Builder::new()
             .name("scim-auth-listener".into())
-            .spawn(move || listen(&weak, &db));
+            .spawn(move || listener::listen(&weak, &db));
         if let Err(error) = started {
             tracing::warn!(%error, "could not start the SCIM token listener; tokens are checked against the database on every request");
         }
@@ -224,70 +223,19 @@ impl Inner {
         }
     }
 
-    fn set_listening(&self, listening: bool) {
+    pub(super) fn set_listening(&self, listening: bool) {
         // Forget first: whatever was remembered may have missed announcements.
         self.forget(None);
         self.listening.store(listening, Ordering::Release);
     }
 }
 
-/// The listener thread: keeps a `LISTEN` session open and reconnects when it is lost, until
-/// the cache is dropped.
-fn listen(cache: &Weak<Inner>, db: &Db) {
-    let mut reported = false;
-    loop {
-        match session(cache, db) {
-            Ok(()) => return,
-            Err(error) => {
-                let Some(inner) = cache.upgrade() else { return };
-                inner.set_listening(false);
-                drop(inner);
-                if !reported {
-                    tracing::warn!(%error, "the SCIM token listener lost its database session; tokens are checked against the database until it is back");
-                    reported = true;
-                }
-            }
-        }
-        std::thread::sleep(RETRY_AFTER);
-        if cache.strong_count() == 0 {
+impl Inner {
+    pub(super) fn announced(&self, payload: &str) {
+        if payload.starts_with(PROBE) {
+            // Another listener checking its session.
             return;
         }
-    }
-}
-
-/// One `LISTEN` session. `Ok` when the cache was dropped; `Err` when the session failed.
-fn session(cache: &Weak<Inner>, db: &Db) -> Result<()> {
-    let mut conn = db.connect_dedicated()?;
-    diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(&mut conn)?;
-    match cache.upgrade() {
-        Some(inner) => inner.set_listening(true),
-        None => return Ok(()),
-    }
-    let mut pinged = Instant::now();
-    loop {
-        std::thread::sleep(POLL_EVERY);
-        let Some(inner) = cache.upgrade() else {
-            return Ok(());
-        };
-        drain(&mut conn, &inner)?;
-        if pinged.elapsed() >= PING_EVERY {
-            diesel::sql_query("SELECT 1").execute(&mut conn)?;
-            pinged = Instant::now();
-            drain(&mut conn, &inner)?;
-        }
-    }
-}
-
-/// Acts on every announcement received so far.
-fn drain(conn: &mut PgConnection, inner: &Inner) -> Result<()> {
-    for notification in conn.notifications_iter() {
-        inner.announced(&notification?.payload);
-    }
-    Ok(())
-}
-
-impl Inner {
-    fn announced(&self, payload: &str) {
         if let Some(ticket) = payload.strip_prefix(CATCH_UP) {
             // Another server's catch-up changes nothing; ours is noted.
             if let Some((instance, ticket)) = ticket.split_once(':')
@@ -338,6 +286,11 @@ mod tests {
         inner.announced(&format!("{CATCH_UP}{}:not-a-number", inner.instance));
         assert_eq!(inner.tickets_seen.load(Ordering::Acquire), 0);
         assert!(inner.recall(&acme_key, Utc::now()).is_some());
+        inner.announced(&format!("{PROBE}{}", uuid::Uuid::new_v4()));
+        assert!(
+            inner.recall(&acme_key, Utc::now()).is_some(),
+            "a probe forgets nothing"
+        );
         inner.announced(&format!("{CATCH_UP}{}:3", inner.instance));
         assert_eq!(inner.tickets_seen.load(Ordering::Acquire), 3);
 
@@ -349,12 +302,12 @@ mod tests {
     }
 
     #[test]
-    fn a_verification_that_raced_with_a_change_is_not_remembered() {
+    fn a_verification_that_raced_with_a_change_is_not_remembered() -> Result<(), &'static str> {
         let cache = TokenCache::disabled();
         let inner = &cache.inner;
         let tenant = TenantId::new_random();
         let key = remembered(&cache, tenant);
-        let verified = inner.recall(&key, Utc::now()).expect("remembered");
+        let verified = inner.recall(&key, Utc::now()).ok_or("not remembered")?;
         let started = inner.generation.load(Ordering::Acquire);
         inner.forget(Some(tenant));
         inner.remember(key, verified, started);
@@ -362,5 +315,6 @@ mod tests {
         inner.set_listening(false);
         inner.remember(key, verified, inner.generation.load(Ordering::Acquire));
         assert!(inner.recall(&key, Utc::now()).is_none());
+        Ok(())
     }
 }

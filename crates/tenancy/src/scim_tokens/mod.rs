@@ -8,6 +8,7 @@
 //! outage while the admin pastes the new token into Okta.
 
 mod cache;
+mod listener;
 mod model;
 mod service;
 
