@@ -5,7 +5,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
 use diesel::{PgConnection, RunQueryDsl as _};
-use tenancy::scim_tokens::{self, DEFAULT_OVERLAP, Rejection, TokenCache};
+use tenancy::scim_tokens::{self, DEFAULT_OVERLAP, IssuedToken, Rejection, TokenCache};
 use tenancy::{Db, Error, TenantId};
 use testkit::TestDb;
 
@@ -42,6 +42,38 @@ fn silently(conn: &mut PgConnection, sql: &str) {
     );
 }
 
+/// A fresh database with one SCIM tenant and a token issued at `issued_at`.
+struct Arranged {
+    test_db: TestDb,
+    db: Db,
+    conn: PgConnection,
+    tenant: TenantId,
+    issued: IssuedToken,
+}
+
+fn arrange(issued_at: chrono::DateTime<Utc>) -> Result<Arranged, Error> {
+    let test_db = TestDb::new();
+    let db = test_db.db().clone();
+    let mut conn = test_db.connect();
+    let tenant = scim_tenant(&mut conn, "Acme")?;
+    let issued = scim_tokens::issue(&mut conn, tenant, issued_at, DEFAULT_OVERLAP)?;
+    Ok(Arranged {
+        test_db,
+        db,
+        conn,
+        tenant,
+        issued,
+    })
+}
+
+/// Revokes the token by hand (with `silently`, behind the listener's back).
+fn revocation(token: &IssuedToken) -> String {
+    format!(
+        "UPDATE scim_tokens SET revoked_at = now(), revoked_reason = 'revoked' WHERE id = '{}'",
+        token.record.id
+    )
+}
+
 async fn verify(
     cache: &TokenCache,
     db: &Db,
@@ -58,11 +90,13 @@ async fn verify(
 #[tokio::test]
 async fn a_verified_token_is_answered_from_memory_until_a_change_is_announced() -> Result<(), Error>
 {
-    let test_db = TestDb::new();
-    let db = test_db.db().clone();
-    let mut conn = test_db.connect();
-    let tenant = scim_tenant(&mut conn, "Acme")?;
-    let issued = scim_tokens::issue(&mut conn, tenant, Utc::now(), DEFAULT_OVERLAP)?;
+    let Arranged {
+        test_db: _test_db,
+        db,
+        mut conn,
+        tenant,
+        issued,
+    } = arrange(Utc::now())?;
     let cache = listening_cache(&db).await;
 
     assert_eq!(
@@ -71,13 +105,7 @@ async fn a_verified_token_is_answered_from_memory_until_a_change_is_announced() 
     );
     // Revoked behind the listener's back: the memory still accepts the token, which shows the
     // second verification did not ask the database.
-    silently(
-        &mut conn,
-        &format!(
-            "UPDATE scim_tokens SET revoked_at = now(), revoked_reason = 'revoked' WHERE id = '{}'",
-            issued.record.id
-        ),
-    );
+    silently(&mut conn, &revocation(&issued));
     assert_eq!(
         verify(&cache, &db, tenant, &issued.token).await,
         Err("accepted")
@@ -100,11 +128,13 @@ async fn a_verified_token_is_answered_from_memory_until_a_change_is_announced() 
 
 #[tokio::test]
 async fn a_change_made_by_another_process_reaches_the_cache_without_help() -> Result<(), Error> {
-    let test_db = TestDb::new();
-    let db = test_db.db().clone();
-    let mut conn = test_db.connect();
-    let tenant = scim_tenant(&mut conn, "Acme")?;
-    let issued = scim_tokens::issue(&mut conn, tenant, Utc::now(), DEFAULT_OVERLAP)?;
+    let Arranged {
+        test_db: _test_db,
+        db,
+        mut conn,
+        tenant,
+        issued,
+    } = arrange(Utc::now())?;
     let cache = listening_cache(&db).await;
     assert_eq!(
         verify(&cache, &db, tenant, &issued.token).await,
@@ -133,11 +163,13 @@ async fn a_change_made_by_another_process_reaches_the_cache_without_help() -> Re
 
 #[tokio::test]
 async fn first_use_of_a_new_token_retires_the_remembered_old_one_at_once() -> Result<(), Error> {
-    let test_db = TestDb::new();
-    let db = test_db.db().clone();
-    let mut conn = test_db.connect();
-    let tenant = scim_tenant(&mut conn, "Acme")?;
-    let old = scim_tokens::issue(&mut conn, tenant, Utc::now(), DEFAULT_OVERLAP)?;
+    let Arranged {
+        test_db: _test_db,
+        db,
+        mut conn,
+        tenant,
+        issued: old,
+    } = arrange(Utc::now())?;
     let cache = listening_cache(&db).await;
     assert_eq!(
         verify(&cache, &db, tenant, &old.token).await,
@@ -165,12 +197,13 @@ async fn first_use_of_a_new_token_retires_the_remembered_old_one_at_once() -> Re
 
 #[tokio::test]
 async fn expiry_and_the_end_of_an_overlap_window_apply_to_remembered_tokens() -> Result<(), Error> {
-    let test_db = TestDb::new();
-    let db = test_db.db().clone();
-    let mut conn = test_db.connect();
-    let tenant = scim_tenant(&mut conn, "Acme")?;
-    let issued_at = Utc::now() - Duration::days(365) + Duration::seconds(30);
-    let issued = scim_tokens::issue(&mut conn, tenant, issued_at, DEFAULT_OVERLAP)?;
+    let Arranged {
+        test_db: _test_db,
+        db,
+        mut conn,
+        tenant,
+        issued,
+    } = arrange(Utc::now() - Duration::days(365) + Duration::seconds(30))?;
     let cache = listening_cache(&db).await;
 
     let now = Utc::now();
@@ -203,23 +236,19 @@ async fn expiry_and_the_end_of_an_overlap_window_apply_to_remembered_tokens() ->
 
 #[tokio::test]
 async fn a_disabled_cache_asks_the_database_every_time() -> Result<(), Error> {
-    let test_db = TestDb::new();
-    let db = test_db.db().clone();
-    let mut conn = test_db.connect();
-    let tenant = scim_tenant(&mut conn, "Acme")?;
-    let issued = scim_tokens::issue(&mut conn, tenant, Utc::now(), DEFAULT_OVERLAP)?;
+    let Arranged {
+        test_db: _test_db,
+        db,
+        mut conn,
+        tenant,
+        issued,
+    } = arrange(Utc::now())?;
     let cache = TokenCache::disabled();
     assert_eq!(
         verify(&cache, &db, tenant, &issued.token).await,
         Err("accepted")
     );
-    silently(
-        &mut conn,
-        &format!(
-            "UPDATE scim_tokens SET revoked_at = now(), revoked_reason = 'revoked' WHERE id = '{}'",
-            issued.record.id
-        ),
-    );
+    silently(&mut conn, &revocation(&issued));
     assert_eq!(
         verify(&cache, &db, tenant, &issued.token).await,
         Ok(Rejection::Revoked)
