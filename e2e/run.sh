@@ -10,7 +10,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-bin="${INSIGHTS_BIN:-$root/target/debug/insights}"
+bin="${INSIGHTS_BIN:-${CARGO_TARGET_DIR:-$root/target}/debug/insights}"
 if [ ! -x "$bin" ]; then
   echo "e2e: $bin is missing: build it first with 'cargo build -p server'" >&2
   exit 1

@@ -16,8 +16,10 @@ cd "$(dirname "$0")/.."
 # Pinned so that a new checker release cannot change a green run into a red one unnoticed.
 SCIM2_CLI_VERSION="0.6.0"
 SCIM2_TESTER_VERSION="0.5.2"
-VENV="target/scim-venv"
-BIN="${INSIGHTS_BIN:-target/debug/insights}"
+# Cargo's target folder, wherever CARGO_TARGET_DIR puts it.
+TARGET="${CARGO_TARGET_DIR:-target}"
+VENV="$TARGET/scim-venv"
+BIN="${INSIGHTS_BIN:-$TARGET/debug/insights}"
 
 # Checks that do not apply to this server, as "STATUS title" exactly as the checker prints
 # them, each with why. Only that status of that check is excused, never a failure of it.
