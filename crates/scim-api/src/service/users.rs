@@ -7,8 +7,7 @@ use scim_protocol::schema::ResourceKind;
 use scim_protocol::{apply, parse_patch, sets_only_active};
 use serde_json::Value;
 use tenancy::directory::users::{self, UserRow};
-use tenancy::directory::{Condition, Page};
-use tenancy::directory::{user_active, user_lookup};
+use tenancy::directory::{Condition, Page, user_active, user_lookup};
 use tenancy::{GroupId, PgConnection, TenantId, UserId, transaction};
 
 use super::totals::total_for_page;
