@@ -11,6 +11,8 @@ use super::cache::{CATCH_UP_LIMIT, CHANNEL, Inner, POLL_EVERY, PROBE};
 use crate::db::Db;
 use crate::error::Result;
 
+/// The listener's `application_name`.
+pub const APPLICATION_NAME: &str = "insights-scim-auth-listener";
 /// How often the listener proves its session is alive with a query.
 const PING_EVERY: Duration = Duration::from_secs(5);
 /// How long the listener waits before reconnecting after losing its session.
@@ -63,6 +65,8 @@ fn pause(cache: &Weak<Inner>, duration: Duration) -> bool {
 /// announcements do not come back to it.
 fn session(cache: &Weak<Inner>, db: &Db) -> Result<()> {
     let mut conn = db.connect_dedicated()?;
+    // Named, so that an operator can tell it apart in `pg_stat_activity`.
+    diesel::sql_query(format!("SET application_name = '{APPLICATION_NAME}'")).execute(&mut conn)?;
     diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(&mut conn)?;
     probe(&mut conn)?;
     match cache.upgrade() {

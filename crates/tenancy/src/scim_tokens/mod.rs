@@ -13,6 +13,7 @@ mod model;
 mod service;
 
 pub use cache::{CHANNEL, TokenCache};
+pub use listener::APPLICATION_NAME;
 pub use model::{IssuedToken, RevokedReason, ScimTokenRow, TokenState};
 pub use service::{
     DEFAULT_OVERLAP, LAST_USED_RESOLUTION, Rejection, TOKEN_PREFIX, Verified, expiry_for, issue,

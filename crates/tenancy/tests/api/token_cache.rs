@@ -256,3 +256,49 @@ async fn a_disabled_cache_asks_the_database_every_time() -> Result<(), Error> {
     cache.catch_up(&db).await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_listener_that_lost_its_session_forgets_everything_and_comes_back() -> Result<(), Error> {
+    let Arranged {
+        test_db: _test_db,
+        db,
+        mut conn,
+        tenant,
+        issued,
+    } = arrange(Utc::now())?;
+    let cache = listening_cache(&db).await;
+    assert_eq!(
+        verify(&cache, &db, tenant, &issued.token).await,
+        Err("accepted")
+    );
+
+    // The listener's session ends (a database restart, a network cut); meanwhile the token is
+    // revoked without an announcement reaching anyone.
+    run(
+        &mut conn,
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{}'",
+            scim_tokens::APPLICATION_NAME
+        ),
+    );
+    silently(&mut conn, &revocation(&issued));
+
+    // The listener notices (it waits a second before reconnecting), then listens again.
+    let deadline = Instant::now() + StdDuration::from_secs(5);
+    while cache.is_listening() {
+        assert!(Instant::now() < deadline, "the lost session went unnoticed");
+        tokio::time::sleep(StdDuration::from_millis(10)).await;
+    }
+    let deadline = Instant::now() + StdDuration::from_secs(10);
+    while !cache.is_listening() {
+        assert!(Instant::now() < deadline, "the listener did not come back");
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+    // Well within an entry's minute, the token is refused: what was remembered before the loss
+    // (which may have missed announcements) was forgotten.
+    assert_eq!(
+        verify(&cache, &db, tenant, &issued.token).await,
+        Ok(Rejection::Revoked)
+    );
+    Ok(())
+}
