@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Jsonb, Timestamptz, Uuid};
 
 use super::user_lookup::{Found, GROUPS_OF_U, UserWithGroups};
+use super::users::END_SESSIONS_OF_DEACTIVATED;
 use crate::error::Result;
 use crate::events::{NewEvent, events_json, insert_from_json_sql};
 use crate::ids::{TenantId, UserId};
@@ -35,7 +36,7 @@ pub fn set_active_recorded(
          deactivated_at = CASE WHEN $3 THEN NULL WHEN users.active THEN $4 ELSE users.deactivated_at END \
          WHERE tenant_id = $1 AND id = $2 \
          AND (active <> $3 OR attributes -> 'active' IS DISTINCT FROM to_jsonb($3)) RETURNING *), \
-         s AS (DELETE FROM sessions WHERE tenant_id = $1 AND user_id IN (SELECT id FROM u WHERE NOT active)), \
+         {END_SESSIONS_OF_DEACTIVATED}, \
          e AS ({} WHERE EXISTS (SELECT 1 FROM u)) \
          SELECT u.*, m.group_ids, m.group_names FROM u {GROUPS_OF_U}",
         insert_from_json_sql("$5")

@@ -272,6 +272,11 @@ pub fn update(
     Ok(row)
 }
 
+/// The CTE that ends the sessions of the user written by the CTE `u` (tenant `$1`) when the
+/// write left them inactive: a deactivation signs the user out in the same statement.
+pub(crate) const END_SESSIONS_OF_DEACTIVATED: &str = "s AS (DELETE FROM sessions WHERE tenant_id = $1 \
+     AND user_id IN (SELECT id FROM u WHERE NOT active))";
+
 /// Writes a user's new fields if its version is still `current.version`, and records `events`
 /// about it, in one statement (one round trip, one commit, no lock held between statements).
 /// Deactivation ends the user's sessions in the same statement. `None` when another write got
@@ -295,7 +300,7 @@ pub fn update_recorded(
          given_name = $8, family_name = $9, email = $10, attributes = $11, version = $3 + 1, \
          updated_at = $12, deactivated_at = $13 \
          WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING *), \
-         s AS (DELETE FROM sessions WHERE tenant_id = $1 AND user_id IN (SELECT id FROM u WHERE NOT active)), \
+         {END_SESSIONS_OF_DEACTIVATED}, \
          e AS ({} WHERE EXISTS (SELECT 1 FROM u)) \
          SELECT * FROM u",
         crate::events::insert_from_json_sql("$14")
