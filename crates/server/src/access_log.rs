@@ -18,8 +18,10 @@ pub async fn log_request(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
     let method = req.method().clone();
-    // The path only: a query string may carry filter values.
-    let path = req.path().to_owned();
+    // A reference-counted copy, not a new string per request; only its path is logged (a query
+    // string may carry filter values).
+    let uri = req.uri().clone();
+    let path = uri.path();
     let response = next.call(req).await;
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     match &response {
