@@ -4,6 +4,7 @@
 //! background jobs; the provisioning activity log; and the OpenID sign-in settings.
 
 pub mod assets;
+pub mod client;
 pub mod error;
 pub mod layout;
 pub mod oidc;

@@ -71,13 +71,14 @@ impl FromRequest for Console {
                 .ok_or_else(sign_in)?
                 .value()
                 .to_owned();
+            let tenant = sessions::tenant_of(&cookie).ok_or_else(sign_in)?;
             let db = req
                 .app_data::<web::Data<Db>>()
                 .cloned()
                 .ok_or(ConsoleError::Internal)?;
             let now = Utc::now();
             let loaded = db
-                .run(move |conn| -> Result<_, tenancy::Error> {
+                .run(tenant, move |conn| -> Result<_, tenancy::Error> {
                     let Some(session) = sessions::find(conn, &cookie, now)? else {
                         return Ok(None);
                     };

@@ -7,6 +7,8 @@
 //! which batches rows into one INSERT every few milliseconds, off the request's path.
 
 use std::future::{Ready, ready};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
@@ -15,8 +17,8 @@ use actix_web::{HttpMessage as _, HttpRequest};
 use chrono::{DateTime, Utc};
 
 use serde_json::Value;
-use tenancy::Db;
 use tenancy::events::{self, NewEvent};
+use tenancy::{CrossTenant, Db};
 use tokio::sync::mpsc;
 
 use crate::auth::ScimAuth;
@@ -28,6 +30,9 @@ const SECRET_KEYS: [&str; 5] = ["password", "secret", "token", "apikey", "creden
 const QUEUE_CAPACITY: usize = 16_384;
 /// Rows per INSERT at most.
 const BATCH_SIZE: usize = 512;
+/// How long a batch is retried while the database is unavailable, and how often.
+pub const RETRY_FOR: Duration = Duration::from_secs(60);
+const RETRY_EVERY: Duration = Duration::from_millis(500);
 
 /// A copy of the request body with secrets removed, left in the request by the body extractor.
 #[derive(Debug, Clone)]
@@ -99,6 +104,7 @@ impl Activity {
             error,
             payload,
         }
+        .storable()
     }
 }
 
@@ -154,6 +160,7 @@ pub fn redact(value: &Value) -> Value {
 #[derive(Clone)]
 pub struct EventSink {
     sender: mpsc::Sender<NewEvent>,
+    dropped: Arc<AtomicU64>,
 }
 
 impl EventSink {
@@ -161,21 +168,29 @@ impl EventSink {
     /// when every sink handle has been dropped.
     pub fn start(db: Db) -> (Self, tokio::task::JoinHandle<()>) {
         let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
-        let task = tokio::spawn(write_events(db, receiver));
-        (Self { sender }, task)
+        let dropped = Arc::new(AtomicU64::new(0));
+        let task = tokio::spawn(write_events(db, receiver, dropped.clone()));
+        (Self { sender, dropped }, task)
     }
 
     /// Queues an event; if the queue is full the event is dropped with a warning.
     pub fn record(&self, event: NewEvent) {
         if self.sender.try_send(event).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(
                 "provisioning event queue is full; an event of a read or failed request was dropped"
             );
         }
     }
+
+    /// Events given up since start: the queue was full, the database refused an event even
+    /// after it was made storable, or stayed away for longer than [`RETRY_FOR`].
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
 }
 
-async fn write_events(db: Db, mut receiver: mpsc::Receiver<NewEvent>) {
+async fn write_events(db: Db, mut receiver: mpsc::Receiver<NewEvent>, dropped: Arc<AtomicU64>) {
     let mut batch = Vec::with_capacity(BATCH_SIZE);
     while receiver.recv_many(&mut batch, BATCH_SIZE).await > 0 {
         // Let a burst gather for a moment: one INSERT of many rows costs about as much as one.
@@ -188,12 +203,58 @@ async fn write_events(db: Db, mut receiver: mpsc::Receiver<NewEvent>) {
                 }
             }
         }
-        let rows = std::mem::take(&mut batch);
-        let count = rows.len();
-        if let Err(e) = db.run(move |conn| events::insert_many(conn, &rows)).await {
-            tracing::error!(error = ?e, count, "could not record provisioning events");
+        let lost = write_batch(&db, std::mem::take(&mut batch)).await;
+        dropped.fetch_add(lost, Ordering::Relaxed);
+    }
+}
+
+/// Writes one batch and returns how many of its events were given up. While the database is
+/// unavailable the batch is retried (new events queue meanwhile); a batch it refuses is written
+/// event by event, so that an event it cannot store is the only one lost.
+async fn write_batch(db: &Db, rows: Vec<NewEvent>) -> u64 {
+    let count = rows.len();
+    let rows = Arc::new(rows);
+    let started = Instant::now();
+    loop {
+        let batch = rows.clone();
+        match db
+            .run_across_tenants(CrossTenant::ActivityLog, move |conn| {
+                events::insert_many(conn, &batch)
+            })
+            .await
+        {
+            Ok(_) => return 0,
+            Err(tenancy::Error::Unavailable) if started.elapsed() < RETRY_FOR => {
+                tokio::time::sleep(RETRY_EVERY).await;
+            }
+            Err(tenancy::Error::Unavailable) => {
+                tracing::error!(
+                    count,
+                    "the database stayed unavailable; provisioning events were dropped"
+                );
+                return u64::try_from(count).unwrap_or(u64::MAX);
+            }
+            Err(error) => {
+                tracing::warn!(error = ?error, count, "a batch of provisioning events was refused; writing them one by one");
+                break;
+            }
         }
     }
+    let rows = Arc::try_unwrap(rows).unwrap_or_else(|shared| (*shared).clone());
+    let mut lost = 0;
+    for event in rows {
+        let path = event.path.clone();
+        let result = db
+            .run_across_tenants(CrossTenant::ActivityLog, move |conn| {
+                events::insert_many(conn, std::slice::from_ref(&event))
+            })
+            .await;
+        if let Err(error) = result {
+            lost += 1;
+            tracing::error!(error = ?error, %path, "a provisioning event could not be stored and was dropped");
+        }
+    }
+    lost
 }
 
 /// Middleware that records every authenticated request not already recorded with its data.

@@ -31,18 +31,30 @@ impl Database {
             }
         };
         let db = Db::new(&url, settings.db_pool_size);
-        let applied = db
-            .run(tenancy::migrations::run_pending)
+        let applied = db.migrate().await.map_err(|e| match e {
+            tenancy::Error::Unavailable => {
+                anyhow::anyhow!("cannot connect to the database (check DATABASE_URL)")
+            }
+            other => anyhow::anyhow!("cannot migrate the database: {other}"),
+        })?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "applied database migrations");
+        }
+        db.check_row_security()
             .await
             .map_err(|e| match e {
                 tenancy::Error::Unavailable => {
                     anyhow::anyhow!("cannot connect to the database (check DATABASE_URL)")
                 }
-                other => anyhow::anyhow!("cannot migrate the database: {other}"),
-            })?;
-        if !applied.is_empty() {
-            tracing::info!(migrations = ?applied, "applied database migrations");
-        }
+                other => {
+                    let cause = std::error::Error::source(&other)
+                        .map_or_else(|| other.to_string(), ToString::to_string);
+                    anyhow::anyhow!(
+                        "cannot start tenant work as the role insights_tenant ({cause}); the role the server signs in as must be granted it (GRANT insights_tenant TO <role>)"
+                    )
+                }
+            })?
+            .map_err(|reason| anyhow::anyhow!("refusing to start: {reason}"))?;
         Ok(Self { db, cluster })
     }
 

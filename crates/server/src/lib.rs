@@ -3,6 +3,7 @@
 
 pub mod access_log;
 pub mod cli;
+pub mod client_info;
 pub mod commands;
 pub mod database;
 pub mod health;

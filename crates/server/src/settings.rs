@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use chrono::Duration;
 use clap::{Args, ValueEnum};
-use tenancy::Deployment;
+use tenancy::{Deployment, TrustedProxies};
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -72,6 +72,21 @@ pub struct Settings {
         global = true
     )]
     pub token_overlap_days: u32,
+
+    /// Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses or
+    /// networks, comma-separated (for example `127.0.0.1,10.0.0.0/8`). Empty: none.
+    #[arg(
+        long,
+        env = "INSIGHTS_TRUSTED_PROXIES",
+        default_value = "",
+        value_parser = parse_proxies,
+        global = true
+    )]
+    pub trusted_proxies: TrustedProxies,
+}
+
+fn parse_proxies(text: &str) -> Result<TrustedProxies, String> {
+    text.parse()
 }
 
 impl Settings {
@@ -85,6 +100,7 @@ impl Settings {
             log_format: LogFormat::Pretty,
             db_pool_size: 8,
             token_overlap_days: 7,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 
@@ -102,5 +118,6 @@ impl Settings {
             &public_url,
             Duration::days(i64::from(self.token_overlap_days)),
         )
+        .with_trusted_proxies(self.trusted_proxies.clone())
     }
 }

@@ -11,7 +11,7 @@ use tenancy::scim_tokens::TokenCache;
 use tenancy::{Db, Deployment};
 
 use crate::settings::Settings;
-use crate::{access_log, health};
+use crate::{access_log, client_info, health};
 
 /// A server that is accepting connections.
 pub struct RunningServer {
@@ -47,14 +47,17 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
     let scim_data = web::Data::new(scim_state);
     let tokens_data = web::Data::new(tokens);
     let oidc_data = web::Data::new(console::oidc::Oidc::new().map_err(std::io::Error::other)?);
+    let sign_in_limits = web::Data::new(console::client::SignInLimits::default());
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(client_info::resolve_client))
             .wrap(from_fn(access_log::log_request))
             .app_data(db_data.clone())
             .app_data(deployment_data.clone())
             .app_data(scim_data.clone())
             .app_data(tokens_data.clone())
             .app_data(oidc_data.clone())
+            .app_data(sign_in_limits.clone())
             .service(health::healthz)
             .service(health::readyz)
             .configure(scim_api::configure(&scim_data))

@@ -35,7 +35,7 @@ impl std::fmt::Debug for DemoTenant {
 /// admin when there are no tenants at all. Replicas starting together create it only once: the
 /// table lock makes the emptiness check and the insert one step.
 pub fn create_demo_if_empty(conn: &mut PgConnection) -> Result<Option<DemoTenant>> {
-    conn.transaction(|conn| {
+    crate::transaction(conn, |conn| {
         diesel::sql_query("LOCK TABLE tenants IN SHARE ROW EXCLUSIVE MODE").execute(conn)?;
         let existing: i64 = tenants_table::table.count().get_result(conn)?;
         if existing > 0 {
@@ -62,7 +62,7 @@ pub fn create_tenant_with_admin(
     new: &NewTenant,
     admin_email: Option<&str>,
 ) -> Result<(TenantRow, Option<(AdminRow, String)>)> {
-    conn.transaction(|conn| {
+    crate::transaction(conn, |conn| {
         let tenant = tenants::create(conn, new)?;
         let admin = match admin_email {
             Some(email) => Some(admins::create_with_one_time_password(

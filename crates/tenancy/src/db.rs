@@ -1,23 +1,105 @@
-//! The connection pool and `Db::run`, the one way database work leaves the async threads.
+//! The connection pool and the two ways database work leaves the async threads: [`Db::run`] for
+//! one tenant, under PostgreSQL row-level security, and [`Db::run_across_tenants`] for the few
+//! named paths that must see several tenants.
+//!
+//! Every unit of work is one transaction that begins with `SET LOCAL` only (no session state
+//! survives it, so the pool can sit behind a transaction-mode pooler), carries a statement and
+//! a lock timeout, and for tenant work assumes the role `insights_tenant` with
+//! `insights.tenant_id` set: the policies of migration `row_level_security` then let it see and
+//! write that tenant's rows and nothing else, whatever a query forgets to filter.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use diesel::r2d2::{ConnectionManager, Pool};
-use diesel::{Connection as _, PgConnection};
+use diesel::PgConnection;
+use diesel::connection::{AnsiTransactionManager, TransactionManager as _};
+use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use tracing::Instrument as _;
 
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
+use crate::shares::TenantShares;
 
-/// How long a request waits for a free connection before it is told the service is unavailable.
+/// How long a request waits for a free connection (or for its tenant's share of them) before it
+/// is told the service is unavailable.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections tried when the first turns out to be dead (the database restarted since it was
+/// opened): a lost connection is found at `BEGIN`, before any work, so trying another is safe.
+const BEGIN_ATTEMPTS: usize = 3;
+/// The role tenant work runs as (created by the migrations; subject to row-level security).
+pub const TENANT_ROLE: &str = "insights_tenant";
+
+/// Why a unit of work may see more than one tenant. Each is a path the design names; nothing
+/// else reaches tenant data without a tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrossTenant {
+    /// The operator's command line: creating and listing tenants, the SCIM switch.
+    Operator,
+    /// Start-up: the demo tenant of an empty installation, resuming interrupted imports,
+    /// encrypting settings still stored in clear.
+    Startup,
+    /// Finding the tenants an admin's e-mail belongs to, before anyone is signed in.
+    SignIn,
+    /// The activity log's writer, which stores the events of many tenants in one statement.
+    ActivityLog,
+    /// Announcing a token change to every server (no tenant data is read).
+    TokenAnnouncements,
+    /// Background maintenance across tenants.
+    Maintenance,
+}
+
+impl CrossTenant {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Operator => "operator",
+            Self::Startup => "startup",
+            Self::SignIn => "sign-in",
+            Self::ActivityLog => "activity-log",
+            Self::TokenAnnouncements => "token-announcements",
+            Self::Maintenance => "maintenance",
+        }
+    }
+}
+
+/// Limits every unit of database work runs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbLimits {
+    /// Connections in the pool.
+    pub pool_size: u32,
+    /// Connections one tenant may use at once; its other requests wait for them (at most the
+    /// connection timeout), so that one tenant's burst leaves connections for the others.
+    pub tenant_share: u32,
+    /// `statement_timeout` of every statement.
+    pub statement_timeout: Duration,
+    /// `lock_timeout`: how long a statement waits for a row or table lock.
+    pub lock_timeout: Duration,
+}
+
+impl DbLimits {
+    /// The defaults for a pool of `pool_size` connections: a quarter of them per tenant (at
+    /// least two), 15 s per statement, 5 s for a lock.
+    pub fn for_pool(pool_size: u32) -> Self {
+        let pool_size = pool_size.max(1);
+        Self {
+            pool_size,
+            tenant_share: (pool_size / 4).max(2).min(pool_size),
+            statement_timeout: Duration::from_secs(15),
+            lock_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+type Manager = ConnectionManager<PgConnection>;
 
 /// A pool of PostgreSQL connections shared by every request.
 #[derive(Clone)]
 pub struct Db {
-    pool: Pool<ConnectionManager<PgConnection>>,
+    pool: Pool<Manager>,
     /// Kept for connections that must not come from the pool (a `LISTEN` session).
     database_url: Arc<str>,
+    /// The `SET LOCAL` of every transaction's limits.
+    limits_sql: Arc<str>,
+    shares: Arc<TenantShares>,
 }
 
 impl std::fmt::Debug for Db {
@@ -30,34 +112,119 @@ impl std::fmt::Debug for Db {
 }
 
 impl Db {
-    /// Builds a pool of at most `max_size` connections. No connection is opened yet, so a
-    /// database that is down at start-up shows as "unavailable" rather than as a crash.
+    /// Builds a pool of at most `max_size` connections with the default limits.
     pub fn new(database_url: &str, max_size: u32) -> Self {
+        Self::with_limits(database_url, DbLimits::for_pool(max_size))
+    }
+
+    /// Builds a pool with these limits. No connection is opened yet, so a database that is down
+    /// at start-up shows as "unavailable" rather than as a crash.
+    pub fn with_limits(database_url: &str, limits: DbLimits) -> Self {
         let manager = ConnectionManager::<PgConnection>::new(database_url);
         let pool = Pool::builder()
-            .max_size(max_size.max(1))
+            .max_size(limits.pool_size.max(1))
             .min_idle(Some(0))
             .connection_timeout(CONNECTION_TIMEOUT)
             .test_on_check_out(false)
             .build_unchecked(manager);
+        let limits_sql = format!(
+            "SET LOCAL statement_timeout = {}; SET LOCAL lock_timeout = {}; \
+             SET LOCAL idle_in_transaction_session_timeout = {}",
+            limits.statement_timeout.as_millis().max(1),
+            limits.lock_timeout.as_millis().max(1),
+            // A transaction left open by a stuck thread must not hold its locks for long.
+            (limits.statement_timeout * 2).as_millis().max(1),
+        );
         Self {
             pool,
             database_url: database_url.into(),
+            limits_sql: limits_sql.into(),
+            shares: Arc::new(TenantShares::new(
+                limits.tenant_share.max(1),
+                CONNECTION_TIMEOUT,
+            )),
         }
     }
 
     /// Opens a connection of its own, outside the pool, for work that holds a session for
     /// long (listening for notifications). Blocking: call it from a thread of its own.
     pub fn connect_dedicated(&self) -> Result<PgConnection> {
+        use diesel::Connection as _;
         Ok(PgConnection::establish(&self.database_url)?)
     }
 
-    /// Runs one unit of database work on the blocking pool, with a pooled connection that is
-    /// returned before this future completes. The caller's tracing span is re-entered inside.
+    /// Runs one unit of work for `tenant` on the blocking pool: one transaction, as the role
+    /// `insights_tenant` with the tenant set, so that row-level security lets it see and change
+    /// that tenant's rows only. Committed when the work returns `Ok`, rolled back otherwise.
+    /// The pooled connection is returned before this future completes, and the caller's
+    /// tracing span is re-entered inside.
     ///
     /// The work may fail with any error that a storage [`Error`] converts into, so that callers
     /// can mix their own rules with repository calls in one closure.
-    pub async fn run<T, E, F>(&self, work: F) -> std::result::Result<T, E>
+    pub async fn run<T, E, F>(&self, tenant: TenantId, work: F) -> std::result::Result<T, E>
+    where
+        F: FnOnce(&mut PgConnection) -> std::result::Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<Error> + Send + 'static,
+    {
+        let _share = self.shares.acquire(tenant).await.map_err(E::from)?;
+        // A tenant id is a UUID: its text cannot break out of the literal.
+        let begin = format!(
+            "BEGIN; SET LOCAL ROLE {TENANT_ROLE}; SET LOCAL insights.tenant_id = '{tenant}'; {}",
+            self.limits_sql
+        );
+        self.blocking(begin, work).await
+    }
+
+    /// Runs one unit of work that may see every tenant, for one of the named reasons: as the
+    /// role the server signed in with (which owns the tables), in one transaction with the same
+    /// limits as tenant work.
+    pub async fn run_across_tenants<T, E, F>(
+        &self,
+        why: CrossTenant,
+        work: F,
+    ) -> std::result::Result<T, E>
+    where
+        F: FnOnce(&mut PgConnection) -> std::result::Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<Error> + Send + 'static,
+    {
+        tracing::trace!(why = why.as_str(), "cross-tenant database work");
+        let begin = format!("BEGIN; {}", self.limits_sql);
+        self.blocking(begin, work).await
+    }
+
+    /// Applies pending migrations (on a connection of the pool, outside any transaction: the
+    /// migration harness runs each migration in a transaction of its own).
+    pub async fn migrate(&self) -> Result<Vec<String>> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            crate::migrations::run_pending(&mut conn)
+        })
+        .await
+        .map_err(|_| Error::Task)?
+    }
+
+    /// [`check_row_security`] for this pool, as tenant work would run: the server calls it at
+    /// start-up and refuses to serve when the second wall is not in place.
+    pub async fn check_row_security(&self) -> Result<std::result::Result<(), String>> {
+        self.run(TenantId::new_random(), |conn| Ok(check_row_security(conn)))
+            .await
+    }
+
+    /// Whether the database answers a trivial query right now (for `/readyz`).
+    pub async fn ping(&self) -> bool {
+        self.run_across_tenants(CrossTenant::Maintenance, |conn| -> Result<()> {
+            use diesel::RunQueryDsl as _;
+            diesel::sql_query("SELECT 1").execute(conn)?;
+            Ok(())
+        })
+        .await
+        .is_ok()
+    }
+
+    async fn blocking<T, E, F>(&self, begin: String, work: F) -> std::result::Result<T, E>
     where
         F: FnOnce(&mut PgConnection) -> std::result::Result<T, E> + Send + 'static,
         T: Send + 'static,
@@ -67,28 +234,68 @@ impl Db {
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            let mut conn = pool.get().map_err(|e| E::from(Error::from(e)))?;
-            work(&mut conn)
+            let mut conn = begin_on_live_connection(&pool, &begin).map_err(E::from)?;
+            in_transaction(&mut conn, work)
         })
         .in_current_span()
         .await
         .map_err(|_| E::from(Error::Task))?
     }
+}
 
-    /// Whether the database answers a trivial query right now (for `/readyz`).
-    pub async fn ping(&self) -> bool {
-        use diesel::RunQueryDsl as _;
-        self.run(|conn| -> Result<()> {
-            diesel::sql_query("SELECT 1").execute(conn)?;
-            Ok(())
-        })
-        .await
-        .is_ok()
+/// A pooled connection on which `begin` succeeded. A connection that died while idle in the
+/// pool (a database restart) fails at `BEGIN`; it is discarded and another one tried.
+fn begin_on_live_connection(
+    pool: &Pool<Manager>,
+    begin: &str,
+) -> Result<PooledConnection<Manager>> {
+    let mut last = Error::Unavailable;
+    for _ in 0..BEGIN_ATTEMPTS {
+        let mut conn = pool.get()?;
+        match AnsiTransactionManager::begin_transaction_sql(&mut *conn, begin) {
+            Ok(()) => return Ok(conn),
+            Err(error) => {
+                discard(&mut conn);
+                last = Error::from(error);
+                if !matches!(last, Error::Unavailable) {
+                    return Err(last);
+                }
+            }
+        }
+    }
+    Err(last)
+}
+
+/// Runs `work` in the transaction just begun on `conn`, and commits or rolls back.
+fn in_transaction<T, E, F>(conn: &mut PgConnection, work: F) -> std::result::Result<T, E>
+where
+    F: FnOnce(&mut PgConnection) -> std::result::Result<T, E>,
+    E: From<Error>,
+{
+    match work(conn) {
+        Ok(value) => match AnsiTransactionManager::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(error) => {
+                discard(conn);
+                Err(E::from(Error::from(error)))
+            }
+        },
+        Err(error) => {
+            if AnsiTransactionManager::rollback_transaction(conn).is_err() {
+                discard(conn);
+            }
+            Err(error)
+        }
     }
 }
 
-/// Runs `work` in one database transaction: committed if it returns `Ok`, rolled back
-/// otherwise. The work's error type is the caller's, as with [`Db::run`].
+/// Makes the pool drop this connection instead of handing it out again.
+fn discard(conn: &mut PgConnection) {
+    AnsiTransactionManager::transaction_manager_status_mut(conn).set_in_error();
+}
+
+/// Runs `work` atomically: inside the unit of work's transaction when there is one (every
+/// [`Db::run`] is one), else in a transaction of its own. Its error type is the caller's.
 pub fn transaction<T, E, F>(conn: &mut PgConnection, work: F) -> std::result::Result<T, E>
 where
     F: FnOnce(&mut PgConnection) -> std::result::Result<T, E>,
@@ -106,9 +313,68 @@ where
             Failure::Db(error)
         }
     }
+    let in_transaction = matches!(
+        AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
+        Ok(Some(_))
+    );
+    if in_transaction {
+        // The enclosing transaction commits or rolls back the work with everything else; a
+        // savepoint would cost two more round trips for nothing.
+        return work(conn);
+    }
     conn.transaction(|conn| work(conn).map_err(Failure::Work))
         .map_err(|failure| match failure {
             Failure::Db(error) => E::from(Error::from(error)),
             Failure::Work(error) => error,
         })
+}
+
+/// Checks that tenant work really runs under row-level security: the tenant role may be
+/// assumed, has neither SUPERUSER nor BYPASSRLS, and every table with a `tenant_id` (and
+/// `tenants` itself) has row-level security enabled. The server refuses to start otherwise.
+pub fn check_row_security(conn: &mut PgConnection) -> std::result::Result<(), String> {
+    use diesel::RunQueryDsl as _;
+    use diesel::sql_types::{Bool, Text};
+
+    #[derive(diesel::QueryableByName)]
+    struct Role {
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = Bool)]
+        bypasses: bool,
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Unprotected {
+        #[diesel(sql_type = Text)]
+        relname: String,
+    }
+    let role: Role = diesel::sql_query(
+        "SELECT current_user::text AS name, (rolsuper OR rolbypassrls) AS bypasses \
+         FROM pg_roles WHERE rolname = current_user",
+    )
+    .get_result(conn)
+    .map_err(|e| format!("cannot read the role of tenant work: {e}"))?;
+    if role.name != TENANT_ROLE || role.bypasses {
+        return Err(format!(
+            "tenant work runs as {:?}, which bypasses row-level security; it must run as {TENANT_ROLE} (created by the migrations) without SUPERUSER or BYPASSRLS",
+            role.name
+        ));
+    }
+    let unprotected: Vec<Unprotected> = diesel::sql_query(
+        "SELECT c.relname::text AS relname FROM pg_class c \
+         WHERE c.relkind IN ('r', 'p') AND c.relnamespace = 'public'::regnamespace \
+         AND NOT c.relrowsecurity \
+         AND (c.relname = 'tenants' OR EXISTS (SELECT 1 FROM pg_attribute a \
+              WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped))",
+    )
+    .load(conn)
+    .map_err(|e| format!("cannot list the tables: {e}"))?;
+    if !unprotected.is_empty() {
+        let names: Vec<_> = unprotected.into_iter().map(|t| t.relname).collect();
+        return Err(format!(
+            "these tenant-owned tables have no row-level security: {}",
+            names.join(", ")
+        ));
+    }
+    Ok(())
 }

@@ -1,7 +1,10 @@
 //! The one error type of the storage layer, and how diesel and pool errors map onto it.
 //!
 //! The HTTP crates translate these variants into their own responses: `NotFound` to 404,
-//! `Conflict` to 409, `Unavailable` to 503, `Invalid` to 400 and `Db` to an opaque 500.
+//! `Conflict` to 409, `Unavailable` to 503 with `Retry-After`, `Invalid` to 400 and `Db` to an
+//! opaque 500. Every way of losing the database (a refused or dropped connection, a restart, a
+//! timeout of ours) is `Unavailable`, never `Db`: an identity provider retries a 503 and gives
+//! up on a 500.
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
@@ -20,7 +23,9 @@ pub enum Error {
     /// The input broke a rule of the data model; the message is fit to show to a person.
     #[error("{0}")]
     Invalid(String),
-    /// No database connection could be had in time: the pool is exhausted or the database is down.
+    /// No database connection could be had in time (the pool or the tenant's share of it is
+    /// exhausted, or the database is down), the connection was lost, or a statement ran into
+    /// the statement or lock timeout.
     #[error("the database is unavailable")]
     Unavailable,
     /// Any other database failure. Its cause is logged, never shown.
@@ -44,11 +49,55 @@ impl From<DieselError> for Error {
                     constraint: info.constraint_name().unwrap_or("unique").to_owned(),
                 }
             }
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+            error if is_transient(&error) => {
+                tracing::warn!(%error, "database unavailable");
                 Error::Unavailable
             }
             other => Error::Db(other),
         }
+    }
+}
+
+/// Whether a failure says the database is away or busy rather than that the request is wrong:
+/// the connection was lost or refused (a restart, a failover), a timeout of ours stopped a
+/// statement that waited too long, or the transaction lost a deadlock or serialisation race.
+/// Retrying later can succeed, so the answer is 503 with `Retry-After`.
+fn is_transient(error: &DieselError) -> bool {
+    /// What PostgreSQL and libpq say for those cases (libpq exposes no SQLSTATE to diesel for
+    /// most of them, and a lost connection has none).
+    const TRANSIENT_MESSAGES: [&str; 12] = [
+        "canceling statement due to statement timeout",
+        "canceling statement due to lock timeout",
+        "canceling statement due to user request",
+        "deadlock detected",
+        "terminating connection",
+        "server closed the connection",
+        "no connection to the server",
+        "could not receive data from server",
+        "could not send data to server",
+        "connection to server",
+        "the database system is",
+        "could not serialize access",
+    ];
+    match error {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection
+            | DatabaseErrorKind::UnableToSendCommand
+            | DatabaseErrorKind::SerializationFailure
+            | DatabaseErrorKind::ReadOnlyTransaction,
+            _,
+        ) => true,
+        DieselError::DatabaseError(_, info) => {
+            let message = info.message();
+            TRANSIENT_MESSAGES
+                .iter()
+                .any(|transient| message.contains(transient))
+        }
+        // The connection's transaction state is unknown after a failure mid-way; it is
+        // discarded, and the request may be retried on another.
+        DieselError::BrokenTransactionManager => true,
+        DieselError::RollbackErrorOnCommit { commit_error, .. } => is_transient(commit_error),
+        _ => false,
     }
 }
 

@@ -37,6 +37,52 @@ pub struct NewEvent {
     pub payload: Option<Value>,
 }
 
+impl NewEvent {
+    /// The event with every text made storable: PostgreSQL's `text` and `jsonb` cannot hold
+    /// U+0000, which an identity provider can put into a path (`/Users/a%00b`) or a filter, so
+    /// it is replaced by U+FFFD wherever it appears. One such event must never fail the batch
+    /// it is written with.
+    pub fn storable(mut self) -> Self {
+        fn clean(text: &mut String) {
+            if text.contains('\0') {
+                *text = text.replace('\0', "\u{FFFD}");
+            }
+        }
+        fn clean_json(value: &mut Value) {
+            match value {
+                Value::String(text) => clean(text),
+                Value::Array(items) => items.iter_mut().for_each(clean_json),
+                Value::Object(map) => {
+                    if map.keys().any(|key| key.contains('\0')) {
+                        *map = std::mem::take(map)
+                            .into_iter()
+                            .map(|(key, value)| (key.replace('\0', "\u{FFFD}"), value))
+                            .collect();
+                    }
+                    map.values_mut().for_each(clean_json);
+                }
+                Value::Null | Value::Bool(_) | Value::Number(_) => {}
+            }
+        }
+        clean(&mut self.method);
+        clean(&mut self.path);
+        for text in [
+            &mut self.resource_type,
+            &mut self.resource_id,
+            &mut self.error,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            clean(text);
+        }
+        if let Some(payload) = &mut self.payload {
+            clean_json(payload);
+        }
+        self
+    }
+}
+
 /// The SQL that inserts the events of a JSON array bound at `placeholder` (see
 /// [`events_json`]), for use as a data-modifying CTE beside the write it records, so that the
 /// write and its event are one statement and one commit.

@@ -134,7 +134,7 @@ pub fn create_job(
 ) -> Result<ImportJob> {
     let total = i32::try_from(rows.len())
         .map_err(|_| Error::Invalid("The file has too many rows.".into()))?;
-    conn.transaction(|conn| {
+    crate::transaction(conn, |conn| {
         let job = diesel::insert_into(import_jobs::table)
             .values((
                 import_jobs::tenant_id.eq(tenant),
@@ -234,7 +234,7 @@ pub fn apply_batch(
     job_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<ImportJob> {
-    conn.transaction(|conn| {
+    crate::transaction(conn, |conn| {
         let job: ImportJob = import_jobs::table
             .find((tenant, job_id))
             .select(ImportJob::as_select())
@@ -447,7 +447,7 @@ pub fn find_user_by_name_or_email(
     diesel::define_sql_function!(fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>);
     Ok(users_table::table
         .filter(users_table::tenant_id.eq(tenant))
-        .filter(lower(users_table::email).eq(key.to_lowercase()))
+        .filter(users_table::email_key.eq(lower(Some(key))))
         .order(users_table::created_at.asc())
         .select(users::UserRow::as_select())
         .first(conn)

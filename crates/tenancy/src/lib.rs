@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod ids;
 pub mod imports;
+pub mod limits;
 pub mod migrations;
 pub mod password;
 mod prepared;
@@ -19,11 +20,12 @@ pub mod schema;
 pub mod scim_tokens;
 pub mod secret;
 pub mod sessions;
+mod shares;
 pub mod sign_in;
 pub mod tenants;
 
-pub use db::{Db, transaction};
-pub use deployment::Deployment;
+pub use db::{CrossTenant, Db, DbLimits, transaction};
+pub use deployment::{Deployment, RequestClient, TrustedProxies};
 /// The connection type every repository function takes.
 pub use diesel::PgConnection;
 pub use error::Error;

@@ -1,6 +1,17 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    admin_sign_in_failures (tenant_id, admin_id, client_addr) {
+        tenant_id -> Uuid,
+        admin_id -> Uuid,
+        client_addr -> Text,
+        failures -> Int4,
+        locked_until -> Nullable<Timestamptz>,
+        last_failed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     admins (tenant_id, id) {
         tenant_id -> Uuid,
         id -> Uuid,
@@ -44,6 +55,7 @@ diesel::table! {
         version -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        display_name_key -> Text,
     }
 }
 
@@ -168,6 +180,8 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deactivated_at -> Nullable<Timestamptz>,
+        user_name_key -> Text,
+        email_key -> Nullable<Text>,
     }
 }
 
@@ -180,6 +194,7 @@ diesel::joinable!(sessions -> tenants (tenant_id));
 diesel::joinable!(users -> tenants (tenant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    admin_sign_in_failures,
     admins,
     cards,
     group_members,

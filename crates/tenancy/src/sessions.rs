@@ -128,6 +128,12 @@ pub fn delete_admin_sessions(
     })
 }
 
+/// The tenant a cookie value names (not proof of anything: [`find`] checks the secret). Session
+/// work is scoped to this tenant.
+pub fn tenant_of(cookie: &str) -> Option<TenantId> {
+    parse_cookie(cookie).map(|(tenant, _)| tenant)
+}
+
 fn parse_cookie(cookie: &str) -> Option<(TenantId, [u8; 32])> {
     let (tenant, secret) = cookie.split_once('.')?;
     let tenant = tenant.parse().ok()?;

@@ -43,8 +43,12 @@ pub fn start(
     now: DateTime<Utc>,
 ) -> Result<()> {
     // Logins abandoned at the provider are swept as new ones start.
-    diesel::delete(pending_oidc_logins::table.filter(pending_oidc_logins::expires_at.lt(now)))
-        .execute(conn)?;
+    diesel::delete(
+        pending_oidc_logins::table
+            .filter(pending_oidc_logins::tenant_id.eq(tenant))
+            .filter(pending_oidc_logins::expires_at.lt(now)),
+    )
+    .execute(conn)?;
     diesel::insert_into(pending_oidc_logins::table)
         .values((
             pending_oidc_logins::tenant_id.eq(tenant),

@@ -141,7 +141,7 @@ pub async fn list_activity(
     let chart_since =
         now.duration_trunc(Duration::hours(1)).unwrap_or(now) - Duration::hours(CHART_HOURS - 1);
     let ((rows, total), hours) = db
-        .run(move |conn| -> Result<_, tenancy::Error> {
+        .run(tenant, move |conn| -> Result<_, tenancy::Error> {
             Ok((
                 events::list(conn, tenant, &filter, (page - 1) * PER_PAGE, PER_PAGE)?,
                 events::hourly(conn, tenant, chart_since)?,
@@ -233,7 +233,7 @@ pub async fn show_event(
     let id: i64 = path.parse().map_err(|_| ConsoleError::NotFound)?;
     let tenant = console.tenant.id;
     let event = db
-        .run(move |conn| events::find(conn, tenant, id))
+        .run(tenant, move |conn| events::find(conn, tenant, id))
         .await?
         .ok_or(ConsoleError::NotFound)?;
     Ok(EventPage {

@@ -29,7 +29,9 @@ pub async fn show_direct_settings(
     let tenant = console.tenant.id;
     let url = deployment.tenant_url(tenant);
     let status = db
-        .run(move |conn| token_status::load(conn, tenant, url, Utc::now()))
+        .run(tenant, move |conn| {
+            token_status::load(conn, tenant, url, Utc::now())
+        })
         .await?;
     Ok(DirectSettingsPage {
         layout: Layout::new(&console, "direct", "Directory settings"),

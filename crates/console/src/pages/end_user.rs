@@ -98,7 +98,7 @@ async fn load_tenant(db: &Db, raw: &str) -> Result<Option<TenantRow>, ConsoleErr
     let Ok(id) = raw.parse::<TenantId>() else {
         return Ok(None);
     };
-    match db.run(move |conn| tenants::find(conn, id)).await {
+    match db.run(id, move |conn| tenants::find(conn, id)).await {
         Ok(tenant) => Ok(Some(tenant)),
         Err(tenancy::Error::NotFound) => Ok(None),
         Err(e) => Err(e.into()),
@@ -144,8 +144,10 @@ pub async fn start_login(
         start.nonce.clone(),
         start.pkce_verifier.clone(),
     );
-    db.run(move |conn| sign_in::start(conn, tenant_id, &state, &nonce, &verifier, Utc::now()))
-        .await?;
+    db.run(tenant_id, move |conn| {
+        sign_in::start(conn, tenant_id, &state, &nonce, &verifier, Utc::now())
+    })
+    .await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, start.url))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -176,8 +178,10 @@ pub async fn callback(
     let tenant_id = tenant.id;
     let pending = match query.state.clone() {
         Some(state) => {
-            db.run(move |conn| sign_in::take(conn, tenant_id, &state, Utc::now()))
-                .await?
+            db.run(tenant_id, move |conn| {
+                sign_in::take(conn, tenant_id, &state, Utc::now())
+            })
+            .await?
         }
         None => None,
     };
@@ -245,7 +249,9 @@ pub async fn callback(
     let subject = identity.subject.clone();
     let names = identity.names.clone();
     let matched = db
-        .run(move |conn| sign_in::match_user(conn, tenant_id, &subject, &names))
+        .run(tenant_id, move |conn| {
+            sign_in::match_user(conn, tenant_id, &subject, &names)
+        })
         .await?;
     let user = match matched {
         Matched::Active(user) => user,
@@ -272,7 +278,9 @@ pub async fn callback(
     };
     let user_id = user.id;
     let (cookie, _) = db
-        .run(move |conn| sessions::create(conn, tenant_id, Principal::User(user_id), Utc::now()))
+        .run(tenant_id, move |conn| {
+            sessions::create(conn, tenant_id, Principal::User(user_id), Utc::now())
+        })
         .await?;
     tracing::info!(tenant_id = %tenant.id, user_id = %user.id, "user signed in with OpenID Connect");
     let cookie = Cookie::build(USER_COOKIE, cookie)
@@ -305,7 +313,7 @@ pub async fn show_me(
     };
     let tenant_id = tenant.id;
     let loaded = db
-        .run(move |conn| -> Result<_, tenancy::Error> {
+        .run(tenant_id, move |conn| -> Result<_, tenancy::Error> {
             let Some(session) = sessions::find(conn, &cookie, Utc::now())? else {
                 return Ok(None);
             };
@@ -368,7 +376,7 @@ pub async fn logout(
     if let Some(cookie) = req.cookie(USER_COOKIE).map(|c| c.value().to_owned()) {
         let submitted = form.csrf.clone();
         let valid = db
-            .run(move |conn| -> Result<bool, tenancy::Error> {
+            .run(tenant_id, move |conn| -> Result<bool, tenancy::Error> {
                 let Some(session) = sessions::find(conn, &cookie, Utc::now())? else {
                     return Ok(true);
                 };

@@ -65,7 +65,7 @@ pub async fn list_groups(
     };
     let tenant = console.tenant.id;
     let (rows, counts, total) = db
-        .run(move |conn| -> Result<_, tenancy::Error> {
+        .run(tenant, move |conn| -> Result<_, tenancy::Error> {
             let rows = groups::list(conn, tenant, &condition, &page)?;
             let ids: Vec<GroupId> = rows.iter().map(|g| g.id).collect();
             let counts: HashMap<GroupId, i64> = groups::member_counts(conn, tenant, &ids)?
@@ -116,7 +116,7 @@ pub async fn show_group(
     let id: GroupId = path.parse().map_err(|_| ConsoleError::NotFound)?;
     let tenant = console.tenant.id;
     let (group, members) = db
-        .run(move |conn| -> Result<_, tenancy::Error> {
+        .run(tenant, move |conn| -> Result<_, tenancy::Error> {
             let group = groups::find(conn, tenant, id)?.ok_or(tenancy::Error::NotFound)?;
             Ok((group, groups::members_of(conn, tenant, &[id])?))
         })

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use tenancy::imports::{self, ImportJob, ImportKind, RowOutcome};
 use tenancy::tenants::AuthType;
-use tenancy::{Db, TenantId};
+use tenancy::{CrossTenant, Db, TenantId};
 use uuid::Uuid;
 
 use super::see_other;
@@ -90,7 +90,7 @@ async fn import_page(
 ) -> Result<ImportPage, ConsoleError> {
     let tenant = console.tenant.id;
     let jobs = db
-        .run(move |conn| imports::recent_jobs(conn, tenant, 20))
+        .run(tenant, move |conn| imports::recent_jobs(conn, tenant, 20))
         .await?;
     Ok(ImportPage {
         layout: Layout::new(console, "import", "Import"),
@@ -141,7 +141,9 @@ pub async fn upload_import(
     };
     let tenant = console.tenant.id;
     let job = db
-        .run(move |conn| imports::create_job(conn, tenant, kind, &file_name, &rows, Utc::now()))
+        .run(tenant, move |conn| {
+            imports::create_job(conn, tenant, kind, &file_name, &rows, Utc::now())
+        })
         .await?;
     spawn_job(db.get_ref().clone(), tenant, job.id);
     Ok(see_other(&format!("/console/import/{}", job.id)))
@@ -218,7 +220,9 @@ pub fn spawn_job(db: Db, tenant: TenantId, job: Uuid) {
     tokio::spawn(async move {
         loop {
             match db
-                .run(move |conn| imports::apply_batch(conn, tenant, job, Utc::now()))
+                .run(tenant, move |conn| {
+                    imports::apply_batch(conn, tenant, job, Utc::now())
+                })
                 .await
             {
                 Ok(state) if state.pending() => continue,
@@ -226,7 +230,7 @@ pub fn spawn_job(db: Db, tenant: TenantId, job: Uuid) {
                 Err(e) => {
                     tracing::error!(error = ?e, %job, "import job failed");
                     let _ = db
-                        .run(move |conn| imports::fail_job(conn, tenant, job, "The import stopped because of a database error; the rows applied so far were kept.", Utc::now()))
+                        .run(tenant, move |conn| imports::fail_job(conn, tenant, job, "The import stopped because of a database error; the rows applied so far were kept.", Utc::now()))
                         .await;
                     break;
                 }
@@ -237,7 +241,10 @@ pub fn spawn_job(db: Db, tenant: TenantId, job: Uuid) {
 
 /// Resumes jobs left unfinished by a restart.
 pub async fn resume_unfinished(db: Db) {
-    match db.run(imports::unfinished_jobs).await {
+    match db
+        .run_across_tenants(CrossTenant::Startup, imports::unfinished_jobs)
+        .await
+    {
         Ok(jobs) => {
             for (tenant, job) in jobs {
                 spawn_job(db.clone(), tenant, job);
@@ -312,7 +319,7 @@ pub async fn show_import_job(
     let page = super::page_number(query.page);
     let tenant = console.tenant.id;
     let (job, rows) = db
-        .run(move |conn| -> Result<_, tenancy::Error> {
+        .run(tenant, move |conn| -> Result<_, tenancy::Error> {
             let job = imports::find_job(conn, tenant, id)?.ok_or(tenancy::Error::NotFound)?;
             let rows = imports::rows(
                 conn,

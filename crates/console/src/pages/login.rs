@@ -5,13 +5,15 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use tenancy::admins::{self, AdminRow};
+use tenancy::admins::{self, AdminRow, SignInCandidate};
+use tenancy::limits::retry_after_seconds;
 use tenancy::sessions::{self, Principal};
-use tenancy::{Db, Deployment, password, secret};
+use tenancy::{CrossTenant, Db, Deployment, password, secret};
 
 use crate::assets;
+use crate::client::{SignInLimits, client_of};
 use crate::error::ConsoleError;
 use crate::session::{
     Console, LOGIN_CSRF_COOKIE, SESSION_COOKIE, removal, same_origin, secure_cookies,
@@ -88,10 +90,14 @@ fn render_login(
         .body(page.render().map_err(|_| ConsoleError::Internal)?))
 }
 
-/// Why a sign-in failed.
-enum Refusal {
-    Wrong,
+/// What checking the password against the candidates found.
+enum Checked {
+    /// The password is right for this admin.
+    Accepted(AdminRow),
+    /// Sign-in from this address is paused for this many seconds.
     Locked(i64),
+    /// Wrong for every candidate (the ones listed were tried).
+    Wrong(Vec<AdminRow>),
 }
 
 /// POST /console/login
@@ -100,6 +106,7 @@ pub async fn login(
     form: web::Form<LoginForm>,
     db: web::Data<Db>,
     deployment: web::Data<Deployment>,
+    limits: web::Data<SignInLimits>,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = form.into_inner();
     let cookie_csrf = req
@@ -114,42 +121,35 @@ pub async fn login(
     }
     let next = safe_next(form.next.as_deref());
     let email = form.email.trim().to_owned();
-    let password = form.password;
+    let address = client_of(&req).addr;
+    if let Some(wait) = limits.by_address.wait(&address) {
+        return throttled(&deployment, next, email, wait);
+    }
     let now = Utc::now();
-    let lookup_email = email.clone();
-    let outcome = db
-        .run(
-            move |conn| -> Result<Result<(AdminRow, String), Refusal>, tenancy::Error> {
-                let candidates = admins::find_by_email(conn, &lookup_email)?;
-                // Verify against every admin with this email (one per tenant at most), or against a
-                // dummy hash, so the time taken does not reveal whether the email exists.
-                if candidates.is_empty() {
-                    password::verify_against_dummy(&password);
-                    return Ok(Err(Refusal::Wrong));
-                }
-                for admin in candidates {
-                    if let Some(until) = admin.locked_until.filter(|until| *until > now) {
-                        return Ok(Err(Refusal::Locked((until - now).num_seconds().max(1))));
-                    }
-                    if password::verify_password(&password, &admin.password_hash) {
-                        admins::record_successful_login(conn, admin.tenant_id, admin.id)?;
-                        let (cookie, _) = sessions::create(
-                            conn,
-                            admin.tenant_id,
-                            Principal::Admin(admin.id),
-                            now,
-                        )?;
-                        return Ok(Ok((admin, cookie)));
-                    }
-                    admins::record_failed_login(conn, admin.tenant_id, admin.id, now)?;
-                }
-                Ok(Err(Refusal::Wrong))
-            },
-        )
+    let (lookup_email, client) = (email.clone(), address.to_string());
+    let candidates = db
+        .run_across_tenants(CrossTenant::SignIn, move |conn| {
+            admins::sign_in_candidates(conn, &lookup_email, &client, now)
+        })
         .await?;
-    match outcome {
-        Ok((admin, cookie)) => {
-            tracing::info!(tenant_id = %admin.tenant_id, admin_id = %admin.id, "admin signed in");
+    // argon2 takes tens of milliseconds: on a blocking thread, with no connection held.
+    let password = form.password;
+    let checked = tokio::task::spawn_blocking(move || check_password(candidates, &password, now))
+        .await
+        .map_err(|_| ConsoleError::Internal)?;
+    let client = address.to_string();
+    match checked {
+        Checked::Accepted(admin) => {
+            let (tenant, admin_id) = (admin.tenant_id, admin.id);
+            let cookie = db
+                .run(tenant, move |conn| -> Result<String, tenancy::Error> {
+                    admins::record_successful_login(conn, tenant, admin_id, &client)?;
+                    let (cookie, _) =
+                        sessions::create(conn, tenant, Principal::Admin(admin_id), now)?;
+                    Ok(cookie)
+                })
+                .await?;
+            tracing::info!(tenant_id = %tenant, admin_id = %admin_id, "admin signed in");
             let location = if admin.must_change_password {
                 "/console/password".to_owned()
             } else {
@@ -161,14 +161,7 @@ pub async fn login(
                 .cookie(removal(LOGIN_CSRF_COOKIE, "/console"))
                 .finish())
         }
-        Err(Refusal::Wrong) => render_login(
-            &deployment,
-            next,
-            email,
-            Some("The email or password is not right.".into()),
-            actix_web::http::StatusCode::UNAUTHORIZED,
-        ),
-        Err(Refusal::Locked(seconds)) => render_login(
+        Checked::Locked(seconds) => render_login(
             &deployment,
             next,
             email,
@@ -178,7 +171,74 @@ pub async fn login(
             )),
             actix_web::http::StatusCode::TOO_MANY_REQUESTS,
         ),
+        Checked::Wrong(tried) => {
+            for admin in tried {
+                let (tenant, admin_id, client) = (admin.tenant_id, admin.id, client.clone());
+                db.run(tenant, move |conn| {
+                    admins::record_failed_login(conn, tenant, admin_id, &client, now)
+                })
+                .await?;
+            }
+            if let Some(wait) = limits.by_address.failed(address) {
+                return throttled(&deployment, next, email, wait);
+            }
+            render_login(
+                &deployment,
+                next,
+                email,
+                Some("The email or password is not right.".into()),
+                actix_web::http::StatusCode::UNAUTHORIZED,
+            )
+        }
     }
+}
+
+/// Verifies the password against every admin with the email (one per tenant at most), or
+/// against a dummy hash, so that the time taken does not reveal whether the email exists.
+fn check_password(candidates: Vec<SignInCandidate>, password: &str, now: DateTime<Utc>) -> Checked {
+    if candidates.is_empty() {
+        password::verify_against_dummy(password);
+        return Checked::Wrong(Vec::new());
+    }
+    let mut tried = Vec::with_capacity(candidates.len());
+    for SignInCandidate {
+        admin,
+        locked_until,
+    } in candidates
+    {
+        if let Some(until) = locked_until {
+            return Checked::Locked((until - now).num_seconds().max(1));
+        }
+        if password::verify_password(password, &admin.password_hash) {
+            return Checked::Accepted(admin);
+        }
+        tried.push(admin);
+    }
+    Checked::Wrong(tried)
+}
+
+/// The sign-in page after too many failures from this address, whatever the account.
+fn throttled(
+    deployment: &Deployment,
+    next: String,
+    email: String,
+    wait: std::time::Duration,
+) -> Result<HttpResponse, ConsoleError> {
+    let seconds = retry_after_seconds(wait);
+    let mut response = render_login(
+        deployment,
+        next,
+        email,
+        Some(format!(
+            "Too many failed sign-ins from your network. For your security, sign-in is paused; try again in {}.",
+            wait_text(i64::try_from(seconds).unwrap_or(i64::MAX))
+        )),
+        actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+    )?;
+    if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    Ok(response)
 }
 
 /// The sign-out form.
@@ -199,7 +259,10 @@ pub async fn logout(
     console.check_csrf(&form.csrf)?;
     if let Some(cookie) = req.cookie(SESSION_COOKIE) {
         let value = cookie.value().to_owned();
-        db.run(move |conn| sessions::delete(conn, &value)).await?;
+        db.run(console.tenant.id, move |conn| {
+            sessions::delete(conn, &value)
+        })
+        .await?;
     }
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/console/login"))

@@ -81,24 +81,27 @@ pub async fn change_password(
         .map(|c| c.value().to_owned())
         .unwrap_or_default();
     let changed = db
-        .run(move |conn| -> Result<bool, tenancy::Error> {
-            if !password::verify_password(&form.current, &admin.password_hash) {
-                return Ok(false);
-            }
-            let hash = password::hash_password(&form.new_password)?;
-            admins::set_password_hash(conn, admin.tenant_id, admin.id, &hash, Utc::now())?;
-            // Other sessions of this admin end: whoever knew the old password is signed out.
-            let keep_hash = keep
-                .split_once('.')
-                .map(|(_, secret)| tenancy::secret::sha256(secret));
-            sessions::delete_admin_sessions(
-                conn,
-                admin.tenant_id,
-                admin.id,
-                keep_hash.as_ref().map(|h| &h[..]),
-            )?;
-            Ok(true)
-        })
+        .run(
+            admin.tenant_id,
+            move |conn| -> Result<bool, tenancy::Error> {
+                if !password::verify_password(&form.current, &admin.password_hash) {
+                    return Ok(false);
+                }
+                let hash = password::hash_password(&form.new_password)?;
+                admins::set_password_hash(conn, admin.tenant_id, admin.id, &hash, Utc::now())?;
+                // Other sessions of this admin end: whoever knew the old password is signed out.
+                let keep_hash = keep
+                    .split_once('.')
+                    .map(|(_, secret)| tenancy::secret::sha256(secret));
+                sessions::delete_admin_sessions(
+                    conn,
+                    admin.tenant_id,
+                    admin.id,
+                    keep_hash.as_ref().map(|h| &h[..]),
+                )?;
+                Ok(true)
+            },
+        )
         .await?;
     if !changed {
         return rejected("The current password is not right.");

@@ -110,8 +110,10 @@ pub async fn save_sign_in_settings(
             if scim_active && form.confirm.as_deref() != Some("yes") {
                 return rejected(None, true);
             }
-            db.run(move |conn| tenants::set_password_sign_in(conn, tenant.id))
-                .await?;
+            db.run(tenant.id, move |conn| {
+                tenants::set_password_sign_in(conn, tenant.id)
+            })
+            .await?;
             // SCIM stops with OpenID: in force on this server before the page says so.
             tokens.catch_up(&db).await?;
         }
@@ -135,7 +137,9 @@ pub async fn save_sign_in_settings(
                 client_secret,
             };
             match db
-                .run(move |conn| tenants::set_openid(conn, tenant.id, &settings))
+                .run(tenant.id, move |conn| {
+                    tenants::set_openid(conn, tenant.id, &settings)
+                })
                 .await
             {
                 Ok(_) => {}

@@ -70,7 +70,7 @@ pub async fn regenerate_scim_token(
     let overlap = deployment.token_overlap;
     let request_id = form.request_id.chars().take(64).collect::<String>();
     let issued = db
-        .run(move |conn| {
+        .run(tenant, move |conn| {
             scim_tokens::issue_for_request(conn, tenant, Utc::now(), overlap, Some(&request_id))
         })
         .await?;
@@ -101,7 +101,9 @@ pub async fn revoke_scim_token(
     let token: TokenId = path.parse().map_err(|_| ConsoleError::NotFound)?;
     let tenant = console.tenant.id;
     let row = db
-        .run(move |conn| scim_tokens::revoke(conn, tenant, token, Utc::now()))
+        .run(tenant, move |conn| {
+            scim_tokens::revoke(conn, tenant, token, Utc::now())
+        })
         .await?;
     // "Revoked" is only said once this server refuses the token too.
     tokens.catch_up(&db).await?;
@@ -127,7 +129,9 @@ async fn render(
     let tenant_url = deployment.tenant_url(tenant);
     let url = tenant_url.clone();
     let status = db
-        .run(move |conn| token_status::load(conn, tenant, url, Utc::now()))
+        .run(tenant, move |conn| {
+            token_status::load(conn, tenant, url, Utc::now())
+        })
         .await?;
     let page = UserGroupSyncPage {
         layout: Layout::new(console, "secure", "User and Group Sync"),

@@ -74,7 +74,7 @@ pub async fn list_users(
     };
     let tenant = console.tenant.id;
     let (rows, total) = db
-        .run(move |conn| -> Result<_, tenancy::Error> {
+        .run(tenant, move |conn| -> Result<_, tenancy::Error> {
             Ok((
                 users::list(conn, tenant, &condition, &page)?,
                 users::count(conn, tenant, &condition)?,
@@ -192,7 +192,7 @@ async fn user_page(
     let id: UserId = raw_id.parse().map_err(|_| ConsoleError::NotFound)?;
     let tenant = console.tenant.id;
     let (row, groups, cards) = db
-        .run(move |conn| -> Result<_, tenancy::Error> {
+        .run(tenant, move |conn| -> Result<_, tenancy::Error> {
             let row = users::find(conn, tenant, id)?.ok_or(tenancy::Error::NotFound)?;
             let groups = users::groups_of(conn, tenant, &[id])?;
             let cards = cards::for_user(conn, tenant, id)?;
@@ -247,7 +247,7 @@ pub async fn add_card(
     let tenant = console.tenant.id;
     let number = form.card_number.clone();
     let result = db
-        .run(move |conn| -> Result<CardRow, tenancy::Error> {
+        .run(tenant, move |conn| -> Result<CardRow, tenancy::Error> {
             users::find(conn, tenant, id)?.ok_or(tenancy::Error::NotFound)?;
             cards::add(conn, tenant, id, &number, "console", Utc::now())
         })
@@ -294,7 +294,7 @@ pub async fn remove_card(
     let card: Uuid = card.parse().map_err(|_| ConsoleError::NotFound)?;
     let tenant = console.tenant.id;
     let removed = db
-        .run(move |conn| cards::remove(conn, tenant, user, card))
+        .run(tenant, move |conn| cards::remove(conn, tenant, user, card))
         .await?;
     if !removed {
         return Err(ConsoleError::NotFound);

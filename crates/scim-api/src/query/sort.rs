@@ -23,14 +23,14 @@ pub fn order_by(
     let resolved = find_attribute(kind, &path).ok_or_else(unsupported)?;
     let expr = match (kind, resolved.name(), resolved.sub_name()) {
         (_, "id", None) => return Ok(None),
-        (ResourceKind::User, "userName", None) => "lower(u.user_name)",
+        (ResourceKind::User, "userName", None) => "u.user_name_key",
         (ResourceKind::User, "displayName", None) => "lower(u.display_name)",
         (ResourceKind::User, "externalId", None) => "u.external_id",
         (ResourceKind::User, "name", Some("givenName")) => "lower(u.given_name)",
         (ResourceKind::User, "name", Some("familyName")) => "lower(u.family_name)",
         (ResourceKind::User, "meta", Some("created")) => "u.created_at",
         (ResourceKind::User, "meta", Some("lastModified")) => "u.updated_at",
-        (ResourceKind::Group, "displayName", None) => "lower(g.display_name)",
+        (ResourceKind::Group, "displayName", None) => "g.display_name_key",
         (ResourceKind::Group, "externalId", None) => "g.external_id",
         (ResourceKind::Group, "meta", Some("created")) => "g.created_at",
         (ResourceKind::Group, "meta", Some("lastModified")) => "g.updated_at",

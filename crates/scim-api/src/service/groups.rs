@@ -37,7 +37,7 @@ pub async fn create(
     let now = Utc::now();
     let (row, members) = state
         .db
-        .run(move |conn| {
+        .run(tenant, move |conn| {
             transaction(conn, |conn| {
                 check_members_exist(conn, tenant, &members)?;
                 let row = groups::insert(conn, tenant, &fields, now)?;
@@ -71,7 +71,7 @@ pub async fn get(
     let raw = raw_id.to_owned();
     let (row, members) = state
         .db
-        .run(move |conn| {
+        .run(tenant, move |conn| {
             let row = groups::find(conn, tenant, id)?.ok_or_else(|| not_found(KIND, &raw))?;
             let members = if with_members {
                 Some(groups::members_of(conn, tenant, &[id])?)
@@ -115,7 +115,7 @@ pub async fn list(
     };
     let (rows, members, total) = state
         .db
-        .run(move |conn| {
+        .run(tenant, move |conn| {
             let rows = if page.limit > 0 {
                 groups::list(conn, tenant, &condition, &page)?
             } else {
@@ -172,7 +172,7 @@ pub async fn replace(
     let now = Utc::now();
     let (row, members) = state
         .db
-        .run(move |conn| {
+        .run(tenant, move |conn| {
             transaction(conn, |conn| {
                 let current = lock(conn, tenant, id, &raw)?;
                 check_if_match(if_match.as_deref(), &etag(current.version))?;
@@ -223,7 +223,7 @@ pub async fn patch(
     let now = Utc::now();
     state
         .db
-        .run(move |conn| {
+        .run(tenant, move |conn| {
             transaction(conn, |conn| {
                 // A rename rewrites the row, and If-Match must hold until the commit: lock it
                 // first. Member changes alone lock it last, as briefly as possible.
@@ -292,7 +292,7 @@ pub async fn delete(
     let raw = raw_id.to_owned();
     state
         .db
-        .run(move |conn| {
+        .run(tenant, move |conn| {
             transaction(conn, |conn| {
                 let current = lock(conn, tenant, id, &raw)?;
                 check_if_match(if_match.as_deref(), &etag(current.version))?;

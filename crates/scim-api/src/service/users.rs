@@ -37,7 +37,9 @@ pub async fn create(
     let events = log.events(201, id.to_string());
     let row = state
         .db
-        .run(move |conn| users::insert_recorded(conn, tenant, id, &fields, "scim", now, &events))
+        .run(tenant, move |conn| {
+            users::insert_recorded(conn, tenant, id, &fields, "scim", now, &events)
+        })
         .await?;
     state.totals.forget(tenant, KIND);
     Ok(render_user(row, &[], &state.locations(tenant)))
@@ -57,7 +59,7 @@ pub async fn get(
     let raw = raw_id.to_owned();
     let (row, groups) = state
         .db
-        .run(move |conn| {
+        .run(tenant, move |conn| {
             if with_groups {
                 user_lookup::find_with_groups(conn, tenant, id)?
             } else {
@@ -97,7 +99,7 @@ pub async fn list(
     let exact_user_name = user_name_equals(query.filter.as_ref());
     let (rows, groups, total) = state
         .db
-        .run(move |conn| {
+        .run(tenant, move |conn| {
             // Okta's lookup before every create: at most one user, by the unique index, with a
             // prepared single-row query instead of the general page query and no count.
             // The user's groups come in the same row.
@@ -172,7 +174,7 @@ pub async fn replace(
     let now = Utc::now();
     let (row, groups) = state
         .db
-        .run(move |conn| {
+        .run(tenant, move |conn| {
             write(
                 conn,
                 tenant,
@@ -207,7 +209,7 @@ pub async fn patch(
     let now = Utc::now();
     let (row, groups) = state
         .db
-        .run(move |conn| {
+        .run(tenant, move |conn| {
             if let Some(active) = only_active {
                 let events = log.events(200, raw.clone());
                 if let Some(done) =
@@ -254,7 +256,7 @@ pub async fn delete(
     let raw = raw_id.to_owned();
     state
         .db
-        .run(move |conn| {
+        .run(tenant, move |conn| {
             transaction(conn, |conn| {
                 let current = lock(conn, tenant, id, &raw)?;
                 check_if_match(if_match.as_deref(), &etag(current.version))?;

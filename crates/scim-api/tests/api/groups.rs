@@ -300,26 +300,33 @@ async fn member_inserts_racing_a_delete_are_client_errors_not_500s() {
         group.parse().expect("group id"),
     );
     // What add_members meets when the user or the group is deleted between the service's
-    // existence check and the insert: the foreign keys.
-    let outcome = app
+    // existence check and the insert: the foreign keys. (Each in a unit of work of its own: a
+    // failed statement ends its transaction.)
+    let missing_user = app
         .db()
-        .run(move |conn| {
-            let missing_user = tenancy::directory::groups::add_members(
+        .run(tenant, move |conn| {
+            Ok::<_, tenancy::Error>(tenancy::directory::groups::add_members(
                 conn,
                 tenant,
                 group_id,
                 &[tenancy::UserId::new_random()],
-            );
-            let missing_group = tenancy::directory::groups::add_members(
+            ))
+        })
+        .await
+        .expect("run");
+    let missing_group = app
+        .db()
+        .run(tenant, move |conn| {
+            Ok::<_, tenancy::Error>(tenancy::directory::groups::add_members(
                 conn,
                 tenant,
                 tenancy::GroupId::new_random(),
                 &[user_id],
-            );
-            Ok::<_, tenancy::Error>((missing_user, missing_group))
+            ))
         })
         .await
         .expect("run");
+    let outcome = (missing_user, missing_group);
     assert!(
         matches!(outcome.0, Err(tenancy::Error::Invalid(_))),
         "{:?}",

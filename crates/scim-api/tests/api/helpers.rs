@@ -122,7 +122,7 @@ pub async fn create_tenant(test_db: &TestDb, name: &str) -> (TenantId, String) {
     let name = name.to_owned();
     test_db
         .db()
-        .run(move |conn| {
+        .run_across_tenants(tenancy::CrossTenant::Operator, move |conn| {
             let tenant = tenancy::tenants::create(
                 conn,
                 &NewTenant {
@@ -183,7 +183,7 @@ impl TestApp {
     pub async fn execute(&self, sql: &str) {
         let sql = sql.to_owned();
         self.db()
-            .run(move |conn| {
+            .run_across_tenants(tenancy::CrossTenant::Operator, move |conn| {
                 diesel::sql_query(sql)
                     .execute(conn)
                     .map_err(tenancy::Error::from)
@@ -205,7 +205,7 @@ impl TestApp {
         }
         let sql = sql.to_owned();
         self.db()
-            .run(move |conn| {
+            .run_across_tenants(tenancy::CrossTenant::Operator, move |conn| {
                 diesel::sql_query(sql)
                     .load::<Row>(conn)
                     .map_err(tenancy::Error::from)

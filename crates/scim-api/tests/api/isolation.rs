@@ -170,7 +170,7 @@ async fn revoked_and_expired_tokens_are_401_with_the_reason() {
     let tenant = app.tenant;
     let (revoked, expired) = app
         .db()
-        .run(move |conn| {
+        .run(tenant, move |conn| {
             let old = tenancy::scim_tokens::issue(conn, tenant, Utc::now(), Duration::days(7))?;
             tenancy::scim_tokens::revoke(conn, tenant, old.record.id, Utc::now())?;
             let ancient = tenancy::scim_tokens::issue(

@@ -6,7 +6,7 @@ use anyhow::{Context as _, anyhow};
 use chrono::Utc;
 use serde_json::json;
 use tenancy::tenants::{self, NewTenant, OpenIdSettings, TenantRow};
-use tenancy::{Db, TenantId, bootstrap, scim_tokens};
+use tenancy::{CrossTenant, Db, TenantId, bootstrap, scim_tokens};
 
 use crate::cli::{TenantCommand, TokenCommand};
 use crate::database::Database;
@@ -69,7 +69,7 @@ pub async fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<
         let tenant = parse_tenant(&tenant)?;
         let overlap = deployment.token_overlap;
         let issued = db
-            .run(move |conn| scim_tokens::issue(conn, tenant, Utc::now(), overlap))
+            .run(tenant, move |conn| scim_tokens::issue(conn, tenant, Utc::now(), overlap))
             .await
             .map_err(|e| explain(e, tenant))?;
         let tenant_url = deployment.tenant_url(tenant);
@@ -98,7 +98,9 @@ async fn create_tenant(
     json: bool,
 ) -> anyhow::Result<()> {
     let (tenant, admin) = db
-        .run(move |conn| bootstrap::create_tenant_with_admin(conn, &new, admin_email.as_deref()))
+        .run_across_tenants(CrossTenant::Operator, move |conn| {
+            bootstrap::create_tenant_with_admin(conn, &new, admin_email.as_deref())
+        })
         .await
         .map_err(|e| match e {
             tenancy::Error::Invalid(message) => anyhow!(message),
@@ -137,7 +139,9 @@ async fn create_tenant(
 }
 
 async fn list_tenants(db: &Db, json: bool) -> anyhow::Result<()> {
-    let rows = db.run(tenants::list).await?;
+    let rows = db
+        .run_across_tenants(CrossTenant::Operator, tenants::list)
+        .await?;
     if json {
         let list: Vec<_> = rows.iter().map(tenant_json).collect();
         println!("{}", serde_json::Value::Array(list));
@@ -178,7 +182,9 @@ fn tenant_json(row: &TenantRow) -> serde_json::Value {
 async fn set_scim(db: &Db, tenant: &str, enabled: bool) -> anyhow::Result<()> {
     let tenant = parse_tenant(tenant)?;
     let row = db
-        .run(move |conn| tenants::set_scim_enabled(conn, tenant, enabled))
+        .run_across_tenants(CrossTenant::Operator, move |conn| {
+            tenants::set_scim_enabled(conn, tenant, enabled)
+        })
         .await
         .map_err(|e| explain(e, tenant))?;
     let state = if enabled { "enabled" } else { "disabled" };

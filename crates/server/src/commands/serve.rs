@@ -1,6 +1,7 @@
 //! `insights serve`: start the database, the HTTP server, and stop both cleanly on a signal.
 
 use anyhow::Context as _;
+use tenancy::CrossTenant;
 use tenancy::bootstrap::{self, DemoTenant};
 
 use crate::database::Database;
@@ -19,7 +20,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
 async fn run(settings: &Settings, database: &Database) -> anyhow::Result<()> {
     let demo = database
         .db
-        .run(bootstrap::create_demo_if_empty)
+        .run_across_tenants(CrossTenant::Startup, bootstrap::create_demo_if_empty)
         .await
         .context("creating the demo tenant")?;
     let running = startup::spawn(settings, database.db.clone())

@@ -65,7 +65,9 @@ impl TestApp {
         };
         let (tenant, admin) = self
             .db()
-            .run(move |conn| bootstrap::create_tenant_with_admin(conn, &new, Some(&email)))
+            .run_across_tenants(tenancy::CrossTenant::Operator, move |conn| {
+                bootstrap::create_tenant_with_admin(conn, &new, Some(&email))
+            })
             .await
             .unwrap_or_else(|e| panic!("cannot create tenant: {e}"));
         let (admin, password) = admin.unwrap_or_else(|| panic!("no admin was created"));
@@ -114,7 +116,9 @@ impl TestApp {
     /// Issues a SCIM token for `tenant` as of `now` (a time in the past makes an expired one).
     pub async fn issue_token(&self, tenant: TenantId, now: DateTime<Utc>) -> IssuedToken {
         self.db()
-            .run(move |conn| scim_tokens::issue(conn, tenant, now, chrono::Duration::days(7)))
+            .run(tenant, move |conn| {
+                scim_tokens::issue(conn, tenant, now, chrono::Duration::days(7))
+            })
             .await
             .unwrap_or_else(|e| panic!("cannot issue a token: {e}"))
     }
@@ -122,7 +126,7 @@ impl TestApp {
     /// Inserts a user from a SCIM document (`source` is `scim`, `import` or `console`).
     pub async fn insert_user(&self, tenant: TenantId, doc: Value, source: &'static str) -> UserId {
         self.db()
-            .run(move |conn| {
+            .run(tenant, move |conn| {
                 let fields = UserFields::from_document(doc)?;
                 users::insert(conn, tenant, &fields, source, Utc::now())
             })
@@ -140,7 +144,7 @@ impl TestApp {
         };
         let members = members.to_vec();
         self.db()
-            .run(move |conn| {
+            .run(tenant, move |conn| {
                 let group = groups::insert(conn, tenant, &fields, Utc::now())?;
                 groups::add_members(conn, tenant, group.id, &members)?;
                 Ok::<_, tenancy::Error>(group.id)

@@ -35,7 +35,7 @@ async fn world() -> World {
     let app = spawn_app().await;
     let tenant = app
         .db()
-        .run(|conn| {
+        .run_across_tenants(tenancy::CrossTenant::Operator, |conn| {
             tenants::create(
                 conn,
                 &NewTenant {
@@ -57,7 +57,9 @@ async fn world() -> World {
     };
     let tenant_id = tenant.id;
     app.db()
-        .run(move |conn| tenants::set_openid(conn, tenant_id, &settings))
+        .run(tenant_id, move |conn| {
+            tenants::set_openid(conn, tenant_id, &settings)
+        })
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let alice = provision(&app, tenant_id, "alice@acme.example").await;
@@ -73,7 +75,7 @@ async fn world() -> World {
 async fn provision(app: &TestApp, tenant: TenantId, user_name: &str) -> UserId {
     let doc = json!({ "userName": user_name, "name": { "givenName": "Test" }, "emails": [{ "value": user_name, "primary": true }] });
     app.db()
-        .run(move |conn| {
+        .run(tenant, move |conn| {
             let fields = UserFields::from_document(doc)?;
             users::insert(conn, tenant, &fields, "scim", Utc::now())
         })
@@ -183,7 +185,7 @@ async fn session_count(world: &World) -> i64 {
     world
         .app
         .db()
-        .run(move |conn| -> Result<i64, tenancy::Error> {
+        .run(tenant, move |conn| -> Result<i64, tenancy::Error> {
             use diesel::prelude::*;
             use tenancy::schema::sessions;
             Ok(sessions::table
@@ -216,7 +218,7 @@ async fn provisioned_user_signs_in_and_sees_their_page() {
     let linked = world
         .app
         .db()
-        .run(move |conn| users::find(conn, tenant, alice))
+        .run(tenant, move |conn| users::find(conn, tenant, alice))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -265,7 +267,9 @@ async fn deactivated_user_is_refused_and_scim_deactivation_ends_the_session() {
     let token = world
         .app
         .db()
-        .run(move |conn| scim_tokens::issue(conn, tenant, Utc::now(), chrono::Duration::days(7)))
+        .run(tenant, move |conn| {
+            scim_tokens::issue(conn, tenant, Utc::now(), chrono::Duration::days(7))
+        })
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .token;
@@ -372,7 +376,7 @@ async fn wrong_nonce_is_refused() {
     world
         .app
         .db()
-        .run(move |conn| -> Result<usize, tenancy::Error> {
+        .run(tenant, move |conn| -> Result<usize, tenancy::Error> {
             use diesel::prelude::*;
             use tenancy::schema::pending_oidc_logins;
             Ok(diesel::update(

@@ -5,6 +5,7 @@ mod repo;
 
 pub use model::AdminRow;
 pub use repo::{
-    FREE_ATTEMPTS, create_with_one_time_password, find, find_by_email, lockout_for,
-    record_failed_login, record_successful_login, set_password_hash,
+    ACCOUNT_WIDE_FAILURES, FAILURE_MEMORY, FREE_ATTEMPTS, SignInCandidate,
+    create_with_one_time_password, find, find_by_email, lockout_for, record_failed_login,
+    record_successful_login, set_password_hash, sign_in_candidates,
 };

@@ -7,7 +7,7 @@ use super::model::{AdminInsert, AdminRow};
 use crate::error::{Error, Result};
 use crate::ids::{AdminId, TenantId};
 use crate::password::{hash_password, one_time_password};
-use crate::schema::admins;
+use crate::schema::{admin_sign_in_failures, admins};
 
 /// Creates an admin with a fresh one-time password, which is returned once and must be changed
 /// at first sign-in. Hashes with argon2: call it on the blocking pool.
@@ -61,47 +61,133 @@ pub fn find_by_email(conn: &mut PgConnection, email: &str) -> Result<Vec<AdminRo
         .load(conn)?)
 }
 
-/// Failed sign-ins tolerated before the account is locked for a while.
+/// Failed sign-ins from one address tolerated before that address must wait.
 pub const FREE_ATTEMPTS: i32 = 5;
+/// Failed sign-ins within [`FAILURE_MEMORY`], from all addresses together, after which the
+/// account itself is locked for everyone (a guess spread over many addresses).
+pub const ACCOUNT_WIDE_FAILURES: i32 = 25;
+/// Failures older than this are forgotten.
+pub const FAILURE_MEMORY: Duration = Duration::hours(1);
 
-/// How long an account stays locked after `failed` consecutive failures: 30 s doubling with each
-/// further failure, at most 15 minutes.
+/// How long to wait after `failed` consecutive failures: 30 s doubling with each further
+/// failure, at most 15 minutes; nothing while free attempts remain.
 pub fn lockout_for(failed: i32) -> Option<Duration> {
     let over = failed - FREE_ATTEMPTS;
     (over >= 0).then(|| Duration::seconds((30_i64 << over.min(5)).min(15 * 60)))
 }
 
-/// Counts a failed sign-in and locks the account when the free attempts are used up.
+/// An admin who may be signing in, with how long sign-in is refused from this address.
+#[derive(Debug, Clone)]
+pub struct SignInCandidate {
+    /// The admin.
+    pub admin: AdminRow,
+    /// No sign-in of this admin from this address is checked before this time.
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// Every admin, across tenants, with this email (case-insensitive), and whether sign-in from
+/// `client` is paused for each: by that address's own failures, or by the account-wide lock.
+/// Sign-in does not ask for a tenant, so one email may match an admin in several tenants.
+pub fn sign_in_candidates(
+    conn: &mut PgConnection,
+    email: &str,
+    client: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<SignInCandidate>> {
+    let admins = find_by_email(conn, email)?;
+    let mut candidates = Vec::with_capacity(admins.len());
+    for admin in admins {
+        let for_address: Option<DateTime<Utc>> = admin_sign_in_failures::table
+            .find((admin.tenant_id, admin.id, client))
+            .select(admin_sign_in_failures::locked_until)
+            .first(conn)
+            .optional()?
+            .flatten();
+        let locked_until = [for_address, admin.locked_until]
+            .into_iter()
+            .flatten()
+            .filter(|until| *until > now)
+            .max();
+        candidates.push(SignInCandidate {
+            admin,
+            locked_until,
+        });
+    }
+    Ok(candidates)
+}
+
+/// Counts a failed sign-in of `admin` from `client`: that address waits once its free attempts
+/// are used up, and the whole account once the failures of the last hour from all addresses
+/// reach [`ACCOUNT_WIDE_FAILURES`].
 pub fn record_failed_login(
     conn: &mut PgConnection,
     tenant: TenantId,
     admin: AdminId,
+    client: &str,
     now: DateTime<Utc>,
-) -> Result<AdminRow> {
-    conn.transaction(|conn| {
-        let row: AdminRow = admins::table
-            .find((tenant, admin))
-            .select(AdminRow::as_select())
-            .for_update()
-            .first(conn)?;
-        let failed = row.failed_logins.saturating_add(1);
-        let locked_until = lockout_for(failed).map(|d| now + d);
-        Ok(diesel::update(admins::table.find((tenant, admin)))
-            .set((
-                admins::failed_logins.eq(failed),
-                admins::locked_until.eq(locked_until),
-            ))
-            .returning(AdminRow::as_returning())
-            .get_result(conn)?)
-    })
+) -> Result<()> {
+    use diesel::upsert::excluded;
+    let forgotten = now - FAILURE_MEMORY;
+    let failures: i32 = diesel::insert_into(admin_sign_in_failures::table)
+        .values((
+            admin_sign_in_failures::tenant_id.eq(tenant),
+            admin_sign_in_failures::admin_id.eq(admin),
+            admin_sign_in_failures::client_addr.eq(client),
+            admin_sign_in_failures::failures.eq(1),
+            admin_sign_in_failures::last_failed_at.eq(now),
+        ))
+        .on_conflict((
+            admin_sign_in_failures::tenant_id,
+            admin_sign_in_failures::admin_id,
+            admin_sign_in_failures::client_addr,
+        ))
+        .do_update()
+        .set((
+            admin_sign_in_failures::failures.eq(diesel::dsl::case_when::<
+                _,
+                _,
+                diesel::sql_types::Integer,
+            >(
+                admin_sign_in_failures::last_failed_at.lt(forgotten),
+                1,
+            )
+            .otherwise(admin_sign_in_failures::failures + 1)),
+            admin_sign_in_failures::last_failed_at
+                .eq(excluded(admin_sign_in_failures::last_failed_at)),
+        ))
+        .returning(admin_sign_in_failures::failures)
+        .get_result(conn)?;
+    diesel::update(admin_sign_in_failures::table.find((tenant, admin, client)))
+        .set(admin_sign_in_failures::locked_until.eq(lockout_for(failures).map(|d| now + d)))
+        .execute(conn)?;
+    let recent: Option<i64> = admin_sign_in_failures::table
+        .filter(admin_sign_in_failures::tenant_id.eq(tenant))
+        .filter(admin_sign_in_failures::admin_id.eq(admin))
+        .filter(admin_sign_in_failures::last_failed_at.ge(forgotten))
+        .select(diesel::dsl::sum(admin_sign_in_failures::failures))
+        .first(conn)?;
+    let recent = i32::try_from(recent.unwrap_or(0)).unwrap_or(i32::MAX);
+    let account_lock = (recent >= ACCOUNT_WIDE_FAILURES)
+        .then(|| lockout_for(recent - ACCOUNT_WIDE_FAILURES + FREE_ATTEMPTS))
+        .flatten()
+        .map(|d| now + d);
+    diesel::update(admins::table.find((tenant, admin)))
+        .set((
+            admins::failed_logins.eq(recent),
+            admins::locked_until.eq(account_lock),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
-/// Clears the failure count after a successful sign-in.
+/// Clears the failures of `client` and the account-wide lock after a successful sign-in.
 pub fn record_successful_login(
     conn: &mut PgConnection,
     tenant: TenantId,
     admin: AdminId,
+    client: &str,
 ) -> Result<()> {
+    diesel::delete(admin_sign_in_failures::table.find((tenant, admin, client))).execute(conn)?;
     diesel::update(admins::table.find((tenant, admin)))
         .set((
             admins::failed_logins.eq(0),

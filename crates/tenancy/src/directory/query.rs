@@ -197,21 +197,21 @@ mod tests {
     #[test]
     fn page_sql_uses_a_deferred_join_with_stable_order() {
         let condition = Condition {
-            sql: "lower(u.user_name) = lower($?)".into(),
+            sql: "u.user_name_key = lower($?)".into(),
             binds: vec![SqlValue::Text("x".into())],
         };
         let page = Page {
             offset: 0,
             limit: 10,
-            order_by: Some("lower(u.user_name)"),
+            order_by: Some("u.user_name_key"),
             descending: false,
         };
         let (sql, next) = page_sql("users", "u", &condition, &page);
-        assert!(sql.contains("WHERE u.tenant_id = $1 AND (lower(u.user_name) = lower($2))"));
+        assert!(sql.contains("WHERE u.tenant_id = $1 AND (u.user_name_key = lower($2))"));
         assert!(
-            sql.contains("ORDER BY lower(u.user_name) ASC NULLS LAST, u.id ASC LIMIT $3 OFFSET $4")
+            sql.contains("ORDER BY u.user_name_key ASC NULLS LAST, u.id ASC LIMIT $3 OFFSET $4")
         );
-        assert!(sql.ends_with("ORDER BY lower(o.user_name) ASC NULLS LAST, o.id ASC"));
+        assert!(sql.ends_with("ORDER BY o.user_name_key ASC NULLS LAST, o.id ASC"));
         assert_eq!(next, 5);
     }
 }

@@ -63,8 +63,8 @@ pub fn find_with_groups(
     Ok(found.map(Found::split))
 }
 
-/// The user whose userName equals `user_name` regardless of case (`lower()` on both sides, as
-/// the unique index has it), and their groups.
+/// The user whose userName equals `user_name` regardless of case (the stored `lower()` of the
+/// userName, which the unique index holds, against `lower()` of the value), and their groups.
 pub fn find_by_user_name_with_groups(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -72,7 +72,7 @@ pub fn find_by_user_name_with_groups(
 ) -> Result<Option<UserWithGroups>> {
     let sql = format!(
         "SELECT u.*, m.group_ids, m.group_names FROM users u {GROUPS_OF_U} \
-         WHERE u.tenant_id = $1 AND lower(u.user_name) = lower($2)"
+         WHERE u.tenant_id = $1 AND u.user_name_key = lower($2)"
     );
     let found: Option<Found> = Prepared(
         diesel::sql_query(sql)

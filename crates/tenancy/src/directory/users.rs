@@ -230,9 +230,10 @@ pub fn find_by_user_name(
     diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
     Ok(users::table
         .filter(users::tenant_id.eq(tenant))
-        // lower() on both sides, as the unique index does (Rust's lowercasing differs for a few
-        // characters); a fixed query shape, so diesel prepares it once per connection.
-        .filter(lower(users::user_name).eq(lower(user_name)))
+        // PostgreSQL's lower() of the value against the stored lower() of the userName, as the
+        // unique index has it (Rust's lowercasing differs for a few characters); a fixed query
+        // shape, so diesel prepares it once per connection.
+        .filter(users::user_name_key.eq(lower(user_name)))
         .select(UserRow::as_select())
         .first(conn)
         .optional()?)

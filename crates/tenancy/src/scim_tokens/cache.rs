@@ -20,7 +20,7 @@ use diesel::RunQueryDsl as _;
 
 use super::listener;
 use super::service::{self, Rejection, Verified};
-use crate::db::Db;
+use crate::db::{CrossTenant, Db};
 use crate::error::Result;
 use crate::ids::TenantId;
 use crate::secret::sha256;
@@ -138,7 +138,9 @@ impl TokenCache {
         let generation = self.inner.generation.load(Ordering::Acquire);
         let presented = presented.to_owned();
         let outcome = db
-            .run(move |conn| service::verify(conn, tenant, &presented, now))
+            .run(tenant, move |conn| {
+                service::verify(conn, tenant, &presented, now)
+            })
             .await?;
         match outcome {
             // Older tokens stopped working just now: forget them here at once rather than
@@ -162,7 +164,7 @@ impl TokenCache {
         // Announcements reach a listener in commit order, so when this one is back, every
         // earlier change has been acted on.
         let payload = format!("{CATCH_UP}{}:{ticket}", self.inner.instance);
-        db.run(move |conn| -> Result<()> {
+        db.run_across_tenants(CrossTenant::TokenAnnouncements, move |conn| -> Result<()> {
             diesel::sql_query("SELECT pg_notify($1, $2)")
                 .bind::<diesel::sql_types::Text, _>(CHANNEL)
                 .bind::<diesel::sql_types::Text, _>(payload)

@@ -51,7 +51,7 @@ pub fn issue_for_request(
     overlap: Duration,
     request_id: Option<&str>,
 ) -> Result<Option<IssuedToken>> {
-    conn.transaction(|conn| {
+    crate::transaction(conn, |conn| {
         // Locking the tenant row serialises concurrent regenerations of one tenant.
         let tenant_row = tenant_repo::find_for_update(conn, tenant)?;
         if !tenant_row.scim_enabled {
@@ -216,7 +216,7 @@ fn record_first_use(
     row: &ScimTokenRow,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    conn.transaction(|conn| {
+    crate::transaction(conn, |conn| {
         let first = diesel::update(scim_tokens::table.find((row.tenant_id, row.id)))
             .filter(scim_tokens::first_used_at.is_null())
             .set((

@@ -162,7 +162,7 @@ impl Translator {
         };
         // A comparison with a NULL operand is NULL, and `not (NULL)` is NULL too, so nullable
         // operands are wrapped to make `not` a true complement. Columns that are NOT NULL stay
-        // bare: wrapped, `lower(u.user_name) = lower($n)` could no longer use its index.
+        // bare: wrapped, `u.user_name_key = lower($n)` could no longer use its index.
         if NOT_NULL.contains(&expr) {
             Ok(sql)
         } else {
@@ -205,14 +205,25 @@ fn ordered(expr: &str, op: CompareOp, p: &str, path: &AttrPath) -> Result<String
     Ok(format!("{expr} {sql_op} {p}"))
 }
 
+/// The stored `lower()` of a column, where there is one. Compared instead of `lower(column)`:
+/// under row-level security only a condition that passes no column to a function that is not
+/// LEAKPROOF (`lower` is not) can use an index, so `lower(u.user_name) = lower($1)` would scan
+/// the tenant while `u.user_name_key = lower($1)` is one index probe.
+fn folded_column(expr: &str) -> Option<&'static str> {
+    match expr {
+        "u.user_name" => Some("u.user_name_key"),
+        "g.display_name" => Some("g.display_name_key"),
+        "o.display_name" => Some("o.display_name_key"),
+        _ => None,
+    }
+}
+
 /// A string comparison; `again` is a second placeholder for the same value (used by `ew`).
 fn string_op(expr: &str, op: CompareOp, p: &str, again: &str, case_exact: bool) -> String {
-    let fold = |e: &str| {
-        if case_exact {
-            e.to_owned()
-        } else {
-            format!("lower({e})")
-        }
+    let fold = |e: &str| match (case_exact, folded_column(e)) {
+        (true, _) => e.to_owned(),
+        (false, Some(stored)) => stored.to_owned(),
+        (false, None) => format!("lower({e})"),
     };
     let (x, v) = (fold(expr), fold(p));
     match op {

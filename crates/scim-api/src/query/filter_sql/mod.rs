@@ -3,7 +3,7 @@
 //! cannot be translated faithfully is refused with `invalidFilter` rather than ignored.
 //!
 //! Column-backed attributes (userName, externalId, active, displayName, name parts, meta dates)
-//! compare against their columns, so `userName eq "…"` uses the per-tenant `lower(user_name)`
+//! compare against their columns, so `userName eq "…"` uses the per-tenant `user_name_key`
 //! index. Every other attribute is read from the stored document (`attributes` jsonb), and
 //! multi-valued ones element by element (`jsonb_path_query`). Memberships come from
 //! `group_members`.

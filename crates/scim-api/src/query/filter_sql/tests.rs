@@ -17,8 +17,8 @@ fn placeholders_match(c: &Condition) -> bool {
 fn user_name_eq_uses_the_indexed_lower_expression() -> Result<(), ScimError> {
     let c = sql(ResourceKind::User, r#"userName eq "Bjensen@Example.com""#)?;
     assert_eq!(
-        c.sql, "lower(u.user_name) = lower($?)",
-        "bare, so that the per-tenant lower(user_name) index applies"
+        c.sql, "u.user_name_key = lower($?)",
+        "bare, so that the per-tenant user_name_key index applies"
     );
     assert_eq!(c.binds, vec![SqlValue::Text("Bjensen@Example.com".into())]);
     Ok(())

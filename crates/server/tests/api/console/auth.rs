@@ -424,7 +424,7 @@ async fn the_sign_in_form_needs_its_csrf_cookie_and_our_origin() {
 
 async fn tokens_of(app: &TestApp, tenant: TenantId) -> Vec<scim_tokens::ScimTokenRow> {
     app.db()
-        .run(move |conn| scim_tokens::list(conn, tenant, 100))
+        .run(tenant, move |conn| scim_tokens::list(conn, tenant, 100))
         .await
         .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -432,7 +432,9 @@ async fn tokens_of(app: &TestApp, tenant: TenantId) -> Vec<scim_tokens::ScimToke
 async fn password_hash(app: &TestApp, email: &str) -> String {
     let email = email.to_owned();
     app.db()
-        .run(move |conn| admins::find_by_email(conn, &email))
+        .run_across_tenants(tenancy::CrossTenant::SignIn, move |conn| {
+            admins::find_by_email(conn, &email)
+        })
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .into_iter()

@@ -34,7 +34,9 @@ async fn forms_without_their_csrf_token_or_from_another_origin_are_refused_and_c
         .await;
     let card = app
         .db()
-        .run(move |conn| cards::add(conn, tenant, user, "C-1", "console", Utc::now()))
+        .run(tenant, move |conn| {
+            cards::add(conn, tenant, user, "C-1", "console", Utc::now())
+        })
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .id;
@@ -161,7 +163,7 @@ async fn fingerprint(app: &TestApp, admin: &Admin) -> String {
     let tenant = admin.tenant.id;
     let email = admin.tenant.email.clone();
     app.db()
-        .run(move |conn| -> Result<String, tenancy::Error> {
+        .run(tenant, move |conn| -> Result<String, tenancy::Error> {
             let tokens: Vec<String> = scim_tokens::list(conn, tenant, 100)?
                 .iter()
                 .map(|t| format!("{}:{:?}:{:?}", t.id, t.revoked_at, t.retire_after))

@@ -12,7 +12,7 @@ use crate::helpers::{TenantFixture, TestApp, ids_after, location, spawn_app, tex
 
 async fn cards_of(app: &TestApp, tenant: TenantId, user: UserId) -> Vec<String> {
     app.db()
-        .run(move |conn| cards::for_user(conn, tenant, user))
+        .run(tenant, move |conn| cards::for_user(conn, tenant, user))
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .into_iter()
@@ -115,7 +115,9 @@ async fn a_users_page_shows_attributes_groups_and_cards_and_marks_scim_users() {
         .await;
     app.insert_group(tenant, "Engineering", &[ann]).await;
     app.db()
-        .run(move |conn| cards::add(conn, tenant, ann, "C-100", "import", Utc::now()))
+        .run(tenant, move |conn| {
+            cards::add(conn, tenant, ann, "C-100", "import", Utc::now())
+        })
         .await
         .unwrap_or_else(|e| panic!("{e}"));
 
@@ -269,7 +271,9 @@ async fn another_tenants_users_groups_cards_jobs_and_events_answer_404() {
     let group = app.insert_group(theirs, "Globex staff", &[user]).await;
     let card = app
         .db()
-        .run(move |conn| cards::add(conn, theirs, user, "G-1", "console", Utc::now()))
+        .run(theirs, move |conn| {
+            cards::add(conn, theirs, user, "G-1", "console", Utc::now())
+        })
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .id;

@@ -13,21 +13,23 @@ use crate::helpers::{TenantFixture, TestApp, location, spawn_app, text};
 
 async fn user_count(app: &TestApp, tenant: TenantId) -> i64 {
     app.db()
-        .run(move |conn| users::count(conn, tenant, &Condition::always()))
+        .run(tenant, move |conn| {
+            users::count(conn, tenant, &Condition::always())
+        })
         .await
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
 async fn card_count(app: &TestApp, tenant: TenantId) -> i64 {
     app.db()
-        .run(move |conn| cards::count(conn, tenant))
+        .run(tenant, move |conn| cards::count(conn, tenant))
         .await
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
 async fn job_count(app: &TestApp, tenant: TenantId) -> usize {
     app.db()
-        .run(move |conn| imports::recent_jobs(conn, tenant, 100))
+        .run(tenant, move |conn| imports::recent_jobs(conn, tenant, 100))
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .len()
@@ -126,7 +128,9 @@ async fn a_cards_import_adds_cards_and_reports_unknown_users_and_duplicates() {
         .insert_user(tenant, json!({ "userName": "carl@acme.example" }), "scim")
         .await;
     app.db()
-        .run(move |conn| cards::add(conn, tenant, taken, "C-9", "console", Utc::now()))
+        .run(tenant, move |conn| {
+            cards::add(conn, tenant, taken, "C-9", "console", Utc::now())
+        })
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let csv = "userName,email,cardNumber\n\

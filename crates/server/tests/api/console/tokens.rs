@@ -52,7 +52,7 @@ async fn scim_status(app: &TestApp, tenant: TenantId, token: &str) -> StatusCode
 
 async fn stored_tokens(app: &TestApp, tenant: TenantId) -> Vec<scim_tokens::ScimTokenRow> {
     app.db()
-        .run(move |conn| scim_tokens::list(conn, tenant, 100))
+        .run(tenant, move |conn| scim_tokens::list(conn, tenant, 100))
         .await
         .unwrap_or_else(|e| panic!("{e}"))
 }
