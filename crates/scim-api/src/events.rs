@@ -16,6 +16,8 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::{HttpMessage as _, HttpRequest};
 use chrono::{DateTime, Utc};
 
+use scim_protocol::redact;
+use scim_protocol::schema::ResourceKind;
 use serde_json::Value;
 use tenancy::events::{self, NewEvent};
 use tenancy::{CrossTenant, Db};
@@ -24,8 +26,6 @@ use tokio::sync::mpsc;
 use crate::auth::ScimAuth;
 use crate::error::ScimError;
 
-/// Keys whose values never reach the log (compared case-insensitively, anywhere in the body).
-const SECRET_KEYS: [&str; 5] = ["password", "secret", "token", "apikey", "credential"];
 /// Events waiting for the writer before new ones are dropped (reads only; writes never queue).
 const QUEUE_CAPACITY: usize = 16_384;
 /// Rows per INSERT at most.
@@ -34,9 +34,90 @@ const BATCH_SIZE: usize = 512;
 pub const RETRY_FOR: Duration = Duration::from_secs(60);
 const RETRY_EVERY: Duration = Duration::from_millis(500);
 
-/// A copy of the request body with secrets removed, left in the request by the body extractor.
+/// Bodies larger than this are kept in the log abbreviated: long arrays (a push of thousands
+/// of members) keep their first [`ABBREVIATED_ITEMS`] elements and a count of the rest.
+pub const MAX_LOGGED_BODY: usize = 64 * 1024;
+const ABBREVIATED_ITEMS: usize = 20;
+
+/// The request body as the activity log keeps it, left in the request by the body extractor:
+/// redacted by schema (`scim_protocol::redact`), abbreviated when large, with the secret values
+/// that were taken out so that nothing else about the request can carry them into the log.
 #[derive(Debug, Clone)]
-pub struct RequestPayload(pub Value);
+pub struct RequestPayload {
+    /// The body with its secrets replaced.
+    pub value: Arc<Value>,
+    /// The secret texts that were removed.
+    pub secrets: Arc<[String]>,
+    /// A secret was named in a part that could not be parsed: text echoing the request
+    /// (an error detail) is not kept.
+    pub opaque: bool,
+}
+
+impl RequestPayload {
+    /// The loggable form of `body` (of `size` bytes) received by `req`: what it is (a resource,
+    /// a PATCH, a search) follows from the method and path.
+    pub fn of(req: &HttpRequest, body: &Value, size: usize) -> Self {
+        let kind = kind_of_path(req.path());
+        let redaction = match kind {
+            Some(kind) if req.path().ends_with("/.search") => redact::redact_search(kind, body),
+            Some(kind) if req.method() == actix_web::http::Method::PATCH => {
+                redact::redact_patch(kind, body)
+            }
+            Some(kind) => redact::redact_resource(kind, body),
+            None => redact::redact_resource(ResourceKind::User, body),
+        };
+        let value = if size > MAX_LOGGED_BODY {
+            abbreviate(redaction.value)
+        } else {
+            redaction.value
+        };
+        Self {
+            value: Arc::new(value),
+            secrets: redaction.secrets.into(),
+            opaque: redaction.opaque,
+        }
+    }
+}
+
+/// The resource type a request path (`/scim/v2/{tenant}/Users/…`) is about.
+fn kind_of_path(path: &str) -> Option<ResourceKind> {
+    let mut segments = path.trim_start_matches('/').split('/').skip(3);
+    match segments.next() {
+        Some("Users") => Some(ResourceKind::User),
+        Some("Groups") => Some(ResourceKind::Group),
+        _ => None,
+    }
+}
+
+/// `value` with every array longer than [`ABBREVIATED_ITEMS`] cut to that many elements and a
+/// note of how many more there were.
+fn abbreviate(value: Value) -> Value {
+    match value {
+        Value::Array(items) if items.len() > ABBREVIATED_ITEMS => {
+            let more = items.len() - ABBREVIATED_ITEMS;
+            let mut kept: Vec<Value> = items
+                .into_iter()
+                .take(ABBREVIATED_ITEMS)
+                .map(abbreviate)
+                .collect();
+            kept.push(Value::String(format!(
+                "[… {more} more, not kept in the activity log]"
+            )));
+            Value::Array(kept)
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(abbreviate).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, value)| (key, abbreviate(value)))
+                .collect(),
+        ),
+        Value::String(text) if text.len() > MAX_LOGGED_BODY / 4 => {
+            let cut: String = text.chars().take(256).collect();
+            Value::String(format!("{cut}[… {} bytes, not kept]", text.len()))
+        }
+        other => other,
+    }
+}
 
 /// Set on a request whose event was written with its data.
 #[derive(Debug, Clone, Copy)]
@@ -54,6 +135,9 @@ pub struct Activity {
     occurred_at: DateTime<Utc>,
     method: String,
     path: String,
+    /// Secret values the query string carried (a filter on `password`), scrubbed from the
+    /// event's texts.
+    secrets: Arc<[String]>,
 }
 
 impl Activity {
@@ -73,39 +157,98 @@ impl Activity {
             .strip_prefix(&prefix)
             .map(str::to_owned)
             .unwrap_or(full);
+        let (path, secrets) = redact_query(&path);
         Self {
             auth,
             started,
             occurred_at,
             method: req.method().to_string(),
             path: truncate(&path, 2000),
+            secrets: secrets.into(),
         }
     }
 
-    /// The event for this request with the given outcome.
+    /// The event for this request with the given outcome. Every text is scrubbed of the
+    /// secrets found in the request; an error about a request whose secrets could not be told
+    /// apart is not kept in its own words.
     pub fn event(
         &self,
         status: u16,
         resource_id: Option<String>,
-        payload: Option<Value>,
+        payload: Option<&RequestPayload>,
         error: Option<String>,
     ) -> NewEvent {
-        let (resource_type, path_id) = resource_of(&self.path);
+        let mut secrets: Vec<String> = self.secrets.to_vec();
+        if let Some(payload) = payload {
+            secrets.extend(payload.secrets.iter().cloned());
+        }
+        let opaque = payload.is_some_and(|p| p.opaque);
+        let error = error.map(|text| {
+            if opaque {
+                "The request was refused (its details are not kept: it names a write-only attribute such as the password).".to_owned()
+            } else {
+                redact::scrub(&text, &secrets)
+            }
+        });
+        let path = redact::scrub(&self.path, &secrets);
+        let (resource_type, path_id) = resource_of(&path);
         NewEvent {
             tenant_id: self.auth.tenant,
             occurred_at: self.occurred_at,
             method: self.method.clone(),
-            path: self.path.clone(),
+            path,
             status: i16::try_from(status).unwrap_or(i16::MAX),
             resource_type,
             resource_id: resource_id.or(path_id),
             token_id: Some(self.auth.token),
             duration_us: i64::try_from(self.started.elapsed().as_micros()).unwrap_or(i64::MAX),
             error,
-            payload,
+            payload: payload.map(|p| (*p.value).clone()),
         }
         .storable()
     }
+}
+
+/// A path with query whose `filter` parameter has the values it compares against secret
+/// attributes replaced, and those values.
+fn redact_query(path: &str) -> (String, Vec<String>) {
+    let Some((base, query)) = path.split_once('?') else {
+        return (path.to_owned(), Vec::new());
+    };
+    let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(query) else {
+        return (path.to_owned(), Vec::new());
+    };
+    let kind = match base.trim_start_matches('/').split('/').next() {
+        Some("Groups") => ResourceKind::Group,
+        _ => ResourceKind::User,
+    };
+    let mut secrets = Vec::new();
+    let mut changed = false;
+    let pairs: Vec<(String, String)> = pairs
+        .into_iter()
+        .map(|(key, value)| {
+            if !key.eq_ignore_ascii_case("filter") {
+                return (key, value);
+            }
+            let redaction = redact::redact_filter(kind, &value);
+            if redaction.opaque || !redaction.secrets.is_empty() {
+                changed = true;
+                secrets.extend(redaction.secrets);
+                let text = redaction
+                    .value
+                    .as_str()
+                    .unwrap_or(redact::REDACTED)
+                    .to_owned();
+                return (key, text);
+            }
+            (key, value)
+        })
+        .collect();
+    if !changed {
+        return (path.to_owned(), secrets);
+    }
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    (format!("{base}?{query}"), secrets)
 }
 
 /// The resource type and id named by a path below the tenant base (`/Users/abc?x` -> User, abc).
@@ -133,26 +276,6 @@ fn truncate(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((at, _)) => text[..at].to_owned(),
         None => text.to_owned(),
-    }
-}
-
-/// A copy of `value` with the values of secret-looking keys replaced by `"[redacted]"`.
-pub fn redact(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(key, v)| {
-                    let lower = key.to_ascii_lowercase();
-                    if SECRET_KEYS.iter().any(|secret| lower.ends_with(secret)) {
-                        (key.clone(), Value::String("[redacted]".into()))
-                    } else {
-                        (key.clone(), redact(v))
-                    }
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
-        other => other.clone(),
     }
 }
 
@@ -321,7 +444,7 @@ where
                     e.as_error::<ScimError>()
                         .map_or_else(|| e.to_string(), |s| s.detail.clone())
                 });
-                let payload = extensions.get::<RequestPayload>().map(|p| p.0.clone());
+                let payload = extensions.get::<RequestPayload>();
                 let resource = extensions.get::<EventResource>().map(|r| r.0.clone());
                 sink.record(activity.event(status, resource, payload, error));
             }
@@ -333,19 +456,8 @@ where
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
 
     use super::*;
-
-    #[test]
-    fn redact_removes_secrets_at_any_depth() {
-        let body =
-            json!({"userName": "a", "password": "p", "x": [{"clientSecret": "s", "Token": "t"}]});
-        assert_eq!(
-            redact(&body),
-            json!({"userName": "a", "password": "[redacted]", "x": [{"clientSecret": "[redacted]", "Token": "[redacted]"}]})
-        );
-    }
 
     #[test]
     fn resource_is_read_from_the_path() {

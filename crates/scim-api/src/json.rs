@@ -73,8 +73,8 @@ fn read_json(
             "Text in the request body must not contain the NUL character (\\u0000).",
         ));
     }
-    req.extensions_mut()
-        .insert(RequestPayload(crate::events::redact(&value)));
+    let payload = RequestPayload::of(req, &value, bytes.len());
+    req.extensions_mut().insert(payload);
     Ok(value)
 }
 

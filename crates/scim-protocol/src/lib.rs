@@ -11,6 +11,7 @@ mod error;
 pub mod filter;
 mod json;
 pub mod patch;
+pub mod redact;
 pub mod schema;
 
 pub use attr_path::AttrPath;

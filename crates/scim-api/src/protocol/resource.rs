@@ -72,29 +72,17 @@ fn take_ci(map: &mut Map<String, Value>, key: &str) -> Option<Value> {
     keys.into_iter().filter_map(|k| map.remove(&k)).last()
 }
 
-/// The columns of a user document. `userName` is required; a `password` is dropped.
-pub fn user_fields(doc: Value) -> Result<UserFields, ScimError> {
+/// The columns of a user document. `userName` is required; the password and every other
+/// secret attribute of the schemas are dropped (never stored).
+pub fn user_fields(mut doc: Value) -> Result<UserFields, ScimError> {
+    scim_protocol::redact::strip_secrets(ResourceKind::User, &mut doc);
     Ok(UserFields::from_document(doc)?)
 }
 
-/// The columns of a group document. `displayName` is required.
-pub fn group_fields(doc: Value) -> Result<GroupFields, ScimError> {
-    let display_name = doc
-        .get("displayName")
-        .and_then(Value::as_str)
-        .filter(|name| !name.trim().is_empty())
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            ScimError::invalid_value("\"displayName\" is required and must be a non-empty string.")
-        })?;
-    Ok(GroupFields {
-        display_name,
-        external_id: doc
-            .get("externalId")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        attributes: doc,
-    })
+/// The columns of a group document. `displayName` is required; secret attributes are dropped.
+pub fn group_fields(mut doc: Value) -> Result<GroupFields, ScimError> {
+    scim_protocol::redact::strip_secrets(ResourceKind::Group, &mut doc);
+    Ok(GroupFields::from_document(doc)?)
 }
 
 /// Where resources of one tenant live: `{public}/scim/v2/{tenant}`.

@@ -8,7 +8,6 @@ pub mod users;
 use actix_web::HttpMessage as _;
 use actix_web::HttpRequest;
 use scim_protocol::schema::ResourceKind;
-use serde_json::Value;
 use tenancy::events::{self, NewEvent};
 use tenancy::scim_tokens::TokenCache;
 use tenancy::{Db, Deployment, PgConnection, TenantId};
@@ -32,6 +31,8 @@ pub struct ScimState {
     pub events: EventSink,
     /// Cached totals of unfiltered lists.
     pub totals: totals::Totals,
+    /// Throttling of failed authentication.
+    pub auth_limits: std::sync::Arc<crate::auth::AuthLimits>,
 }
 
 impl ScimState {
@@ -45,7 +46,7 @@ impl ScimState {
 #[derive(Debug, Clone)]
 pub struct WriteLog {
     activity: Option<Activity>,
-    payload: Option<Value>,
+    payload: Option<RequestPayload>,
 }
 
 impl WriteLog {
@@ -55,7 +56,7 @@ impl WriteLog {
         let extensions = req.extensions();
         Self {
             activity: extensions.get::<Activity>().cloned(),
-            payload: extensions.get::<RequestPayload>().map(|p| p.0.clone()),
+            payload: extensions.get::<RequestPayload>().cloned(),
         }
     }
 
@@ -68,7 +69,7 @@ impl WriteLog {
                 activity.event(
                     status,
                     Some(resource_id.clone()),
-                    self.payload.clone(),
+                    self.payload.as_ref(),
                     None,
                 )
             })
@@ -84,7 +85,7 @@ impl WriteLog {
     ) -> Result<(), ScimError> {
         if let Some(activity) = &self.activity {
             let event: NewEvent =
-                activity.event(status, Some(resource_id), self.payload.clone(), None);
+                activity.event(status, Some(resource_id), self.payload.as_ref(), None);
             events::insert_many(conn, &[event])?;
         }
         Ok(())

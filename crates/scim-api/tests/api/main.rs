@@ -18,4 +18,5 @@ mod isolation;
 mod okta;
 mod okta_groups;
 mod protocol;
+mod secrets;
 mod users;

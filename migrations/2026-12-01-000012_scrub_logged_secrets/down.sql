@@ -1,0 +1,1 @@
+-- The secrets removed from the activity log cannot be restored.
