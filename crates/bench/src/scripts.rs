@@ -1,11 +1,12 @@
 //! The pgbench scripts. For each phase two scripts:
 //!
 //! - **bare**: the one statement issue 6 names (the ratio's denominator): a single-row INSERT
-//!   (autocommit), an indexed select by `(tenant_id, lower(user_name))`, a single-row UPDATE by
+//!   (autocommit), an indexed select by `(tenant_id, user_name_key)`, a single-row UPDATE by
 //!   id, the server's page query at a random deep offset, and 100 members in one
 //!   `INSERT ... SELECT ... unnest` statement;
 //! - **server**: the statements the server runs for the request, in the same transactions and
-//!   round trips (`BEGIN`, locks, the provisioning event, the user's groups, `COMMIT`), to tell
+//!   round trips (`BEGIN` with the row-level security settings of tenant work, locks, the
+//!   provisioning event, the user's groups, `COMMIT`), to tell
 //!   the cost of the server's SQL apart from the cost of the server itself. The token check is
 //!   left out: a server checks a token against the database once a minute, not per request.
 //!   Events of reads are written by the server in batches; the scripts write one batch of
@@ -71,6 +72,17 @@ fn event(f: &Facts, method: &str, path: &str, status: u16, kind: &str, payload: 
     )
 }
 
+/// How every unit of tenant work begins (`tenancy::Db::run`): its transaction, the tenant role
+/// and tenant for row-level security, and the limits. One round trip, as in the server.
+fn begin_tenant(f: &Facts) -> String {
+    format!(
+        "BEGIN; SET LOCAL ROLE insights_tenant; SET LOCAL insights.tenant_id = '{}'; \
+         SET LOCAL statement_timeout = 15000; SET LOCAL lock_timeout = 5000; \
+         SET LOCAL idle_in_transaction_session_timeout = 30000;\n",
+        f.tenant
+    )
+}
+
 const MEMBER: &str = "md5('member-' || (:r)::int)::uuid";
 
 /// How many read events the server's writer typically stores in one INSERT at these rates.
@@ -118,7 +130,8 @@ pub fn a_bare(f: &Facts) -> String {
 pub fn a_server(f: &Facts) -> String {
     let payload = okta::create_user_body("pgb@example.com", 1).replace("1mz050nq", "[redacted]");
     format!(
-        "WITH u AS ({} RETURNING *), e AS ({}) SELECT * FROM u;\n",
+        "{}WITH u AS ({} RETURNING *), e AS ({}) SELECT * FROM u;\nCOMMIT;\n",
+        begin_tenant(f),
         insert_user(f),
         event(f, "POST", "/Users", 201, "User", &payload)
             .trim_end()
@@ -126,11 +139,11 @@ pub fn a_server(f: &Facts) -> String {
     )
 }
 
-/// B, bare: the indexed select by `(tenant_id, lower(user_name))`.
+/// B, bare: the indexed select by `(tenant_id, user_name_key)`.
 pub fn b_bare(f: &Facts) -> String {
     format!(
         "\\set r random(1, :members)\n\
-         SELECT * FROM users WHERE tenant_id = '{}' AND lower(user_name) = lower('member-' || (:r)::int || '@example.com');\n",
+         SELECT * FROM users WHERE tenant_id = '{}' AND user_name_key = lower('member-' || (:r)::int || '@example.com');\n",
         f.tenant
     )
 }
@@ -139,10 +152,11 @@ pub fn b_bare(f: &Facts) -> String {
 /// of a batch of read events.
 pub fn b_server(f: &Facts) -> String {
     format!(
-        "\\set r random(1, :members)\n{}{}",
+        "\\set r random(1, :members)\n{}{}COMMIT;\n{}",
+        begin_tenant(f),
         user_with_groups(
             &format!("'{}'", f.tenant),
-            "lower(u.user_name) = lower('member-' || (:r)::int || '@example.com')"
+            "u.user_name_key = lower('member-' || (:r)::int || '@example.com')"
         ),
         read_events(f, "/Users", "User"),
     )
@@ -187,14 +201,15 @@ pub fn c_server(f: &Facts) -> String {
         .replacen(") VALUES (", ") SELECT ", 1);
     let groups = groups_of_u();
     format!(
-        "\\set r random(1, :members)\n\
+        "\\set r random(1, :members)\n{begin}\
          WITH u AS (UPDATE users SET active = NOT active, attributes = jsonb_set(attributes, '{{active}}', to_jsonb(NOT active)), \
          version = version + 1, updated_at = now(), \
          deactivated_at = CASE WHEN active THEN now() ELSE NULL END \
          WHERE tenant_id = '{t}' AND id = {MEMBER} RETURNING *), \
          s AS (DELETE FROM sessions WHERE tenant_id = '{t}' AND user_id IN (SELECT id FROM u WHERE NOT active)), \
          e AS ({event} WHERE EXISTS (SELECT 1 FROM u)) \
-         SELECT u.*, m.group_ids, m.group_names FROM u {groups};\n"
+         SELECT u.*, m.group_ids, m.group_names FROM u {groups};\nCOMMIT;\n",
+        begin = begin_tenant(f),
     )
 }
 
@@ -218,7 +233,8 @@ pub fn d_bare(f: &Facts) -> String {
 /// of read events.
 pub fn d_server(f: &Facts) -> String {
     format!(
-        "{}{}{}",
+        "{}{}{}COMMIT;\n{}",
+        begin_tenant(f),
         d_bare(f),
         groups_of(&f.tenant, &format!("ARRAY({})", page_ids(&f.tenant))),
         read_events(f, "/Users", "User"),
@@ -251,7 +267,7 @@ pub fn e_server(f: &Facts, group: &str) -> String {
         .collect();
     let payload = okta::add_members_body(&members);
     format!(
-        "{BATCH}BEGIN;\n\
+        "{BATCH}{begin}\
          SELECT * FROM groups WHERE tenant_id = '{t}' AND id = '{group}';\n\
          SELECT id FROM users WHERE tenant_id = '{t}' AND id = ANY({ids});\n\
          INSERT INTO group_members (tenant_id, group_id, user_id) SELECT '{t}', '{group}', m \
@@ -259,13 +275,14 @@ pub fn e_server(f: &Facts, group: &str) -> String {
          UPDATE groups SET version = version + 1, updated_at = now() WHERE tenant_id = '{t}' AND id = '{group}' RETURNING *;\n\
          {}COMMIT;\n",
         event(f, "PATCH", "/Groups/x", 204, "Group", &payload),
+        begin = begin_tenant(f),
         ids = batch_ids(),
     )
 }
 
 /// The server's B query for one userName, for `EXPLAIN` (`$1` is the tenant).
 pub fn b_page_query(user_name: &str) -> String {
-    user_with_groups("$1", &format!("lower(u.user_name) = lower('{user_name}')"))
+    user_with_groups("$1", &format!("u.user_name_key = lower('{user_name}')"))
         .trim_end()
         .trim_end_matches(';')
         .to_owned()

@@ -3,18 +3,21 @@
 //! The header is parsed strictly; the token is checked with one SHA-256 and, unless this server
 //! accepted it recently and nothing changed since, one indexed lookup
 //! (`tenancy::scim_tokens::TokenCache`). Nothing else is read or written for a request that
-//! fails here.
+//! fails here. Failures are throttled per client address and per tenant ([`AuthLimits`]):
+//! past the quota the answer is 429 with `Retry-After`, before any database work.
 
 use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr};
 use std::pin::Pin;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, web};
 use chrono::Utc;
+use tenancy::limits::{FailureLimiter, FailureQuota, retry_after_seconds};
 use tenancy::scim_tokens::Rejection;
-use tenancy::{TenantId, TokenId};
+use tenancy::{RequestClient, TenantId, TokenId};
 
 use crate::error::ScimError;
 use crate::events::Activity;
@@ -29,6 +32,51 @@ pub struct ScimAuth {
     pub token: TokenId,
 }
 
+/// Failed authentications one client address may make before it must wait: 30 at once, then
+/// one more every 2 seconds. An identity provider with the right token never fails.
+pub const FAILED_AUTH_PER_ADDRESS: FailureQuota = FailureQuota::new(30, Duration::from_secs(2));
+/// Failed authentications against one tenant, from all addresses, before tokens the server
+/// does not already remember are refused for a while (a known good token keeps working).
+pub const FAILED_AUTH_PER_TENANT: FailureQuota = FailureQuota::new(120, Duration::from_millis(500));
+
+/// The throttling of failed SCIM authentication, per server process.
+#[derive(Debug)]
+pub struct AuthLimits {
+    /// Failures per client address.
+    pub by_address: FailureLimiter<IpAddr>,
+    /// Failures per tenant.
+    pub by_tenant: FailureLimiter<TenantId>,
+}
+
+impl Default for AuthLimits {
+    fn default() -> Self {
+        Self {
+            by_address: FailureLimiter::new(FAILED_AUTH_PER_ADDRESS),
+            by_tenant: FailureLimiter::new(FAILED_AUTH_PER_TENANT),
+        }
+    }
+}
+
+impl AuthLimits {
+    /// Counts a failed authentication; the 429 to answer instead of `refusal` when it was one
+    /// too many.
+    fn failed(&self, address: IpAddr, tenant: Option<TenantId>, refusal: ScimError) -> ScimError {
+        let by_address = self.by_address.failed(address);
+        let by_tenant = tenant.and_then(|tenant| self.by_tenant.failed(tenant));
+        match by_address.or(by_tenant) {
+            Some(wait) => throttled(wait),
+            None => refusal,
+        }
+    }
+}
+
+fn throttled(wait: Duration) -> ScimError {
+    ScimError::too_many_requests(
+        "Too many requests with a missing or wrong bearer token; check the token configured in the identity provider and retry later.",
+        retry_after_seconds(wait),
+    )
+}
+
 impl FromRequest for ScimAuth {
     type Error = ScimError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ScimError>>>>;
@@ -41,32 +89,53 @@ impl FromRequest for ScimAuth {
         let req = req.clone();
         Box::pin(async move {
             let started = Instant::now();
-            let presented = bearer_token(&req)?;
-            // A tenant id that is not even a UUID cannot have tokens: same answer as a bad token.
-            let tenant: TenantId = req
-                .match_info()
-                .get("tenant")
-                .and_then(|t| t.parse().ok())
-                .ok_or_else(|| {
-                    ScimError::unauthorized("The bearer token is not valid for this tenant.")
-                })?;
             let state = req
                 .app_data::<web::Data<ScimState>>()
                 .cloned()
                 .ok_or_else(ScimError::internal)?;
+            let address = client_address(&req);
+            if let Some(wait) = state.auth_limits.by_address.wait(&address) {
+                return Err(throttled(wait));
+            }
+            // A tenant id that is not even a UUID cannot have tokens: same answer as a bad token.
+            let tenant: Option<TenantId> =
+                req.match_info().get("tenant").and_then(|t| t.parse().ok());
+            let presented = match bearer_token(&req) {
+                Ok(presented) => presented,
+                Err(refusal) => return Err(state.auth_limits.failed(address, tenant, refusal)),
+            };
+            let unknown =
+                || ScimError::unauthorized("The bearer token is not valid for this tenant.");
+            let Some(tenant) = tenant else {
+                return Err(state.auth_limits.failed(address, None, unknown()));
+            };
             let now = Utc::now();
-            let verified = state
-                .tokens
-                .verify(&state.db, tenant, &presented, now)
-                .await?;
-            let verified = verified.map_err(|rejection| match rejection {
-                Rejection::Unknown => ScimError::unauthorized("The bearer token is not valid for this tenant."),
-                Rejection::Revoked => ScimError::unauthorized(
-                    "The bearer token has been revoked or replaced; use the current token from the console.",
-                ),
-                Rejection::Expired => ScimError::unauthorized(
-                    "The bearer token expired (tokens last one year); generate a new one in the console.",
-                ),
+            let remembered = state.tokens.remembered(tenant, &presented, now);
+            if remembered.is_none()
+                && let Some(wait) = state.auth_limits.by_tenant.wait(&tenant)
+            {
+                return Err(throttled(wait));
+            }
+            let verified = match remembered {
+                Some(verified) => Ok(verified),
+                None => {
+                    state
+                        .tokens
+                        .verify(&state.db, tenant, &presented, now)
+                        .await?
+                }
+            };
+            let verified = verified.map_err(|rejection| {
+                let refusal = match rejection {
+                    Rejection::Unknown => unknown(),
+                    Rejection::Revoked => ScimError::unauthorized(
+                        "The bearer token has been revoked or replaced; use the current token from the console.",
+                    ),
+                    Rejection::Expired => ScimError::unauthorized(
+                        "The bearer token expired (tokens last one year); generate a new one in the console.",
+                    ),
+                };
+                state.auth_limits.failed(address, Some(tenant), refusal)
             })?;
             let auth = ScimAuth {
                 tenant,
@@ -89,6 +158,16 @@ impl FromRequest for ScimAuth {
             Ok(auth)
         })
     }
+}
+
+/// The client address of a request: what the server resolved through its trusted proxies,
+/// else the peer's address.
+fn client_address(req: &HttpRequest) -> IpAddr {
+    req.extensions()
+        .get::<RequestClient>()
+        .map(|client| client.addr)
+        .or_else(|| req.peer_addr().map(|peer| peer.ip()))
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive, RFC 6750).

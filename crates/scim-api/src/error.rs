@@ -21,7 +21,12 @@ pub struct ScimError {
     pub detail: String,
     /// The methods the resource does allow, sent as `Allow` with a 405.
     pub allow: Option<&'static str>,
+    /// Seconds after which the client may try again, sent as `Retry-After` (429 and 503).
+    pub retry_after: Option<u64>,
 }
+
+/// How long an identity provider is asked to wait when the database is away or busy.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u64 = 5;
 
 impl ScimError {
     fn new(status: StatusCode, scim_type: Option<&'static str>, detail: impl Into<String>) -> Self {
@@ -30,6 +35,7 @@ impl ScimError {
             scim_type,
             detail: detail.into(),
             allow: None,
+            retry_after: None,
         }
     }
 
@@ -105,13 +111,29 @@ impl ScimError {
         Self::new(StatusCode::NOT_IMPLEMENTED, None, detail)
     }
 
-    /// 503: the database is unavailable; the IdP will retry.
+    /// 503: the database is unavailable or busy; the IdP retries after `Retry-After`.
     pub fn unavailable() -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            None,
-            "The service is temporarily unavailable; retry shortly.",
-        )
+        Self {
+            retry_after: Some(UNAVAILABLE_RETRY_AFTER_SECONDS),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                "The service is temporarily unavailable; retry shortly.",
+            )
+        }
+    }
+
+    /// 429: too many failed attempts; the client may try again in `seconds`.
+    pub fn too_many_requests(detail: impl Into<String>, seconds: u64) -> Self {
+        Self {
+            retry_after: Some(seconds.max(1)),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, None, detail)
+        }
+    }
+
+    /// 408: the request body did not arrive in time.
+    pub fn request_timeout(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::REQUEST_TIMEOUT, None, detail)
     }
 
     /// 500, with nothing of the cause.
@@ -146,6 +168,9 @@ impl ResponseError for ScimError {
         ));
         if let Some(allow) = self.allow {
             response.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
         }
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((

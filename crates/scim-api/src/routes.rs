@@ -3,6 +3,8 @@
 //! Each endpoint is one resource: its methods, and a default answer of 405 with `Allow` for any
 //! other method (after authentication, like everything under the tenant base).
 
+use actix_web::http::header;
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpRequest, Resource, web};
 
 use crate::auth::ScimAuth;
@@ -18,6 +20,13 @@ pub fn configure(state: &ScimState) -> impl FnOnce(&mut web::ServiceConfig) + us
         cfg.service(
             web::scope("/scim/v2/{tenant}")
                 .wrap(RecordActivity::new(sink))
+                // Answers hold directory data and are for the identity provider only: never
+                // stored by a cache, never sniffed into another type by a browser.
+                .wrap(
+                    DefaultHeaders::new()
+                        .add((header::CACHE_CONTROL, "no-store"))
+                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")),
+                )
                 .app_data(payload_config())
                 // Users and Groups first: Okta's traffic is there, and each pattern tried costs a match.
                 .service(

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use chrono::Duration;
 use clap::{Args, ValueEnum};
-use tenancy::{Deployment, TrustedProxies};
+use tenancy::{DbLimits, Deployment, TrustedProxies};
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -64,6 +64,29 @@ pub struct Settings {
     )]
     pub db_pool_size: u32,
 
+    /// Database connections one tenant may use at once (default: half the pool, at least 2),
+    /// so that one tenant's burst cannot take the pool from the others.
+    #[arg(long, env = "INSIGHTS_DB_TENANT_SHARE", global = true)]
+    pub db_tenant_share: Option<u32>,
+
+    /// statement_timeout of every database connection, in milliseconds.
+    #[arg(
+        long,
+        env = "INSIGHTS_DB_STATEMENT_TIMEOUT_MS",
+        default_value_t = 15_000,
+        global = true
+    )]
+    pub db_statement_timeout_ms: u64,
+
+    /// lock_timeout of every database connection, in milliseconds.
+    #[arg(
+        long,
+        env = "INSIGHTS_DB_LOCK_TIMEOUT_MS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub db_lock_timeout_ms: u64,
+
     /// Days a regenerated SCIM token's predecessor keeps working (unless the new one is used first).
     #[arg(
         long,
@@ -99,9 +122,23 @@ impl Settings {
             data_dir: PathBuf::from("./data"),
             log_format: LogFormat::Pretty,
             db_pool_size: 8,
+            db_tenant_share: None,
+            db_statement_timeout_ms: 15_000,
+            db_lock_timeout_ms: 5_000,
             token_overlap_days: 7,
             trusted_proxies: TrustedProxies::default(),
         }
+    }
+
+    /// The limits of the database pool.
+    pub fn db_limits(&self) -> DbLimits {
+        let mut limits = DbLimits::for_pool(self.db_pool_size);
+        if let Some(share) = self.db_tenant_share {
+            limits.tenant_share = share.clamp(1, limits.pool_size);
+        }
+        limits.statement_timeout = std::time::Duration::from_millis(self.db_statement_timeout_ms);
+        limits.lock_timeout = std::time::Duration::from_millis(self.db_lock_timeout_ms);
+        limits
     }
 
     /// The deployment facts for the given actual listening port (the configured public URL wins).

@@ -41,6 +41,7 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
         tokens: tokens.clone(),
         events,
         totals: Totals::default(),
+        auth_limits: std::sync::Arc::default(),
     };
     let db_data = web::Data::new(db);
     let deployment_data = web::Data::new(deployment.clone());

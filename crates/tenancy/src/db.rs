@@ -2,11 +2,12 @@
 //! one tenant, under PostgreSQL row-level security, and [`Db::run_across_tenants`] for the few
 //! named paths that must see several tenants.
 //!
-//! Every unit of work is one transaction that begins with `SET LOCAL` only (no session state
-//! survives it, so the pool can sit behind a transaction-mode pooler), carries a statement and
-//! a lock timeout, and for tenant work assumes the role `insights_tenant` with
-//! `insights.tenant_id` set: the policies of migration `row_level_security` then let it see and
-//! write that tenant's rows and nothing else, whatever a query forgets to filter.
+//! Every unit of work is one transaction. Tenant work begins it with `SET LOCAL` only (nothing
+//! of it survives the transaction, so the pool can sit behind a transaction-mode pooler): it
+//! assumes the role `insights_tenant` with `insights.tenant_id` set, and the policies of
+//! migration `row_level_security` then let it see and write that tenant's rows and nothing
+//! else, whatever a query forgets to filter. Each connection is opened with a statement, a
+//! lock and an idle-in-transaction timeout.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,13 +77,13 @@ pub struct DbLimits {
 }
 
 impl DbLimits {
-    /// The defaults for a pool of `pool_size` connections: a quarter of them per tenant (at
-    /// least two), 15 s per statement, 5 s for a lock.
+    /// The defaults for a pool of `pool_size` connections: half of them per tenant (at least
+    /// two), 15 s per statement, 5 s for a lock.
     pub fn for_pool(pool_size: u32) -> Self {
         let pool_size = pool_size.max(1);
         Self {
             pool_size,
-            tenant_share: (pool_size / 4).max(2).min(pool_size),
+            tenant_share: (pool_size / 2).max(2).min(pool_size),
             statement_timeout: Duration::from_secs(15),
             lock_timeout: Duration::from_secs(5),
         }
@@ -97,8 +98,6 @@ pub struct Db {
     pool: Pool<Manager>,
     /// Kept for connections that must not come from the pool (a `LISTEN` session).
     database_url: Arc<str>,
-    /// The `SET LOCAL` of every transaction's limits.
-    limits_sql: Arc<str>,
     shares: Arc<TenantShares>,
 }
 
@@ -126,19 +125,11 @@ impl Db {
             .min_idle(Some(0))
             .connection_timeout(CONNECTION_TIMEOUT)
             .test_on_check_out(false)
+            .connection_customizer(Box::new(SessionTimeouts::of(&limits)))
             .build_unchecked(manager);
-        let limits_sql = format!(
-            "SET LOCAL statement_timeout = {}; SET LOCAL lock_timeout = {}; \
-             SET LOCAL idle_in_transaction_session_timeout = {}",
-            limits.statement_timeout.as_millis().max(1),
-            limits.lock_timeout.as_millis().max(1),
-            // A transaction left open by a stuck thread must not hold its locks for long.
-            (limits.statement_timeout * 2).as_millis().max(1),
-        );
         Self {
             pool,
             database_url: database_url.into(),
-            limits_sql: limits_sql.into(),
             shares: Arc::new(TenantShares::new(
                 limits.tenant_share.max(1),
                 CONNECTION_TIMEOUT,
@@ -168,10 +159,9 @@ impl Db {
         E: From<Error> + Send + 'static,
     {
         let _share = self.shares.acquire(tenant).await.map_err(E::from)?;
-        // A tenant id is a UUID: its text cannot break out of the literal.
+        // A tenant id is a UUID: its text cannot break out of the literal. One round trip.
         let begin = format!(
-            "BEGIN; SET LOCAL ROLE {TENANT_ROLE}; SET LOCAL insights.tenant_id = '{tenant}'; {}",
-            self.limits_sql
+            "BEGIN; SET LOCAL ROLE {TENANT_ROLE}; SET LOCAL insights.tenant_id = '{tenant}'"
         );
         self.blocking(begin, work).await
     }
@@ -190,16 +180,16 @@ impl Db {
         E: From<Error> + Send + 'static,
     {
         tracing::trace!(why = why.as_str(), "cross-tenant database work");
-        let begin = format!("BEGIN; {}", self.limits_sql);
-        self.blocking(begin, work).await
+        self.blocking("BEGIN".to_owned(), work).await
     }
 
-    /// Applies pending migrations (on a connection of the pool, outside any transaction: the
-    /// migration harness runs each migration in a transaction of its own).
+    /// Applies pending migrations on a connection of their own, without the pool's timeouts
+    /// (a migration may rewrite a large table), outside any transaction: the migration harness
+    /// runs each migration in a transaction of its own.
     pub async fn migrate(&self) -> Result<Vec<String>> {
-        let pool = self.pool.clone();
+        let db = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
+            let mut conn = db.connect_dedicated()?;
             crate::migrations::run_pending(&mut conn)
         })
         .await
@@ -240,6 +230,37 @@ impl Db {
         .in_current_span()
         .await
         .map_err(|_| E::from(Error::Task))?
+    }
+}
+
+/// The timeouts every connection of the pool runs with, set once when it is opened. (Behind a
+/// transaction-mode pooler a session setting may not reach every server connection: set them
+/// on the role there, `ALTER ROLE … SET statement_timeout = …`; see the README.)
+#[derive(Debug)]
+struct SessionTimeouts {
+    sql: String,
+}
+
+impl SessionTimeouts {
+    fn of(limits: &DbLimits) -> Self {
+        Self {
+            sql: format!(
+                "SET statement_timeout = {}; SET lock_timeout = {}; \
+                 SET idle_in_transaction_session_timeout = {}",
+                limits.statement_timeout.as_millis().max(1),
+                limits.lock_timeout.as_millis().max(1),
+                // A transaction left open by a stuck thread must not hold its locks for long.
+                (limits.statement_timeout * 2).as_millis().max(1),
+            ),
+        }
+    }
+}
+
+impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionTimeouts {
+    fn on_acquire(&self, conn: &mut PgConnection) -> std::result::Result<(), diesel::r2d2::Error> {
+        use diesel::connection::SimpleConnection as _;
+        conn.batch_execute(&self.sql)
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 

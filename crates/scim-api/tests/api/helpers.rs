@@ -83,6 +83,7 @@ pub async fn spawn_app() -> TestApp {
         tokens: tokens.clone(),
         events,
         totals: Totals::default(),
+        auth_limits: std::sync::Arc::default(),
     };
     let db_data = web::Data::new(db);
     let scim_data = web::Data::new(state);

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 
+use super::limits::{MAX_EXTERNAL_ID_BYTES, MAX_GROUP_NAME_BYTES, check_length};
 use super::query::{self, Condition, Page};
 use crate::error::{Error, Result};
 use crate::ids::{GroupId, TenantId, UserId};
@@ -43,6 +44,34 @@ pub struct GroupFields {
     pub external_id: Option<String>,
     /// The complete document less members.
     pub attributes: Value,
+}
+
+impl GroupFields {
+    /// Derives the columns from a complete SCIM group document (less members).
+    /// `displayName` is required and, like `externalId`, limited in length.
+    pub fn from_document(doc: Value) -> Result<Self> {
+        let display_name = doc
+            .get("displayName")
+            .and_then(Value::as_str)
+            .filter(|name| !name.trim().is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                Error::Invalid("\"displayName\" is required and must be a non-empty string.".into())
+            })?;
+        check_length("displayName", &display_name, MAX_GROUP_NAME_BYTES)?;
+        let external_id = doc
+            .get("externalId")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        if let Some(external_id) = &external_id {
+            check_length("externalId", external_id, MAX_EXTERNAL_ID_BYTES)?;
+        }
+        Ok(Self {
+            display_name,
+            external_id,
+            attributes: doc,
+        })
+    }
 }
 
 /// A member as listed in a group: the user's id and a name to show.

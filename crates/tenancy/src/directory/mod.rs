@@ -3,6 +3,7 @@
 
 pub mod cards;
 pub mod groups;
+pub mod limits;
 pub mod query;
 pub mod user_active;
 pub mod user_lookup;

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 
+use super::limits::{MAX_EMAIL_BYTES, MAX_EXTERNAL_ID_BYTES, MAX_USER_NAME_BYTES, check_length};
 use super::query::{self, Condition, Page};
 use crate::error::{Error, Result};
 use crate::ids::{GroupId, TenantId, UserId};
@@ -102,11 +103,7 @@ impl UserFields {
             .ok_or_else(|| {
                 Error::Invalid("\"userName\" is required and must be a non-empty string.".into())
             })?;
-        if user_name.len() > 512 {
-            return Err(Error::Invalid(
-                "\"userName\" is longer than 512 bytes.".into(),
-            ));
-        }
+        check_length("userName", &user_name, MAX_USER_NAME_BYTES)?;
         let emails = doc.get("emails").and_then(Value::as_array);
         let primary = emails.and_then(|list| {
             list.iter()
@@ -117,9 +114,16 @@ impl UserFields {
             .and_then(|e| e.get("value"))
             .and_then(Value::as_str)
             .map(str::to_owned);
+        let external_id = text("/externalId");
+        if let Some(external_id) = &external_id {
+            check_length("externalId", external_id, MAX_EXTERNAL_ID_BYTES)?;
+        }
+        if let Some(email) = &email {
+            check_length("emails.value", email, MAX_EMAIL_BYTES)?;
+        }
         Ok(Self {
             user_name,
-            external_id: text("/externalId"),
+            external_id,
             active: doc.get("active").and_then(Value::as_bool).unwrap_or(true),
             display_name: text("/displayName"),
             given_name: text("/name/givenName"),

@@ -119,6 +119,23 @@ impl TokenCache {
         self.inner.listening.load(Ordering::Acquire)
     }
 
+    /// The verification of this token of this tenant if it is remembered (no database work):
+    /// lets a server keep serving a tenant's known token while unknown ones are throttled.
+    pub fn remembered(
+        &self,
+        tenant: TenantId,
+        presented: &str,
+        now: DateTime<Utc>,
+    ) -> Option<Verified> {
+        self.inner.recall(
+            &Key {
+                tenant,
+                digest: sha256(presented),
+            },
+            now,
+        )
+    }
+
     /// [`service::verify`], answered from memory when this token of this tenant was accepted
     /// recently and nothing about it changed since. Rejections are never remembered.
     pub async fn verify(

@@ -297,6 +297,10 @@ impl Translator {
 
     fn present(&mut self, target: &Target) -> String {
         match target {
+            // A uuid id column cannot be compared with '' (that is not a uuid).
+            Target::Column { expr, .. } if expr.ends_with(".id") => {
+                format!("({expr} IS NOT NULL)")
+            }
             Target::Column {
                 expr,
                 kind: AttrType::String,
