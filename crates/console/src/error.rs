@@ -53,6 +53,7 @@ impl From<tenancy::Error> for ConsoleError {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    css: &'static str,
     status: u16,
     title: &'a str,
     message: &'a str,
@@ -105,6 +106,7 @@ impl ResponseError for ConsoleError {
         };
         let status = self.status_code();
         let body = ErrorPage {
+            css: crate::assets::css_url(),
             status: status.as_u16(),
             title,
             message,

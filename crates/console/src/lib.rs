@@ -6,6 +6,7 @@
 pub mod assets;
 pub mod client;
 pub mod error;
+pub mod form;
 pub mod layout;
 pub mod oidc;
 pub mod pages;

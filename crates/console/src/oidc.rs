@@ -17,6 +17,7 @@ use openidconnect::{
     PkceCodeVerifier, ProviderMetadata, RedirectUrl, Scope, TokenResponse as _, reqwest,
 };
 use serde::{Deserialize, Serialize};
+use tenancy::sealed::SecretKeys;
 use tenancy::tenants::TenantRow;
 
 /// How long a discovery document (with its keys) is trusted before it is fetched again.
@@ -98,11 +99,14 @@ type MetadataCache = HashMap<String, (Instant, Arc<Metadata>)>;
 pub struct Oidc {
     http: reqwest::Client,
     cache: Arc<Mutex<MetadataCache>>,
+    /// Opens the tenants' sealed client secrets.
+    keys: Arc<SecretKeys>,
 }
 
 impl Oidc {
-    /// A client that never follows redirects (as the OpenID specs ask) and times out.
-    pub fn new() -> Result<Self, OidcError> {
+    /// A client that never follows redirects (as the OpenID specs ask) and times out, and
+    /// opens client secrets with `keys`.
+    pub fn new(keys: Arc<SecretKeys>) -> Result<Self, OidcError> {
         let http = reqwest::ClientBuilder::new()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(PROVIDER_TIMEOUT)
@@ -111,6 +115,7 @@ impl Oidc {
         Ok(Self {
             http,
             cache: Arc::default(),
+            keys,
         })
     }
 
@@ -141,12 +146,12 @@ impl Oidc {
         tenant: &TenantRow,
         redirect_uri: &str,
     ) -> Result<LoginStart, OidcError> {
-        let (issuer, client_id, secret) = settings(tenant)?;
-        let metadata = self.metadata(issuer, false).await?;
+        let (issuer, client_id, secret) = self.settings(tenant)?;
+        let metadata = self.metadata(&issuer, false).await?;
         let client = CoreClient::from_provider_metadata(
             (*metadata).clone(),
-            ClientId::new(client_id.into()),
-            Some(ClientSecret::new(secret.into())),
+            ClientId::new(client_id),
+            Some(ClientSecret::new(secret)),
         )
         .set_redirect_uri(
             RedirectUrl::new(redirect_uri.to_owned())
@@ -181,14 +186,14 @@ impl Oidc {
         pkce_verifier: &str,
         nonce: &str,
     ) -> Result<Identity, OidcError> {
-        let (issuer, client_id, secret) = settings(tenant)?;
-        let metadata = self.metadata(issuer, false).await?;
+        let (issuer, client_id, secret) = self.settings(tenant)?;
+        let metadata = self.metadata(&issuer, false).await?;
         let redirect = RedirectUrl::new(redirect_uri.to_owned())
             .map_err(|e| OidcError::Exchange(e.to_string()))?;
         let client = CoreClient::from_provider_metadata(
             (*metadata).clone(),
-            ClientId::new(client_id.into()),
-            Some(ClientSecret::new(secret.into())),
+            ClientId::new(client_id.clone()),
+            Some(ClientSecret::new(secret.clone())),
         )
         .set_redirect_uri(redirect.clone());
         let response = client
@@ -206,11 +211,11 @@ impl Oidc {
             Ok(claims) => claims.clone(),
             Err(ClaimsVerificationError::SignatureVerification(_)) => {
                 // Perhaps the provider rotated its keys since we cached them: fetch and retry once.
-                let fresh = self.metadata(issuer, true).await?;
+                let fresh = self.metadata(&issuer, true).await?;
                 let client = CoreClient::from_provider_metadata(
                     (*fresh).clone(),
-                    ClientId::new(client_id.into()),
-                    Some(ClientSecret::new(secret.into())),
+                    ClientId::new(client_id),
+                    Some(ClientSecret::new(secret)),
                 )
                 .set_redirect_uri(redirect);
                 id_token
@@ -253,15 +258,15 @@ impl Oidc {
         tenant: &TenantRow,
         post_logout_redirect: &str,
     ) -> Option<String> {
-        let (issuer, client_id, _) = settings(tenant).ok()?;
-        let metadata = self.metadata(issuer, false).await.ok()?;
+        let (issuer, client_id, _) = self.settings(tenant).ok()?;
+        let metadata = self.metadata(&issuer, false).await.ok()?;
         let endpoint = metadata
             .additional_metadata()
             .end_session_endpoint
             .clone()?;
         let mut url = endpoint.url().clone();
         url.query_pairs_mut()
-            .append_pair("client_id", client_id)
+            .append_pair("client_id", &client_id)
             .append_pair("post_logout_redirect_uri", post_logout_redirect);
         Some(url.to_string())
     }
@@ -292,14 +297,22 @@ impl Oidc {
     }
 }
 
-fn settings(tenant: &TenantRow) -> Result<(&str, &str, &str), OidcError> {
-    match (
-        &tenant.oidc_issuer,
-        &tenant.oidc_client_id,
-        &tenant.oidc_client_secret,
-    ) {
-        (Some(issuer), Some(id), Some(secret)) => Ok((issuer, id, secret)),
-        _ => Err(OidcError::NotConfigured),
+impl Oidc {
+    /// The tenant's issuer, client id and client secret (opened).
+    fn settings(&self, tenant: &TenantRow) -> Result<(String, String, String), OidcError> {
+        let secret = tenant.client_secret(&self.keys).map_err(|error| {
+            tracing::error!(tenant_id = %tenant.id, %error, "cannot open the OpenID client secret");
+            OidcError::NotConfigured
+        })?;
+        match (&tenant.oidc_issuer, &tenant.oidc_client_id, secret) {
+            (Some(issuer), Some(id), Some(secret)) => Ok((issuer.clone(), id.clone(), secret)),
+            _ => Err(OidcError::NotConfigured),
+        }
+    }
+
+    /// The keys that seal client secrets.
+    pub fn keys(&self) -> Arc<SecretKeys> {
+        self.keys.clone()
     }
 }
 

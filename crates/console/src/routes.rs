@@ -8,7 +8,9 @@ use actix_web::{HttpResponse, web};
 use tenancy::Deployment;
 
 use crate::assets;
+use crate::client::client_of;
 use crate::error::ConsoleError;
+use crate::form::{contains_nul, nul_refused};
 use crate::pages::{
     activity, directory_settings, end_user, groups, import, login, password, see_other,
     sign_in_settings, user_group_sync, users,
@@ -20,6 +22,7 @@ use crate::session::{FLASH_COOKIE, removal, same_origin};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/t/{tenant}")
+            .wrap(from_fn(end_user_guard))
             .route("/login", web::get().to(end_user::start_login))
             .route("/callback", web::get().to(end_user::callback))
             .route("/me", web::get().to(end_user::show_me))
@@ -103,20 +106,57 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Every console request: unsafe methods must come from our own origin; pages are never
-/// cached; a flash message is shown once.
+/// The Content-Security-Policy of console pages: scripts, styles and images from our own
+/// origin only (no inline script or style anywhere), no plugins, no framing, forms only to us.
+pub const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; \
+     frame-ancestors 'none'; base-uri 'none'";
+/// The same for the end-user pages under `/t/{tenant}`, less `form-action`: signing out posts
+/// to us and is then redirected to the tenant's identity provider, which `form-action` would
+/// block.
+pub const END_USER_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+     frame-ancestors 'none'; base-uri 'none'";
+
+/// Every console request: see [`protect`].
 async fn guard(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        let deployment = req.app_data::<web::Data<Deployment>>().cloned();
-        if let Some(deployment) = deployment
-            && !same_origin(req.request(), &deployment)
-        {
-            return Err(ConsoleError::Csrf.into());
-        }
+    protect(req, next, CONSOLE_CSP, "/console").await
+}
+
+/// Every end-user request under `/t/{tenant}`: see [`protect`].
+async fn end_user_guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    protect(req, next, END_USER_CSP, "/t/").await
+}
+
+/// What every browser-facing request gets: unsafe methods must come from our own origin; a
+/// query with a NUL character is refused in words; pages are never cached and carry the
+/// security headers; every cookie is `Secure` when the public URL (or a trusted proxy) says
+/// https; a flash message is shown once.
+async fn protect(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    csp: &'static str,
+    flash_path: &'static str,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let deployment = req.app_data::<web::Data<Deployment>>().cloned();
+    if req.method() != Method::GET
+        && req.method() != Method::HEAD
+        && let Some(deployment) = &deployment
+        && !same_origin(req.request(), deployment)
+    {
+        return Err(ConsoleError::Csrf.into());
     }
+    if contains_nul(req.query_string().as_bytes()) {
+        return Err(nul_refused().into());
+    }
+    let https = deployment.as_ref().is_some_and(|d| d.is_https())
+        || client_of(req.request()).forwarded_https == Some(true);
     let had_flash = req.cookie(FLASH_COOKIE).is_some();
     let is_asset = req.path().starts_with("/console/static/");
     let mut response = crate::error::quiet_redirect(next.call(req).await?);
@@ -128,6 +168,10 @@ async fn guard(
                 header::HeaderValue::from_static("no-store"),
             );
         }
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            header::HeaderValue::from_static(csp),
+        );
         headers.insert(
             header::X_FRAME_OPTIONS,
             header::HeaderValue::from_static("DENY"),
@@ -145,11 +189,35 @@ async fn guard(
         .response()
         .cookies()
         .any(|c| c.name() == FLASH_COOKIE);
-    if had_flash && !sets_flash && response.status().is_success() {
+    if had_flash && !sets_flash && response.status().is_success() && flash_path == "/console" {
         response
             .response_mut()
             .add_cookie(&removal(FLASH_COOKIE, "/console"))
             .map_err(actix_web::error::ErrorInternalServerError)?;
     }
+    if https {
+        secure_every_cookie(response.response_mut());
+    }
     Ok(response)
+}
+
+/// Marks every cookie the response sets `Secure`.
+fn secure_every_cookie<B>(response: &mut HttpResponse<B>) {
+    let cookies: Vec<_> = response
+        .cookies()
+        .filter(|cookie| cookie.secure() != Some(true))
+        .map(actix_web::cookie::Cookie::into_owned)
+        .collect();
+    if cookies.is_empty() {
+        return;
+    }
+    let names: Vec<String> = cookies.iter().map(|c| c.name().to_owned()).collect();
+    for name in &names {
+        response.del_cookie(name);
+    }
+    for mut cookie in cookies {
+        cookie.set_secure(true);
+        // A cookie built by the code is always valid; a failure would only drop the flag.
+        let _ = response.add_cookie(&cookie);
+    }
 }

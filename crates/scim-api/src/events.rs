@@ -58,6 +58,15 @@ impl RequestPayload {
     /// a PATCH, a search) follows from the method and path.
     pub fn of(req: &HttpRequest, body: &Value, size: usize) -> Self {
         let kind = kind_of_path(req.path());
+        // A large body is cut down before it is redacted, so that no second full copy of it
+        // is made.
+        let abbreviated;
+        let body = if size > MAX_LOGGED_BODY {
+            abbreviated = abbreviate(body);
+            &abbreviated
+        } else {
+            body
+        };
         let redaction = match kind {
             Some(kind) if req.path().ends_with("/.search") => redact::redact_search(kind, body),
             Some(kind) if req.method() == actix_web::http::Method::PATCH => {
@@ -66,13 +75,8 @@ impl RequestPayload {
             Some(kind) => redact::redact_resource(kind, body),
             None => redact::redact_resource(ResourceKind::User, body),
         };
-        let value = if size > MAX_LOGGED_BODY {
-            abbreviate(redaction.value)
-        } else {
-            redaction.value
-        };
         Self {
-            value: Arc::new(value),
+            value: Arc::new(redaction.value),
             secrets: redaction.secrets.into(),
             opaque: redaction.opaque,
         }
@@ -89,14 +93,15 @@ fn kind_of_path(path: &str) -> Option<ResourceKind> {
     }
 }
 
-/// `value` with every array longer than [`ABBREVIATED_ITEMS`] cut to that many elements and a
-/// note of how many more there were.
-fn abbreviate(value: Value) -> Value {
+/// A copy of `value` with every array longer than [`ABBREVIATED_ITEMS`] cut to that many
+/// elements and a note of how many more there were, and very long texts cut short. Only what is
+/// kept is copied.
+fn abbreviate(value: &Value) -> Value {
     match value {
         Value::Array(items) if items.len() > ABBREVIATED_ITEMS => {
             let more = items.len() - ABBREVIATED_ITEMS;
             let mut kept: Vec<Value> = items
-                .into_iter()
+                .iter()
                 .take(ABBREVIATED_ITEMS)
                 .map(abbreviate)
                 .collect();
@@ -105,17 +110,17 @@ fn abbreviate(value: Value) -> Value {
             )));
             Value::Array(kept)
         }
-        Value::Array(items) => Value::Array(items.into_iter().map(abbreviate).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(abbreviate).collect()),
         Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(key, value)| (key, abbreviate(value)))
+            map.iter()
+                .map(|(key, value)| (key.clone(), abbreviate(value)))
                 .collect(),
         ),
         Value::String(text) if text.len() > MAX_LOGGED_BODY / 4 => {
             let cut: String = text.chars().take(256).collect();
             Value::String(format!("{cut}[… {} bytes, not kept]", text.len()))
         }
-        other => other,
+        other => other.clone(),
     }
 }
 

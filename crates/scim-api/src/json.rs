@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
@@ -10,6 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, HttpResponse, web};
 use serde_json::Value;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::error::ScimError;
 use crate::events::RequestPayload;
@@ -44,9 +46,47 @@ impl FromRequest for ScimBody {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
         let bytes = web::Bytes::from_request(&req, payload);
-        Box::pin(async move { Ok(ScimBody(read_json(&req, bytes.await))) })
+        let size = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(MAX_PAYLOAD_BYTES)
+            .min(MAX_PAYLOAD_BYTES);
+        Box::pin(async move {
+            // A large body is read and parsed only when the memory budget allows; the share
+            // is held until the request is done with the document (it lives in the request).
+            if size > SMALL_BODY_BYTES {
+                let kib = u32::try_from(size.div_ceil(1024)).unwrap_or(u32::MAX);
+                if let Ok(share) = LARGE_BODY_BUDGET.acquire_many(kib).await {
+                    req.extensions_mut().insert(BodyShare(share));
+                }
+            }
+            let body = match tokio::time::timeout(BODY_TIMEOUT, bytes).await {
+                Ok(bytes) => read_json(&req, bytes),
+                Err(_) => Err(ScimError::request_timeout(format!(
+                    "The request body did not arrive within {} seconds.",
+                    BODY_TIMEOUT.as_secs()
+                ))),
+            };
+            Ok(ScimBody(body))
+        })
     }
 }
+
+/// How long a request body may take to arrive: a client sending a byte now and then is cut off
+/// (answered 408) instead of holding a connection for ever.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Bodies up to this size (nearly every request an identity provider sends) are read at once.
+const SMALL_BODY_BYTES: usize = 64 * 1024;
+/// Kilobytes of large bodies read and parsed at the same time, per process: parsed JSON takes
+/// several times its text, so 16 concurrent 4 MiB pushes would need most of a gigabyte. Three
+/// at once keep the server's memory bounded; the others wait their turn.
+const LARGE_BODY_KIB: usize = 3 * MAX_PAYLOAD_BYTES / 1024;
+static LARGE_BODY_BUDGET: Semaphore = Semaphore::const_new(LARGE_BODY_KIB);
+
+/// A request's share of the large-body budget, released when the request is dropped.
+struct BodyShare(#[expect(dead_code, reason = "held for its Drop")] SemaphorePermit<'static>);
 
 /// Parses the received body as JSON, with a SCIM error for every way that
 /// can fail.

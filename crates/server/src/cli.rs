@@ -30,6 +30,8 @@ pub enum Command {
     /// Manage SCIM tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Print a new random key for INSIGHTS_SECRET_KEY (64 hex digits).
+    SecretKey,
 }
 
 /// `insights tenant ...`
@@ -65,6 +67,9 @@ pub enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Encrypt every tenant's OpenID client secret with the current INSIGHTS_SECRET_KEY (after
+    /// a rotation; the server also does it at start).
+    Reseal,
     /// Enable SCIM provisioning for a tenant.
     EnableScim {
         /// The tenant id.

@@ -4,7 +4,17 @@ use std::path::PathBuf;
 
 use chrono::Duration;
 use clap::{Args, ValueEnum};
-use tenancy::{DbLimits, Deployment, TrustedProxies};
+use tenancy::sealed::SecretKeys;
+use tenancy::{DbLimits, Deployment, Pooler, TrustedProxies};
+
+/// What is in front of PostgreSQL (`INSIGHTS_DB_POOLER`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PoolerMode {
+    /// A direct connection, or a pooler in session mode.
+    None,
+    /// A pooler in transaction mode.
+    Transaction,
+}
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -69,6 +79,17 @@ pub struct Settings {
     #[arg(long, env = "INSIGHTS_DB_TENANT_SHARE", global = true)]
     pub db_tenant_share: Option<u32>,
 
+    /// What is in front of PostgreSQL: `none` (direct, or a session-mode pooler) or
+    /// `transaction` (PgBouncer in transaction mode: no session state is relied on).
+    #[arg(
+        long,
+        env = "INSIGHTS_DB_POOLER",
+        value_enum,
+        default_value = "none",
+        global = true
+    )]
+    pub db_pooler: PoolerMode,
+
     /// statement_timeout of every database connection, in milliseconds.
     #[arg(
         long,
@@ -106,6 +127,26 @@ pub struct Settings {
         global = true
     )]
     pub trusted_proxies: TrustedProxies,
+
+    /// The key that encrypts settings at rest (the OpenID client secrets): 64 hex digits.
+    /// Unset: the key in INSIGHTS_DATA_DIR/secret.key, created on first use; replicas must then
+    /// share one key, so set it explicitly for them.
+    #[arg(
+        long,
+        env = "INSIGHTS_SECRET_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub secret_key: Option<String>,
+
+    /// Earlier keys still accepted for reading (comma-separated), during a key rotation.
+    #[arg(
+        long,
+        env = "INSIGHTS_PREVIOUS_SECRET_KEYS",
+        global = true,
+        hide_env_values = true
+    )]
+    pub previous_secret_keys: Option<String>,
 }
 
 fn parse_proxies(text: &str) -> Result<TrustedProxies, String> {
@@ -123,11 +164,48 @@ impl Settings {
             log_format: LogFormat::Pretty,
             db_pool_size: 8,
             db_tenant_share: None,
+            db_pooler: PoolerMode::None,
             db_statement_timeout_ms: 15_000,
             db_lock_timeout_ms: 5_000,
             token_overlap_days: 7,
             trusted_proxies: TrustedProxies::default(),
+            secret_key: Some(tenancy::sealed::TEST_KEY_HEX.to_owned()),
+            previous_secret_keys: None,
         }
+    }
+
+    /// The keys that seal settings at rest: `INSIGHTS_SECRET_KEY` (and the previous ones), or
+    /// the key file in the data folder, created with a new random key when there is none.
+    pub fn secret_keys(&self) -> anyhow::Result<SecretKeys> {
+        let previous: Vec<&str> = self
+            .previous_secret_keys
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .collect();
+        let current = match &self.secret_key {
+            Some(key) => key.clone(),
+            None => self.key_file()?,
+        };
+        SecretKeys::from_hex(&current, &previous).map_err(anyhow::Error::msg)
+    }
+
+    fn key_file(&self) -> anyhow::Result<String> {
+        use anyhow::Context as _;
+        let path = self.data_dir.join("secret.key");
+        if let Ok(key) = std::fs::read_to_string(&path) {
+            return Ok(key.trim().to_owned());
+        }
+        if self.database_url.is_some() {
+            tracing::warn!(path = %path.display(), "INSIGHTS_SECRET_KEY is not set: using a key file in the data folder; every replica must use the same key, so set INSIGHTS_SECRET_KEY for them");
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("cannot create {}", self.data_dir.display()))?;
+        let key = SecretKeys::generate_hex();
+        write_private(&path, &key)
+            .with_context(|| format!("cannot write the secret key to {}", path.display()))?;
+        tracing::info!(path = %path.display(), "created a new secret key for settings encrypted at rest");
+        Ok(key)
     }
 
     /// The limits of the database pool.
@@ -138,6 +216,10 @@ impl Settings {
         }
         limits.statement_timeout = std::time::Duration::from_millis(self.db_statement_timeout_ms);
         limits.lock_timeout = std::time::Duration::from_millis(self.db_lock_timeout_ms);
+        limits.pooler = match self.db_pooler {
+            PoolerMode::None => Pooler::None,
+            PoolerMode::Transaction => Pooler::Transaction,
+        };
         limits
     }
 
@@ -157,4 +239,17 @@ impl Settings {
         )
         .with_trusted_proxies(self.trusted_proxies.clone())
     }
+}
+
+/// Writes a file only its owner may read (the key file).
+fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(content.as_bytes())?;
+    file.write_all(b"\n")
 }

@@ -13,6 +13,9 @@ use tenancy::{Db, Deployment};
 use crate::settings::Settings;
 use crate::{access_log, client_info, health};
 
+/// How long a client may take to send a request's line and headers.
+pub const REQUEST_HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A server that is accepting connections.
 pub struct RunningServer {
     /// The address it actually listens on (port 0 is resolved).
@@ -30,6 +33,7 @@ pub struct RunningServer {
 /// Binds the configured address and starts serving in the background. Signals are not handled
 /// here: the caller decides when to stop (see `commands::serve`).
 pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
+    let keys = std::sync::Arc::new(settings.secret_keys().map_err(std::io::Error::other)?);
     let listener = TcpListener::bind(&settings.bind)?;
     let addr = listener.local_addr()?;
     let deployment = settings.deployment(Some(addr));
@@ -47,7 +51,7 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
     let deployment_data = web::Data::new(deployment.clone());
     let scim_data = web::Data::new(scim_state);
     let tokens_data = web::Data::new(tokens);
-    let oidc_data = web::Data::new(console::oidc::Oidc::new().map_err(std::io::Error::other)?);
+    let oidc_data = web::Data::new(console::oidc::Oidc::new(keys).map_err(std::io::Error::other)?);
     let sign_in_limits = web::Data::new(console::client::SignInLimits::default());
     let server = HttpServer::new(move || {
         App::new()
@@ -65,6 +69,10 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
             .configure(console::configure)
     })
     .disable_signals()
+    // A client has this long to send its request line and headers (a slow sender is cut
+    // off); bodies have their own limits in the SCIM API and the console.
+    .client_request_timeout(REQUEST_HEAD_TIMEOUT)
+    .client_disconnect_timeout(std::time::Duration::from_secs(2))
     .shutdown_timeout(10)
     .listen(listener)?
     .run();

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::admins::{self, AdminRow};
 use crate::error::Result;
 use crate::schema::tenants as tenants_table;
+use crate::sealed::SecretKeys;
 use crate::tenants::{self, NewTenant, TenantRow};
 
 /// The demo admin's sign-in email.
@@ -34,7 +35,10 @@ impl std::fmt::Debug for DemoTenant {
 /// Creates the demo tenant (SCIM enabled, password sign-in until OpenID is configured) and its
 /// admin when there are no tenants at all. Replicas starting together create it only once: the
 /// table lock makes the emptiness check and the insert one step.
-pub fn create_demo_if_empty(conn: &mut PgConnection) -> Result<Option<DemoTenant>> {
+pub fn create_demo_if_empty(
+    conn: &mut PgConnection,
+    keys: &SecretKeys,
+) -> Result<Option<DemoTenant>> {
     crate::transaction(conn, |conn| {
         diesel::sql_query("LOCK TABLE tenants IN SHARE ROW EXCLUSIVE MODE").execute(conn)?;
         let existing: i64 = tenants_table::table.count().get_result(conn)?;
@@ -46,7 +50,7 @@ pub fn create_demo_if_empty(conn: &mut PgConnection) -> Result<Option<DemoTenant
             scim_enabled: true,
             openid: None,
         };
-        let (tenant, admin) = create_tenant_with_admin(conn, &demo, Some(DEMO_ADMIN_EMAIL))?;
+        let (tenant, admin) = create_tenant_with_admin(conn, &demo, Some(DEMO_ADMIN_EMAIL), keys)?;
         Ok(admin.map(|(admin, one_time_password)| DemoTenant {
             tenant,
             admin,
@@ -61,9 +65,10 @@ pub fn create_tenant_with_admin(
     conn: &mut PgConnection,
     new: &NewTenant,
     admin_email: Option<&str>,
+    keys: &SecretKeys,
 ) -> Result<(TenantRow, Option<(AdminRow, String)>)> {
     crate::transaction(conn, |conn| {
-        let tenant = tenants::create(conn, new)?;
+        let tenant = tenants::create(conn, new, keys)?;
         let admin = match admin_email {
             Some(email) => Some(admins::create_with_one_time_password(
                 conn, tenant.id, email,

@@ -123,17 +123,23 @@ pub fn column_key(header: &str) -> String {
         .collect()
 }
 
-/// Stores a validated file as a queued job: `rows` are `(line, column key -> value)`.
+/// Rows per INSERT when a job's rows are stored.
+pub const INSERT_CHUNK: usize = 2_000;
+
+/// Stores a validated file as a queued job of `total` rows, which `chunks` yields a chunk at a
+/// time (`(line, column key -> value)`), so that a large file is never held in memory whole.
+/// All in the caller's transaction: a chunk that fails stores nothing.
 pub fn create_job(
     conn: &mut PgConnection,
     tenant: TenantId,
     kind: ImportKind,
     file_name: &str,
-    rows: &[ImportRow],
+    total: usize,
+    chunks: impl IntoIterator<Item = Result<Vec<ImportRow>>>,
     now: DateTime<Utc>,
 ) -> Result<ImportJob> {
-    let total = i32::try_from(rows.len())
-        .map_err(|_| Error::Invalid("The file has too many rows.".into()))?;
+    let total =
+        i32::try_from(total).map_err(|_| Error::Invalid("The file has too many rows.".into()))?;
     crate::transaction(conn, |conn| {
         let job = diesel::insert_into(import_jobs::table)
             .values((
@@ -146,21 +152,23 @@ pub fn create_job(
             ))
             .returning(ImportJob::as_returning())
             .get_result(conn)?;
-        for chunk in rows.chunks(2_000) {
-            let values: Vec<_> = chunk
-                .iter()
+        for chunk in chunks {
+            let values: Vec<_> = chunk?
+                .into_iter()
                 .map(|(line, fields)| {
                     (
                         import_rows::tenant_id.eq(tenant),
                         import_rows::job_id.eq(job.id),
-                        import_rows::line.eq(*line),
-                        import_rows::fields.eq(Value::Object(fields.clone())),
+                        import_rows::line.eq(line),
+                        import_rows::fields.eq(Value::Object(fields)),
                     )
                 })
                 .collect();
-            diesel::insert_into(import_rows::table)
-                .values(&values)
-                .execute(conn)?;
+            if !values.is_empty() {
+                diesel::insert_into(import_rows::table)
+                    .values(&values)
+                    .execute(conn)?;
+            }
         }
         Ok(job)
     })

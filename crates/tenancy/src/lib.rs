@@ -18,13 +18,14 @@ pub mod password;
 mod prepared;
 pub mod schema;
 pub mod scim_tokens;
+pub mod sealed;
 pub mod secret;
 pub mod sessions;
 mod shares;
 pub mod sign_in;
 pub mod tenants;
 
-pub use db::{CrossTenant, Db, DbLimits, transaction};
+pub use db::{CrossTenant, Db, DbLimits, Pooler, transaction};
 pub use deployment::{Deployment, RequestClient, TrustedProxies};
 /// The connection type every repository function takes.
 pub use diesel::PgConnection;

@@ -16,6 +16,7 @@ use tenancy::{Db, Deployment, TenantId, secret};
 
 use crate::assets;
 use crate::error::ConsoleError;
+use crate::form::Form;
 use crate::oidc::Oidc;
 use crate::session::{removal, secure_cookies};
 
@@ -364,7 +365,7 @@ pub struct LogoutForm {
 pub async fn logout(
     req: HttpRequest,
     path: web::Path<String>,
-    form: web::Form<LogoutForm>,
+    form: Form<LogoutForm>,
     db: web::Data<Db>,
     oidc: web::Data<Oidc>,
     deployment: web::Data<Deployment>,

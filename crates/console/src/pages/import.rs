@@ -3,9 +3,10 @@
 //! and per-row report the page shows, so even 100,000 rows never hold a request open.
 
 mod parse;
+mod upload;
 
-use self::parse::parse_csv;
-use self::tokio_stream_free::next_field;
+use self::parse::{check_csv, read_rows};
+use self::upload::read_upload;
 use actix_multipart::Multipart;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -111,7 +112,7 @@ pub async fn upload_import(
         Err(message) => return rejected(&console, &db, message).await,
     };
     console.check_csrf(&upload.csrf)?;
-    if upload.bytes.is_empty() {
+    if upload.file.as_ref().is_none_or(|file| file.len == 0) {
         return rejected(
             &console,
             &db,
@@ -131,20 +132,39 @@ pub async fn upload_import(
             .await;
         }
     };
-    let file_name = upload.file_name.clone();
-    let parsed = tokio::task::spawn_blocking(move || parse_csv(&upload.bytes, kind))
+    let Some(file) = upload.file else {
+        return rejected(&console, &db, "Choose a CSV file to import.".into()).await;
+    };
+    // The spooled file is read twice on a blocking thread: checked whole first (nothing is
+    // stored from a malformed file), then stored in chunks with the job, in one transaction.
+    let path = file.path().to_owned();
+    let checked = tokio::task::spawn_blocking(move || check_csv(&path, kind))
         .await
         .map_err(|_| ConsoleError::Internal)?;
-    let rows = match parsed {
-        Ok(rows) => rows,
+    let checked = match checked {
+        Ok(checked) => checked,
         Err(message) => return rejected(&console, &db, message).await,
     };
     let tenant = console.tenant.id;
+    let file_name = upload.file_name.clone();
+    let path = file.path().to_owned();
     let job = db
         .run(tenant, move |conn| {
-            imports::create_job(conn, tenant, kind, &file_name, &rows, Utc::now())
+            let chunks = read_rows(&path, &checked, imports::INSERT_CHUNK)
+                .map_err(tenancy::Error::Invalid)?
+                .map(|chunk| chunk.map_err(tenancy::Error::Invalid));
+            imports::create_job(
+                conn,
+                tenant,
+                kind,
+                &file_name,
+                checked.rows,
+                chunks,
+                Utc::now(),
+            )
         })
         .await?;
+    drop(file);
     spawn_job(db.get_ref().clone(), tenant, job.id);
     Ok(see_other(&format!("/console/import/{}", job.id)))
 }
@@ -164,55 +184,6 @@ async fn rejected(
     Ok(HttpResponse::BadRequest()
         .content_type("text/html; charset=utf-8")
         .body(body))
-}
-
-/// The fields of the upload form.
-struct Upload {
-    csrf: String,
-    kind: String,
-    file_name: String,
-    bytes: Vec<u8>,
-}
-
-async fn read_upload(mut payload: Multipart) -> Result<Upload, String> {
-    let mut upload = Upload {
-        csrf: String::new(),
-        kind: String::new(),
-        file_name: String::new(),
-        bytes: Vec::new(),
-    };
-    while let Some(mut field) = next_field(&mut payload)
-        .await
-        .map_err(|_| "The upload could not be read.".to_owned())?
-    {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            upload.file_name = field
-                .content_disposition()
-                .and_then(|cd| cd.get_filename())
-                .map(|f| f.chars().take(200).collect())
-                .unwrap_or_else(|| "upload.csv".into());
-        }
-        let limit = if name == "file" { MAX_FILE_BYTES } else { 4096 };
-        let mut bytes = Vec::new();
-        while let Some(chunk) = tokio_stream_free::next_chunk(&mut field).await {
-            let chunk = chunk.map_err(|_| "The upload was interrupted.".to_owned())?;
-            if bytes.len() + chunk.len() > limit {
-                return Err(format!(
-                    "The file is larger than {} MB.",
-                    MAX_FILE_BYTES / (1024 * 1024)
-                ));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        match name.as_str() {
-            "csrf" => upload.csrf = String::from_utf8_lossy(&bytes).into_owned(),
-            "kind" => upload.kind = String::from_utf8_lossy(&bytes).into_owned(),
-            "file" => upload.bytes = bytes,
-            _ => {}
-        }
-    }
-    Ok(upload)
 }
 
 /// Applies a job's rows in batches in the background until none are left.

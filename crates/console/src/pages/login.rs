@@ -15,6 +15,7 @@ use tenancy::{CrossTenant, Db, Deployment, password, secret};
 use crate::assets;
 use crate::client::{SignInLimits, client_of};
 use crate::error::ConsoleError;
+use crate::form::Form;
 use crate::session::{
     Console, LOGIN_CSRF_COOKIE, SESSION_COOKIE, removal, same_origin, secure_cookies,
     session_cookie,
@@ -103,7 +104,7 @@ enum Checked {
 /// POST /console/login
 pub async fn login(
     req: HttpRequest,
-    form: web::Form<LoginForm>,
+    form: Form<LoginForm>,
     db: web::Data<Db>,
     deployment: web::Data<Deployment>,
     limits: web::Data<SignInLimits>,
@@ -253,7 +254,7 @@ pub struct CsrfForm {
 pub async fn logout(
     console: Console,
     req: HttpRequest,
-    form: web::Form<CsrfForm>,
+    form: Form<CsrfForm>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ConsoleError> {
     console.check_csrf(&form.csrf)?;
@@ -270,11 +271,15 @@ pub async fn logout(
         .finish())
 }
 
-/// Only local console paths are followed after sign-in (no open redirect).
+/// Only local console paths are followed after sign-in (no open redirect), and only as
+/// printable ASCII: a CR or LF could otherwise split the `Location` header.
 fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(path)
-            if path.starts_with("/console") && !path.starts_with("//") && !path.contains("://") =>
+            if path.starts_with("/console")
+                && !path.starts_with("//")
+                && !path.contains("://")
+                && path.bytes().all(|b| b.is_ascii_graphic()) =>
         {
             path.to_owned()
         }

@@ -15,10 +15,13 @@ pub mod users;
 use actix_web::HttpResponse;
 use actix_web::http::header;
 
-/// A redirect after a successful form post (POST-redirect-GET).
+/// A redirect after a successful form post (POST-redirect-GET). A location that cannot be a
+/// header value (it never should be) leads to the console's start page instead.
 pub fn see_other(location: &str) -> HttpResponse {
+    let location = header::HeaderValue::from_str(location)
+        .unwrap_or_else(|_| header::HeaderValue::from_static("/console"));
     HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location.to_owned()))
+        .insert_header((header::LOCATION, location))
         .finish()
 }
 

@@ -10,6 +10,7 @@ use tenancy::{Db, admins, sessions};
 
 use super::see_other;
 use crate::error::ConsoleError;
+use crate::form::Form;
 use crate::layout::Layout;
 use crate::session::{Console, SESSION_COOKIE, flash_cookie};
 
@@ -52,7 +53,7 @@ fn page(console: &Console, error: Option<String>) -> PasswordPage {
 pub async fn change_password(
     console: Console,
     req: HttpRequest,
-    form: web::Form<PasswordForm>,
+    form: Form<PasswordForm>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ConsoleError> {
     console.check_csrf(&form.csrf)?;

@@ -12,7 +12,9 @@ use tenancy::{Db, Deployment};
 
 use super::see_other;
 use crate::error::ConsoleError;
+use crate::form::Form;
 use crate::layout::Layout;
+use crate::oidc::Oidc;
 use crate::session::{Console, flash_cookie};
 
 /// The page.
@@ -88,13 +90,15 @@ pub async fn show_sign_in_settings(
 /// POST /console/settings/sign-in
 pub async fn save_sign_in_settings(
     console: Console,
-    form: web::Form<SignInForm>,
+    form: Form<SignInForm>,
     db: web::Data<Db>,
     deployment: web::Data<Deployment>,
     tokens: web::Data<TokenCache>,
+    oidc: web::Data<Oidc>,
 ) -> Result<HttpResponse, ConsoleError> {
     console.check_csrf(&form.csrf)?;
     let form = form.into_inner();
+    let keys = oidc.keys();
     let tenant = console.tenant.clone();
     let rejected = |message: Option<String>, confirm: bool| -> Result<HttpResponse, ConsoleError> {
         let body = page(&console, &deployment, message, confirm)
@@ -119,7 +123,12 @@ pub async fn save_sign_in_settings(
         }
         "openid" => {
             let client_secret = if form.client_secret.is_empty() {
-                match tenant.oidc_client_secret.clone() {
+                // Kept as it is: opened here and sealed again with the current key.
+                let stored = tenant.client_secret(&keys).map_err(|error| {
+                    tracing::error!(tenant_id = %tenant.id, %error, "cannot open the OpenID client secret");
+                    ConsoleError::Internal
+                })?;
+                match stored {
                     Some(secret) => secret,
                     None => {
                         return rejected(
@@ -138,7 +147,7 @@ pub async fn save_sign_in_settings(
             };
             match db
                 .run(tenant.id, move |conn| {
-                    tenants::set_openid(conn, tenant.id, &settings)
+                    tenants::set_openid(conn, tenant.id, &settings, &keys)
                 })
                 .await
             {
@@ -170,7 +179,7 @@ pub struct TestForm {
 /// the form (or the saved one) and reports problems in words.
 pub async fn test_connection(
     console: Console,
-    form: web::Form<TestForm>,
+    form: Form<TestForm>,
     oidc: web::Data<crate::oidc::Oidc>,
     deployment: web::Data<Deployment>,
 ) -> Result<SignInSettingsPage, ConsoleError> {

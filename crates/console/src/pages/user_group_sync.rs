@@ -14,6 +14,7 @@ use tenancy::{Db, Deployment, TokenId, secret};
 use super::see_other;
 use super::token_status::{self, TokenStatus};
 use crate::error::ConsoleError;
+use crate::form::Form;
 use crate::layout::{Layout, date};
 use crate::session::{Console, flash_cookie};
 
@@ -61,7 +62,7 @@ pub async fn show_user_group_sync(
 /// POST /console/secure/advanced/user-group-sync/token: Generate or Regenerate Token.
 pub async fn regenerate_scim_token(
     console: Console,
-    form: web::Form<GenerateForm>,
+    form: Form<GenerateForm>,
     db: web::Data<Db>,
     deployment: web::Data<Deployment>,
 ) -> Result<HttpResponse, ConsoleError> {
@@ -93,7 +94,7 @@ pub struct RevokeForm {
 pub async fn revoke_scim_token(
     console: Console,
     path: web::Path<String>,
-    form: web::Form<RevokeForm>,
+    form: Form<RevokeForm>,
     db: web::Data<Db>,
     tokens: web::Data<TokenCache>,
 ) -> Result<HttpResponse, ConsoleError> {

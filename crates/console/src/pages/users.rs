@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::see_other;
 use crate::error::{ConsoleError, encode};
+use crate::form::Form;
 use crate::layout::{Layout, time};
 use crate::session::{Console, flash_cookie};
 
@@ -239,7 +240,7 @@ pub struct CardForm {
 pub async fn add_card(
     console: Console,
     path: web::Path<String>,
-    form: web::Form<CardForm>,
+    form: Form<CardForm>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ConsoleError> {
     console.check_csrf(&form.csrf)?;
@@ -285,7 +286,7 @@ pub struct RemoveCardForm {
 pub async fn remove_card(
     console: Console,
     path: web::Path<(String, String)>,
-    form: web::Form<RemoveCardForm>,
+    form: Form<RemoveCardForm>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ConsoleError> {
     console.check_csrf(&form.csrf)?;

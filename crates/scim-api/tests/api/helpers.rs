@@ -135,6 +135,7 @@ pub async fn create_tenant(test_db: &TestDb, name: &str) -> (TenantId, String) {
                         client_secret: "secret".into(),
                     }),
                 },
+                &tenancy::sealed::SecretKeys::for_tests(),
             )?;
             let issued = tenancy::scim_tokens::issue(
                 conn,

@@ -3,5 +3,5 @@
 mod operator;
 mod serve;
 
-pub use operator::{migrate, tenant, token};
+pub use operator::{migrate, secret_key, tenant, token};
 pub use serve::serve;

@@ -22,7 +22,8 @@ pub async fn migrate(settings: Settings) -> anyhow::Result<()> {
 
 /// `insights tenant ...`.
 pub async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Result<()> {
-    with_database(&settings, |db| async move {
+    let config = settings.clone();
+    with_database(&config, |db| async move {
         match command {
             TenantCommand::Create {
                 name,
@@ -43,6 +44,7 @@ pub async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Resul
                 };
                 create_tenant(
                     &db,
+                    &settings,
                     NewTenant {
                         name,
                         scim_enabled: scim,
@@ -54,6 +56,7 @@ pub async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Resul
                 .await
             }
             TenantCommand::List { json } => list_tenants(&db, json).await,
+            TenantCommand::Reseal => reseal(&db, &settings).await,
             TenantCommand::EnableScim { tenant } => set_scim(&db, &tenant, true).await,
             TenantCommand::DisableScim { tenant } => set_scim(&db, &tenant, false).await,
         }
@@ -93,13 +96,15 @@ pub async fn token(settings: Settings, command: TokenCommand) -> anyhow::Result<
 
 async fn create_tenant(
     db: &Db,
+    settings: &Settings,
     new: NewTenant,
     admin_email: Option<String>,
     json: bool,
 ) -> anyhow::Result<()> {
+    let keys = settings.secret_keys()?;
     let (tenant, admin) = db
         .run_across_tenants(CrossTenant::Operator, move |conn| {
-            bootstrap::create_tenant_with_admin(conn, &new, admin_email.as_deref())
+            bootstrap::create_tenant_with_admin(conn, &new, admin_email.as_deref(), &keys)
         })
         .await
         .map_err(|e| match e {
@@ -136,6 +141,23 @@ async fn create_tenant(
         }
     }
     Ok(())
+}
+
+/// `insights tenant reseal`: seals every client secret with the current key.
+async fn reseal(db: &Db, settings: &Settings) -> anyhow::Result<()> {
+    let keys = settings.secret_keys()?;
+    let count = db
+        .run_across_tenants(CrossTenant::Operator, move |conn| {
+            tenants::reseal_client_secrets(conn, &keys)
+        })
+        .await?;
+    println!("Sealed {count} OpenID client secret(s) with the current key.");
+    Ok(())
+}
+
+/// `insights secret-key`: prints a new random key for INSIGHTS_SECRET_KEY.
+pub fn secret_key() {
+    println!("{}", tenancy::sealed::SecretKeys::generate_hex());
 }
 
 async fn list_tenants(db: &Db, json: bool) -> anyhow::Result<()> {

@@ -1,8 +1,10 @@
 //! `insights serve`: start the database, the HTTP server, and stop both cleanly on a signal.
 
 use anyhow::Context as _;
-use tenancy::CrossTenant;
+use std::sync::Arc;
+
 use tenancy::bootstrap::{self, DemoTenant};
+use tenancy::{CrossTenant, tenants};
 
 use crate::database::Database;
 use crate::settings::Settings;
@@ -18,11 +20,30 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn run(settings: &Settings, database: &Database) -> anyhow::Result<()> {
+    let keys = Arc::new(settings.secret_keys()?);
+    let demo_keys = keys.clone();
     let demo = database
         .db
-        .run_across_tenants(CrossTenant::Startup, bootstrap::create_demo_if_empty)
+        .run_across_tenants(CrossTenant::Startup, move |conn| {
+            bootstrap::create_demo_if_empty(conn, &demo_keys)
+        })
         .await
         .context("creating the demo tenant")?;
+    // Client secrets in clear (from before encryption at rest) or sealed with a previous key
+    // are sealed with the current one.
+    let resealed = database
+        .db
+        .run_across_tenants(CrossTenant::Startup, move |conn| {
+            tenants::reseal_client_secrets(conn, &keys)
+        })
+        .await
+        .context("encrypting the OpenID client secrets")?;
+    if resealed > 0 {
+        tracing::info!(
+            count = resealed,
+            "sealed OpenID client secrets with the current key"
+        );
+    }
     let running = startup::spawn(settings, database.db.clone())
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     print_banner(

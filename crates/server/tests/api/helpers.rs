@@ -66,7 +66,12 @@ impl TestApp {
         let (tenant, admin) = self
             .db()
             .run_across_tenants(tenancy::CrossTenant::Operator, move |conn| {
-                bootstrap::create_tenant_with_admin(conn, &new, Some(&email))
+                bootstrap::create_tenant_with_admin(
+                    conn,
+                    &new,
+                    Some(&email),
+                    &tenancy::sealed::SecretKeys::for_tests(),
+                )
             })
             .await
             .unwrap_or_else(|e| panic!("cannot create tenant: {e}"));
@@ -490,6 +495,7 @@ pub fn insights(database_url: &str, args: &[&str]) -> Output {
         .args(args)
         .env("DATABASE_URL", database_url)
         .env("INSIGHTS_PUBLIC_URL", "https://insights.example")
+        .env("INSIGHTS_SECRET_KEY", tenancy::sealed::TEST_KEY_HEX)
         .env_remove("RUST_LOG")
         .output()
         .unwrap_or_else(|e| panic!("cannot run insights: {e}"))

@@ -43,6 +43,7 @@ async fn world() -> World {
                     scim_enabled: true,
                     openid: None,
                 },
+                &tenancy::sealed::SecretKeys::for_tests(),
             )
         })
         .await
@@ -58,7 +59,12 @@ async fn world() -> World {
     let tenant_id = tenant.id;
     app.db()
         .run(tenant_id, move |conn| {
-            tenants::set_openid(conn, tenant_id, &settings)
+            tenants::set_openid(
+                conn,
+                tenant_id,
+                &settings,
+                &tenancy::sealed::SecretKeys::for_tests(),
+            )
         })
         .await
         .unwrap_or_else(|e| panic!("{e}"));

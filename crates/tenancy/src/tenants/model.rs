@@ -5,6 +5,12 @@ use diesel::prelude::*;
 
 use crate::ids::TenantId;
 use crate::schema::tenants;
+use crate::sealed::{SealError, SecretKeys};
+
+/// What a sealed client secret is bound to: its column and its tenant.
+pub(crate) fn client_secret_owner(tenant: TenantId) -> String {
+    format!("tenants.oidc_client_secret:{tenant}")
+}
 
 /// How a tenant's end users sign in. SCIM needs `OpenId`: provisioned users have no password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +56,7 @@ pub struct TenantRow {
     pub oidc_issuer: Option<String>,
     /// OpenID client id registered at the provider.
     pub oidc_client_id: Option<String>,
-    /// OpenID client secret; never shown back to anyone.
+    /// OpenID client secret, sealed (see [`TenantRow::client_secret`]); never shown back.
     pub oidc_client_secret: Option<String>,
     /// When the tenant was created.
     pub created_at: DateTime<Utc>,
@@ -67,6 +73,16 @@ impl TenantRow {
     /// Whether SCIM provisioning may be used: switched on by the operator *and* OpenID sign-in.
     pub fn scim_usable(&self) -> bool {
         self.scim_enabled && self.auth_type() == AuthType::OpenId
+    }
+
+    /// The OpenID client secret in clear, opened with `keys`. A value stored before
+    /// encryption at rest is still read as it is (the server seals it at start).
+    pub fn client_secret(&self, keys: &SecretKeys) -> Result<Option<String>, SealError> {
+        match &self.oidc_client_secret {
+            None => Ok(None),
+            Some(stored) if !SecretKeys::is_sealed(stored) => Ok(Some(stored.clone())),
+            Some(stored) => keys.open(&client_secret_owner(self.id), stored).map(Some),
+        }
     }
 }
 
@@ -128,5 +144,5 @@ pub(crate) struct TenantInsert<'a> {
     pub auth_type: &'a str,
     pub oidc_issuer: Option<&'a str>,
     pub oidc_client_id: Option<&'a str>,
-    pub oidc_client_secret: Option<&'a str>,
+    pub oidc_client_secret: Option<String>,
 }

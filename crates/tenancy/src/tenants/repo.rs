@@ -3,13 +3,17 @@
 use chrono::Utc;
 use diesel::prelude::*;
 
-use super::model::{AuthType, NewTenant, OpenIdSettings, TenantInsert, TenantRow};
+use super::model::{
+    AuthType, NewTenant, OpenIdSettings, TenantInsert, TenantRow, client_secret_owner,
+};
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
 use crate::schema::tenants;
+use crate::sealed::SecretKeys;
 
-/// Creates a tenant after checking its name and OpenID settings.
-pub fn create(conn: &mut PgConnection, new: &NewTenant) -> Result<TenantRow> {
+/// Creates a tenant after checking its name and OpenID settings; the client secret is sealed
+/// with `keys`.
+pub fn create(conn: &mut PgConnection, new: &NewTenant, keys: &SecretKeys) -> Result<TenantRow> {
     let name = new.name.trim();
     if name.is_empty() {
         return Err(Error::Invalid("The tenant name must not be empty.".into()));
@@ -22,14 +26,18 @@ pub fn create(conn: &mut PgConnection, new: &NewTenant) -> Result<TenantRow> {
     } else {
         AuthType::Password
     };
+    let id = TenantId::new_random();
     let row = TenantInsert {
-        id: TenantId::new_random(),
+        id,
         name,
         scim_enabled: new.scim_enabled,
         auth_type: auth_type.as_str(),
         oidc_issuer: new.openid.as_ref().map(|o| o.issuer.as_str()),
         oidc_client_id: new.openid.as_ref().map(|o| o.client_id.as_str()),
-        oidc_client_secret: new.openid.as_ref().map(|o| o.client_secret.as_str()),
+        oidc_client_secret: new
+            .openid
+            .as_ref()
+            .map(|o| keys.seal(&client_secret_owner(id), &o.client_secret)),
     };
     Ok(diesel::insert_into(tenants::table)
         .values(&row)
@@ -77,23 +85,60 @@ pub fn set_scim_enabled(
         .get_result(conn)?)
 }
 
-/// Makes OpenID the tenant's sign-in type with these settings.
+/// Makes OpenID the tenant's sign-in type with these settings; the client secret is sealed
+/// with `keys`.
 pub fn set_openid(
     conn: &mut PgConnection,
     tenant: TenantId,
     openid: &OpenIdSettings,
+    keys: &SecretKeys,
 ) -> Result<TenantRow> {
     check_openid(openid)?;
+    let sealed = keys.seal(&client_secret_owner(tenant), &openid.client_secret);
     Ok(diesel::update(tenants::table.find(tenant))
         .set((
             tenants::auth_type.eq(AuthType::OpenId.as_str()),
             tenants::oidc_issuer.eq(&openid.issuer),
             tenants::oidc_client_id.eq(&openid.client_id),
-            tenants::oidc_client_secret.eq(&openid.client_secret),
+            tenants::oidc_client_secret.eq(&sealed),
             tenants::updated_at.eq(Utc::now()),
         ))
         .returning(TenantRow::as_returning())
         .get_result(conn)?)
+}
+
+/// Seals again every client secret that is stored in clear (from before encryption at rest)
+/// or with a previous key, so that old keys can be retired. Cross-tenant: run at start-up and
+/// by the operator. Returns how many were sealed; a value no key opens is left as it is and
+/// reported.
+pub fn reseal_client_secrets(conn: &mut PgConnection, keys: &SecretKeys) -> Result<usize> {
+    let stored: Vec<(TenantId, Option<String>)> = tenants::table
+        .filter(tenants::oidc_client_secret.is_not_null())
+        .select((tenants::id, tenants::oidc_client_secret))
+        .load(conn)?;
+    let mut sealed = 0;
+    for (tenant, value) in stored {
+        let Some(value) = value.filter(|v| keys.needs_resealing(v)) else {
+            continue;
+        };
+        let owner = client_secret_owner(tenant);
+        let clear = if SecretKeys::is_sealed(&value) {
+            match keys.open(&owner, &value) {
+                Ok(clear) => clear,
+                Err(error) => {
+                    tracing::error!(%tenant, %error, "an OpenID client secret cannot be opened; set the key that sealed it in INSIGHTS_PREVIOUS_SECRET_KEYS");
+                    continue;
+                }
+            }
+        } else {
+            value
+        };
+        diesel::update(tenants::table.find(tenant))
+            .set(tenants::oidc_client_secret.eq(keys.seal(&owner, &clear)))
+            .execute(conn)?;
+        sealed += 1;
+    }
+    Ok(sealed)
 }
 
 /// Makes password the tenant's sign-in type; the OpenID settings are kept for a later switch back.
@@ -121,6 +166,23 @@ fn check_openid(openid: &OpenIdSettings) -> Result<()> {
         return Err(Error::Invalid(
             "The OpenID client id and client secret must not be empty.".into(),
         ));
+    }
+    let fields = [
+        ("issuer", openid.issuer.as_str()),
+        ("client id", openid.client_id.as_str()),
+        ("client secret", openid.client_secret.as_str()),
+    ];
+    for (name, value) in fields {
+        if value.chars().any(char::is_control) {
+            return Err(Error::Invalid(format!(
+                "The OpenID {name} contains a control character; paste it again without it."
+            )));
+        }
+        if value.len() > 2048 {
+            return Err(Error::Invalid(format!(
+                "The OpenID {name} is longer than 2048 bytes."
+            )));
+        }
     }
     Ok(())
 }

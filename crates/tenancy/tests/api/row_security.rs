@@ -17,6 +17,7 @@ fn tenant(conn: &mut PgConnection, name: &str) -> TenantId {
             scim_enabled: true,
             openid: None,
         },
+        &tenancy::sealed::SecretKeys::for_tests(),
     );
     match created {
         Ok(row) => row.id,
@@ -93,6 +94,70 @@ async fn a_query_without_its_tenant_filter_sees_only_its_own_tenant() -> Result<
         .select(users_table::active)
         .load(&mut conn)?;
     assert_eq!(theirs_left, [true, true], "the other tenant is untouched");
+    Ok(())
+}
+
+#[tokio::test]
+async fn one_connection_serves_tenant_after_tenant_with_and_without_a_pooler() -> Result<(), Error>
+{
+    let test_db = TestDb::new();
+    let (ours, theirs) = two_tenants(&test_db);
+    for pooler in [tenancy::Pooler::None, tenancy::Pooler::Transaction] {
+        let mut limits = tenancy::DbLimits::for_pool(1);
+        limits.pooler = pooler;
+        scopes_switch(
+            &tenancy::Db::with_limits(test_db.url(), limits),
+            ours,
+            theirs,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// On a pool of one connection: each tenant's work sees its own rows, cross-tenant work sees
+/// all, and nothing of a tenant's scope is left for cross-tenant work.
+async fn scopes_switch(db: &tenancy::Db, ours: TenantId, theirs: TenantId) -> Result<(), Error> {
+    for (tenant, expected) in [(ours, "ours"), (theirs, "theirs"), (ours, "ours")] {
+        let names: Vec<String> = db
+            .run(tenant, |conn| {
+                Ok::<_, Error>(
+                    users_table::table
+                        .select(users_table::user_name)
+                        .load(conn)?,
+                )
+            })
+            .await?;
+        assert_eq!(names.len(), 2);
+        assert!(names.iter().all(|n| n.starts_with(expected)), "{names:?}");
+    }
+    // Nothing of a unit of work's scope is left in the session.
+    let left: (String, String) = db
+        .run_across_tenants(CrossTenant::Operator, |conn| {
+            #[derive(diesel::QueryableByName)]
+            struct Left {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                role: String,
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                tenant: String,
+            }
+            let left: Left = diesel::sql_query(
+                "SELECT current_user::text AS role, \
+                 coalesce(current_setting('insights.tenant_id', true), '') AS tenant",
+            )
+            .get_result(conn)?;
+            Ok::<_, Error>((left.role, left.tenant))
+        })
+        .await?;
+    assert_ne!(left.0, "insights_tenant");
+    assert_eq!(left.1, "");
+    let all = db
+        .run_across_tenants(CrossTenant::Operator, |conn| {
+            Ok::<_, Error>(users_table::table.count().get_result::<i64>(conn)?)
+        })
+        .await?;
+    assert_eq!(all, 4);
+    assert_eq!(db.check_row_security().await?, Ok(()));
     Ok(())
 }
 

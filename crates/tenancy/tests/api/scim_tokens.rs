@@ -17,6 +17,7 @@ pub(crate) fn scim_tenant(conn: &mut PgConnection, name: &str) -> Result<TenantI
             scim_enabled: true,
             openid: Some(openid()),
         },
+        &tenancy::sealed::SecretKeys::for_tests(),
     )?
     .id)
 }
@@ -207,6 +208,7 @@ fn issuing_needs_scim_enabled_and_openid_sign_in() -> Result<(), Error> {
             scim_enabled: false,
             openid: Some(openid()),
         },
+        &tenancy::sealed::SecretKeys::for_tests(),
     )?;
     let password_only = tenants::create(
         &mut conn,
@@ -215,6 +217,7 @@ fn issuing_needs_scim_enabled_and_openid_sign_in() -> Result<(), Error> {
             scim_enabled: true,
             openid: None,
         },
+        &tenancy::sealed::SecretKeys::for_tests(),
     )?;
 
     let off = scim_tokens::issue(&mut conn, disabled.id, t0(), DEFAULT_OVERLAP);

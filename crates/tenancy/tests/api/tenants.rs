@@ -24,6 +24,7 @@ fn create_find_and_list_tenants() -> Result<(), Error> {
             scim_enabled: true,
             openid: Some(openid()),
         },
+        &tenancy::sealed::SecretKeys::for_tests(),
     )?;
     let other = tenants::create(
         &mut conn,
@@ -32,6 +33,7 @@ fn create_find_and_list_tenants() -> Result<(), Error> {
             scim_enabled: false,
             openid: None,
         },
+        &tenancy::sealed::SecretKeys::for_tests(),
     )?;
 
     assert_eq!(acme.name, "Acme");
@@ -62,6 +64,7 @@ fn bad_tenant_input_is_refused_with_a_reason() {
             scim_enabled: false,
             openid: None,
         },
+        &tenancy::sealed::SecretKeys::for_tests(),
     );
     let bad_issuer = tenants::create(
         &mut conn,
@@ -73,6 +76,7 @@ fn bad_tenant_input_is_refused_with_a_reason() {
                 ..openid()
             }),
         },
+        &tenancy::sealed::SecretKeys::for_tests(),
     );
 
     assert!(matches!(empty, Err(Error::Invalid(m)) if m.contains("name")));
@@ -101,6 +105,7 @@ fn admin_gets_a_one_time_password_that_verifies() -> Result<(), Error> {
             scim_enabled: false,
             openid: None,
         },
+        &tenancy::sealed::SecretKeys::for_tests(),
     )?;
 
     let (admin, one_time) =
@@ -139,6 +144,7 @@ fn a_deleted_tenant_takes_its_activity_along_and_leaves_others_alone() -> Result
                 scim_enabled: true,
                 openid: Some(openid()),
             },
+            &tenancy::sealed::SecretKeys::for_tests(),
         )
         .map(|t| t.id)
     };
@@ -179,5 +185,66 @@ fn a_deleted_tenant_takes_its_activity_along_and_leaves_others_alone() -> Result
     };
     assert_eq!(count(&mut conn, gone)?, 0);
     assert_eq!(count(&mut conn, kept)?, 1);
+    Ok(())
+}
+
+#[test]
+fn the_client_secret_is_stored_sealed_and_resealed_after_a_key_rotation() -> Result<(), Error> {
+    use diesel::prelude::*;
+    use tenancy::schema::tenants as table;
+    use tenancy::sealed::SecretKeys;
+
+    let test_db = TestDb::new();
+    let mut conn = test_db.connect();
+    let keys = SecretKeys::for_tests();
+    let acme = tenants::create(
+        &mut conn,
+        &NewTenant {
+            name: "Acme".into(),
+            scim_enabled: true,
+            openid: Some(openid()),
+        },
+        &keys,
+    )?;
+    let stored = |conn: &mut PgConnection| -> Result<String, Error> {
+        Ok(table::table
+            .find(acme.id)
+            .select(table::oidc_client_secret)
+            .first::<Option<String>>(conn)?
+            .unwrap_or_default())
+    };
+    let sealed = stored(&mut conn)?;
+    assert!(
+        sealed.starts_with("v1:") && !sealed.contains("secret"),
+        "{sealed}"
+    );
+    assert_eq!(
+        acme.client_secret(&keys).ok().flatten().as_deref(),
+        Some("secret")
+    );
+
+    // A secret from before encryption at rest, and a key rotation.
+    diesel::update(table::table.find(acme.id))
+        .set(table::oidc_client_secret.eq("stored-in-clear"))
+        .execute(&mut conn)?;
+    assert_eq!(tenants::reseal_client_secrets(&mut conn, &keys)?, 1);
+    let new_key = SecretKeys::generate_hex();
+    let rotated =
+        SecretKeys::from_hex(&new_key, &[tenancy::sealed::TEST_KEY_HEX]).map_err(Error::Invalid)?;
+    assert_eq!(tenants::reseal_client_secrets(&mut conn, &rotated)?, 1);
+    assert_eq!(
+        tenants::reseal_client_secrets(&mut conn, &rotated)?,
+        0,
+        "once"
+    );
+    let row = tenants::find(&mut conn, acme.id)?;
+    assert_eq!(
+        row.client_secret(&rotated).ok().flatten().as_deref(),
+        Some("stored-in-clear")
+    );
+    assert!(
+        row.client_secret(&keys).is_err(),
+        "the old key alone no longer opens it"
+    );
     Ok(())
 }

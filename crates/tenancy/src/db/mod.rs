@@ -2,21 +2,28 @@
 //! one tenant, under PostgreSQL row-level security, and [`Db::run_across_tenants`] for the few
 //! named paths that must see several tenants.
 //!
-//! Every unit of work is one transaction. Tenant work begins it with `SET LOCAL` only (nothing
-//! of it survives the transaction, so the pool can sit behind a transaction-mode pooler): it
-//! assumes the role `insights_tenant` with `insights.tenant_id` set, and the policies of
-//! migration `row_level_security` then let it see and write that tenant's rows and nothing
-//! else, whatever a query forgets to filter. Each connection is opened with a statement, a
-//! lock and an idle-in-transaction timeout.
+//! Tenant work runs as the role `insights_tenant` with `insights.tenant_id` set, so that the
+//! policies of migration `row_level_security` let it see and write that tenant's rows and
+//! nothing else, whatever a query forgets to filter. How the scope is set depends on what is in
+//! front of PostgreSQL ([`Pooler`]): on a direct connection the session keeps its scope and is
+//! switched only when another tenant's work gets it (usually no extra round trip); behind a
+//! transaction-mode pooler every unit of work is one transaction that sets its scope with
+//! `SET LOCAL`, so that nothing depends on the server session surviving between transactions.
+
+mod connection;
+mod row_security;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::PgConnection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager as _};
-use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel::r2d2::{Pool, PooledConnection};
 use tracing::Instrument as _;
 
+pub use self::connection::Pooler;
+use self::connection::{Manager, Scope, ScopedConnection, establish};
+pub use self::row_security::check_row_security;
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
 use crate::shares::TenantShares;
@@ -25,8 +32,9 @@ use crate::shares::TenantShares;
 /// is told the service is unavailable.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections tried when the first turns out to be dead (the database restarted since it was
-/// opened): a lost connection is found at `BEGIN`, before any work, so trying another is safe.
-const BEGIN_ATTEMPTS: usize = 3;
+/// opened): a lost connection is found when its scope is set, before any work, so trying
+/// another is safe.
+const SCOPE_ATTEMPTS: usize = 3;
 /// The role tenant work runs as (created by the migrations; subject to row-level security).
 pub const TENANT_ROLE: &str = "insights_tenant";
 
@@ -74,11 +82,13 @@ pub struct DbLimits {
     pub statement_timeout: Duration,
     /// `lock_timeout`: how long a statement waits for a row or table lock.
     pub lock_timeout: Duration,
+    /// What is in front of PostgreSQL.
+    pub pooler: Pooler,
 }
 
 impl DbLimits {
     /// The defaults for a pool of `pool_size` connections: half of them per tenant (at least
-    /// two), 15 s per statement, 5 s for a lock.
+    /// two), 15 s per statement, 5 s for a lock, no pooler.
     pub fn for_pool(pool_size: u32) -> Self {
         let pool_size = pool_size.max(1);
         Self {
@@ -86,11 +96,10 @@ impl DbLimits {
             tenant_share: (pool_size / 2).max(2).min(pool_size),
             statement_timeout: Duration::from_secs(15),
             lock_timeout: Duration::from_secs(5),
+            pooler: Pooler::None,
         }
     }
 }
-
-type Manager = ConnectionManager<PgConnection>;
 
 /// A pool of PostgreSQL connections shared by every request.
 #[derive(Clone)]
@@ -99,6 +108,7 @@ pub struct Db {
     /// Kept for connections that must not come from the pool (a `LISTEN` session).
     database_url: Arc<str>,
     shares: Arc<TenantShares>,
+    pooler: Pooler,
 }
 
 impl std::fmt::Debug for Db {
@@ -106,6 +116,7 @@ impl std::fmt::Debug for Db {
         // The URL may hold a password: show only the pool's state.
         f.debug_struct("Db")
             .field("state", &self.pool.state())
+            .field("pooler", &self.pooler)
             .finish()
     }
 }
@@ -119,14 +130,12 @@ impl Db {
     /// Builds a pool with these limits. No connection is opened yet, so a database that is down
     /// at start-up shows as "unavailable" rather than as a crash.
     pub fn with_limits(database_url: &str, limits: DbLimits) -> Self {
-        let manager = ConnectionManager::<PgConnection>::new(database_url);
         let pool = Pool::builder()
             .max_size(limits.pool_size.max(1))
             .min_idle(Some(0))
             .connection_timeout(CONNECTION_TIMEOUT)
             .test_on_check_out(false)
-            .connection_customizer(Box::new(SessionTimeouts::of(&limits)))
-            .build_unchecked(manager);
+            .build_unchecked(Manager::new(database_url, &limits));
         Self {
             pool,
             database_url: database_url.into(),
@@ -134,21 +143,22 @@ impl Db {
                 limits.tenant_share.max(1),
                 CONNECTION_TIMEOUT,
             )),
+            pooler: limits.pooler,
         }
     }
 
     /// Opens a connection of its own, outside the pool, for work that holds a session for
     /// long (listening for notifications). Blocking: call it from a thread of its own.
     pub fn connect_dedicated(&self) -> Result<PgConnection> {
-        use diesel::Connection as _;
-        Ok(PgConnection::establish(&self.database_url)?)
+        establish(&self.database_url)
     }
 
-    /// Runs one unit of work for `tenant` on the blocking pool: one transaction, as the role
-    /// `insights_tenant` with the tenant set, so that row-level security lets it see and change
-    /// that tenant's rows only. Committed when the work returns `Ok`, rolled back otherwise.
-    /// The pooled connection is returned before this future completes, and the caller's
-    /// tracing span is re-entered inside.
+    /// Runs one unit of work for `tenant` on the blocking pool, as the role `insights_tenant`
+    /// with the tenant set, so that row-level security lets it see and change that tenant's
+    /// rows only. At most the tenant's share of the pool is used at once. The pooled connection
+    /// is returned before this future completes, and the caller's tracing span is re-entered
+    /// inside. Work that changes several rows together opens its transaction with
+    /// [`transaction`] (behind a transaction pooler the whole unit is one transaction anyway).
     ///
     /// The work may fail with any error that a storage [`Error`] converts into, so that callers
     /// can mix their own rules with repository calls in one closure.
@@ -159,16 +169,11 @@ impl Db {
         E: From<Error> + Send + 'static,
     {
         let _share = self.shares.acquire(tenant).await.map_err(E::from)?;
-        // A tenant id is a UUID: its text cannot break out of the literal. One round trip.
-        let begin = format!(
-            "BEGIN; SET LOCAL ROLE {TENANT_ROLE}; SET LOCAL insights.tenant_id = '{tenant}'"
-        );
-        self.blocking(begin, work).await
+        self.blocking(Scope::Tenant(tenant), work).await
     }
 
-    /// Runs one unit of work that may see every tenant, for one of the named reasons: as the
-    /// role the server signed in with (which owns the tables), in one transaction with the same
-    /// limits as tenant work.
+    /// Runs one unit of work that may see every tenant, for one of the named reasons, as the
+    /// role the server signed in with (which owns the tables).
     pub async fn run_across_tenants<T, E, F>(
         &self,
         why: CrossTenant,
@@ -180,7 +185,7 @@ impl Db {
         E: From<Error> + Send + 'static,
     {
         tracing::trace!(why = why.as_str(), "cross-tenant database work");
-        self.blocking("BEGIN".to_owned(), work).await
+        self.blocking(Scope::AllTenants, work).await
     }
 
     /// Applies pending migrations on a connection of their own, without the pool's timeouts
@@ -214,18 +219,26 @@ impl Db {
         .is_ok()
     }
 
-    async fn blocking<T, E, F>(&self, begin: String, work: F) -> std::result::Result<T, E>
+    async fn blocking<T, E, F>(&self, scope: Scope, work: F) -> std::result::Result<T, E>
     where
         F: FnOnce(&mut PgConnection) -> std::result::Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<Error> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let pooler = self.pooler;
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            let mut conn = begin_on_live_connection(&pool, &begin).map_err(E::from)?;
-            in_transaction(&mut conn, work)
+            let mut conn = scoped_connection(&pool, scope, pooler).map_err(E::from)?;
+            let outcome = match pooler {
+                Pooler::None => work(&mut conn.pg),
+                Pooler::Transaction => in_transaction(&mut conn, work),
+            };
+            if outcome.is_err() {
+                conn.check_after_failure();
+            }
+            outcome
         })
         .in_current_span()
         .await
@@ -233,90 +246,62 @@ impl Db {
     }
 }
 
-/// The timeouts every connection of the pool runs with, set once when it is opened. (Behind a
-/// transaction-mode pooler a session setting may not reach every server connection: set them
-/// on the role there, `ALTER ROLE … SET statement_timeout = …`; see the README.)
-#[derive(Debug)]
-struct SessionTimeouts {
-    sql: String,
-}
-
-impl SessionTimeouts {
-    fn of(limits: &DbLimits) -> Self {
-        Self {
-            sql: format!(
-                "SET statement_timeout = {}; SET lock_timeout = {}; \
-                 SET idle_in_transaction_session_timeout = {}",
-                limits.statement_timeout.as_millis().max(1),
-                limits.lock_timeout.as_millis().max(1),
-                // A transaction left open by a stuck thread must not hold its locks for long.
-                (limits.statement_timeout * 2).as_millis().max(1),
-            ),
-        }
-    }
-}
-
-impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionTimeouts {
-    fn on_acquire(&self, conn: &mut PgConnection) -> std::result::Result<(), diesel::r2d2::Error> {
-        use diesel::connection::SimpleConnection as _;
-        conn.batch_execute(&self.sql)
-            .map_err(diesel::r2d2::Error::QueryError)
-    }
-}
-
-/// A pooled connection on which `begin` succeeded. A connection that died while idle in the
-/// pool (a database restart) fails at `BEGIN`; it is discarded and another one tried.
-fn begin_on_live_connection(
+/// A pooled connection in `scope`: its session switched to it (no pooler), or a transaction
+/// begun in it (transaction pooler). A connection that died while idle in the pool (a database
+/// restart) fails right there; it is discarded and another one tried.
+fn scoped_connection(
     pool: &Pool<Manager>,
-    begin: &str,
+    scope: Scope,
+    pooler: Pooler,
 ) -> Result<PooledConnection<Manager>> {
     let mut last = Error::Unavailable;
-    for _ in 0..BEGIN_ATTEMPTS {
+    for _ in 0..SCOPE_ATTEMPTS {
         let mut conn = pool.get()?;
-        match AnsiTransactionManager::begin_transaction_sql(&mut *conn, begin) {
-            Ok(()) => return Ok(conn),
-            Err(error) => {
-                discard(&mut conn);
-                last = Error::from(error);
-                if !matches!(last, Error::Unavailable) {
-                    return Err(last);
-                }
+        let entered = match pooler {
+            Pooler::None => conn.enter(scope),
+            Pooler::Transaction => {
+                AnsiTransactionManager::begin_transaction_sql(&mut conn.pg, &scope.begin_sql())
+                    .map_err(|error| {
+                        conn.discard();
+                        Error::from(error)
+                    })
             }
+        };
+        match entered {
+            Ok(()) => return Ok(conn),
+            Err(error @ Error::Unavailable) => last = error,
+            Err(error) => return Err(error),
         }
     }
     Err(last)
 }
 
 /// Runs `work` in the transaction just begun on `conn`, and commits or rolls back.
-fn in_transaction<T, E, F>(conn: &mut PgConnection, work: F) -> std::result::Result<T, E>
+fn in_transaction<T, E, F>(conn: &mut ScopedConnection, work: F) -> std::result::Result<T, E>
 where
     F: FnOnce(&mut PgConnection) -> std::result::Result<T, E>,
     E: From<Error>,
 {
-    match work(conn) {
-        Ok(value) => match AnsiTransactionManager::commit_transaction(conn) {
+    match work(&mut conn.pg) {
+        Ok(value) => match AnsiTransactionManager::commit_transaction(&mut conn.pg) {
             Ok(()) => Ok(value),
             Err(error) => {
-                discard(conn);
+                conn.discard();
                 Err(E::from(Error::from(error)))
             }
         },
         Err(error) => {
-            if AnsiTransactionManager::rollback_transaction(conn).is_err() {
-                discard(conn);
+            if AnsiTransactionManager::rollback_transaction(&mut conn.pg).is_err() {
+                conn.discard();
             }
             Err(error)
         }
     }
 }
 
-/// Makes the pool drop this connection instead of handing it out again.
-fn discard(conn: &mut PgConnection) {
-    AnsiTransactionManager::transaction_manager_status_mut(conn).set_in_error();
-}
-
-/// Runs `work` atomically: inside the unit of work's transaction when there is one (every
-/// [`Db::run`] is one), else in a transaction of its own. Its error type is the caller's.
+/// Runs `work` atomically: inside the unit of work's transaction when there is one (behind a
+/// transaction pooler every [`Db::run`] is one), else in a transaction of its own. Its error
+/// type is the caller's.
 pub fn transaction<T, E, F>(conn: &mut PgConnection, work: F) -> std::result::Result<T, E>
 where
     F: FnOnce(&mut PgConnection) -> std::result::Result<T, E>,
@@ -348,54 +333,4 @@ where
             Failure::Db(error) => E::from(Error::from(error)),
             Failure::Work(error) => error,
         })
-}
-
-/// Checks that tenant work really runs under row-level security: the tenant role may be
-/// assumed, has neither SUPERUSER nor BYPASSRLS, and every table with a `tenant_id` (and
-/// `tenants` itself) has row-level security enabled. The server refuses to start otherwise.
-pub fn check_row_security(conn: &mut PgConnection) -> std::result::Result<(), String> {
-    use diesel::RunQueryDsl as _;
-    use diesel::sql_types::{Bool, Text};
-
-    #[derive(diesel::QueryableByName)]
-    struct Role {
-        #[diesel(sql_type = Text)]
-        name: String,
-        #[diesel(sql_type = Bool)]
-        bypasses: bool,
-    }
-    #[derive(diesel::QueryableByName)]
-    struct Unprotected {
-        #[diesel(sql_type = Text)]
-        relname: String,
-    }
-    let role: Role = diesel::sql_query(
-        "SELECT current_user::text AS name, (rolsuper OR rolbypassrls) AS bypasses \
-         FROM pg_roles WHERE rolname = current_user",
-    )
-    .get_result(conn)
-    .map_err(|e| format!("cannot read the role of tenant work: {e}"))?;
-    if role.name != TENANT_ROLE || role.bypasses {
-        return Err(format!(
-            "tenant work runs as {:?}, which bypasses row-level security; it must run as {TENANT_ROLE} (created by the migrations) without SUPERUSER or BYPASSRLS",
-            role.name
-        ));
-    }
-    let unprotected: Vec<Unprotected> = diesel::sql_query(
-        "SELECT c.relname::text AS relname FROM pg_class c \
-         WHERE c.relkind IN ('r', 'p') AND c.relnamespace = 'public'::regnamespace \
-         AND NOT c.relrowsecurity \
-         AND (c.relname = 'tenants' OR EXISTS (SELECT 1 FROM pg_attribute a \
-              WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped))",
-    )
-    .load(conn)
-    .map_err(|e| format!("cannot list the tables: {e}"))?;
-    if !unprotected.is_empty() {
-        let names: Vec<_> = unprotected.into_iter().map(|t| t.relname).collect();
-        return Err(format!(
-            "these tenant-owned tables have no row-level security: {}",
-            names.join(", ")
-        ));
-    }
-    Ok(())
 }
