@@ -4,18 +4,17 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
+use tenancy::Deployment;
+use tenancy::deployment::DEFAULT_BODY_TIMEOUT;
 
 use crate::error::ConsoleError;
 
 /// The largest form accepted.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
-/// How long a form body may take to arrive (a client sending a byte now and then is cut off).
-pub const FORM_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A form (`application/x-www-form-urlencoded`) parsed into `T`.
 #[derive(Debug)]
@@ -42,9 +41,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = web::Bytes::from_request(req, payload);
+        // A client sending a byte now and then is cut off rather than holding the connection.
+        let timeout = req
+            .app_data::<web::Data<Deployment>>()
+            .map_or(DEFAULT_BODY_TIMEOUT, |d| d.body_timeout);
         Box::pin(async move {
             let unreadable = || ConsoleError::BadRequest("The form could not be read.".into());
-            let bytes = tokio::time::timeout(FORM_BODY_TIMEOUT, body)
+            let bytes = tokio::time::timeout(timeout, body)
                 .await
                 .map_err(|_| {
                     ConsoleError::BadRequest(

@@ -3,7 +3,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
@@ -62,11 +61,16 @@ impl FromRequest for ScimBody {
                     req.extensions_mut().insert(BodyShare(share));
                 }
             }
-            let body = match tokio::time::timeout(BODY_TIMEOUT, bytes).await {
+            let timeout = req
+                .app_data::<web::Data<crate::ScimState>>()
+                .map_or(tenancy::deployment::DEFAULT_BODY_TIMEOUT, |state| {
+                    state.deployment.body_timeout
+                });
+            let body = match tokio::time::timeout(timeout, bytes).await {
                 Ok(bytes) => read_json(&req, bytes),
                 Err(_) => Err(ScimError::request_timeout(format!(
                     "The request body did not arrive within {} seconds.",
-                    BODY_TIMEOUT.as_secs()
+                    timeout.as_secs_f64()
                 ))),
             };
             Ok(ScimBody(body))
@@ -74,9 +78,6 @@ impl FromRequest for ScimBody {
     }
 }
 
-/// How long a request body may take to arrive: a client sending a byte now and then is cut off
-/// (answered 408) instead of holding a connection for ever.
-pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Bodies up to this size (nearly every request an identity provider sends) are read at once.
 const SMALL_BODY_BYTES: usize = 64 * 1024;
 /// Kilobytes of large bodies read and parsed at the same time, per process: parsed JSON takes

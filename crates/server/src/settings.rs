@@ -90,6 +90,15 @@ pub struct Settings {
     )]
     pub db_pooler: PoolerMode,
 
+    /// How long a request body may take to arrive, in seconds (then 408 / a form message).
+    #[arg(
+        long,
+        env = "INSIGHTS_REQUEST_BODY_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub request_body_timeout_secs: u64,
+
     /// statement_timeout of every database connection, in milliseconds.
     #[arg(
         long,
@@ -165,6 +174,7 @@ impl Settings {
             db_pool_size: 8,
             db_tenant_share: None,
             db_pooler: PoolerMode::None,
+            request_body_timeout_secs: 30,
             db_statement_timeout_ms: 15_000,
             db_lock_timeout_ms: 5_000,
             token_overlap_days: 7,
@@ -238,6 +248,9 @@ impl Settings {
             Duration::days(i64::from(self.token_overlap_days)),
         )
         .with_trusted_proxies(self.trusted_proxies.clone())
+        .with_body_timeout(std::time::Duration::from_secs(
+            self.request_body_timeout_secs.max(1),
+        ))
     }
 }
 

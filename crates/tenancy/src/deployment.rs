@@ -18,7 +18,12 @@ pub struct Deployment {
     pub token_overlap: Duration,
     /// The proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
     pub trusted_proxies: TrustedProxies,
+    /// How long a request body (a SCIM document, a console form) may take to arrive.
+    pub body_timeout: std::time::Duration,
 }
+
+/// The default of [`Deployment::body_timeout`].
+pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Deployment {
     /// Builds the value, dropping any trailing slash from `public_url`.
@@ -27,7 +32,14 @@ impl Deployment {
             public_url: public_url.trim_end_matches('/').to_owned(),
             token_overlap,
             trusted_proxies: TrustedProxies::default(),
+            body_timeout: DEFAULT_BODY_TIMEOUT,
         }
+    }
+
+    /// The same deployment with another body timeout.
+    pub fn with_body_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.body_timeout = timeout;
+        self
     }
 
     /// The same deployment behind these proxies.

@@ -23,7 +23,7 @@ pub fn service_provider_config(locations: &Locations) -> Value {
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",
-            "description": "Authentication with the tenant's SCIM token, sent as Authorization: Bearer <token>.",
+            "description": auth_description(),
             "primary": true,
         }],
         "meta": {
@@ -72,4 +72,18 @@ pub fn schemas() -> [&'static Schema; 3] {
 /// One schema document, with its location under this tenant.
 pub fn schema_document(schema: &Schema, locations: &Locations) -> Value {
     schema_json(schema, &locations.below(""))
+}
+
+/// The bearer scheme's description, with the throttling of failures (SCIM has no field for
+/// rate limits, so they are stated here).
+fn auth_description() -> String {
+    let per_address = crate::auth::FAILED_AUTH_PER_ADDRESS;
+    format!(
+        "Authentication with the tenant's SCIM token, sent as Authorization: Bearer <token>. \
+         Failed authentications are throttled per client address ({} at once, then one every {} s) \
+         and per tenant; a throttled request gets 429 with Retry-After. Requests whose database \
+         work cannot be done in time get 503 with Retry-After.",
+        per_address.burst,
+        per_address.refill_every.as_secs().max(1),
+    )
 }

@@ -3,6 +3,8 @@
 mod cli;
 mod console;
 mod embedded;
+mod fuzz;
+mod hardening;
 mod health;
 mod helpers;
 mod oidc;

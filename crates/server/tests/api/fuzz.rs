@@ -1,0 +1,1 @@
+//! The HTTP fuzz suite (being written).

@@ -1,0 +1,1 @@
+//! Defence in depth against a real server: each finding of the hardening review as a test.
