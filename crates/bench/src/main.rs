@@ -5,6 +5,7 @@
 
 mod http;
 mod level;
+mod memory;
 mod okta;
 mod pgbench;
 mod phases;
@@ -72,6 +73,13 @@ struct Args {
     /// Skip the reqwest-versus-raw client comparison at the end.
     #[arg(long)]
     no_client_comparison: bool,
+    /// Run only the memory scenario: a CSV import of this many MiB through the console while
+    /// SCIM bodies of 4 MiB arrive at the first concurrency level; prints the peak RSS.
+    #[arg(long)]
+    memory: Option<usize>,
+    /// Large bodies each client sends in the memory scenario.
+    #[arg(long, default_value_t = 4)]
+    memory_bodies: usize,
     /// Where the markdown goes (the generated section is replaced).
     #[arg(long, default_value = "docs/PERFORMANCE.md")]
     out: PathBuf,
@@ -101,7 +109,19 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         .map(str::to_owned)
         .collect();
     let stack = Stack::start(&args.server_binary, args.pool_size, &wrapper)?;
-    let result = measure(&args, &stack).await;
+    let result = match args.memory {
+        Some(csv_mib) => memory::run(
+            &stack,
+            memory::Plan {
+                csv_mib,
+                concurrency: args.concurrency.first().copied().unwrap_or(16),
+                bodies_per_client: args.memory_bodies,
+            },
+        )
+        .await
+        .map(|figures| println!("{figures}")),
+        None => measure(&args, &stack).await,
+    };
     if result.is_err() {
         eprintln!("server log (last lines):\n{}", stack.server_log_tail());
     }

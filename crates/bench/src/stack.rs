@@ -31,6 +31,8 @@ pub struct Stack {
     pub server_pid: String,
     /// The postmaster's pid (for `/proc`).
     pub postmaster_pid: String,
+    /// The key the server and the operator commands seal settings with.
+    secret_key: String,
     binary: PathBuf,
     cluster: Option<LocalCluster>,
     server: Option<Child>,
@@ -56,6 +58,7 @@ impl Stack {
             token: String::new(),
             server_pid: String::new(),
             postmaster_pid: String::new(),
+            secret_key: tenancy::sealed::SecretKeys::generate_hex(),
             binary: binary.to_owned(),
             cluster: None,
             server: None,
@@ -85,6 +88,7 @@ impl Stack {
             .env("INSIGHTS_BIND", &stack.addr)
             .env("INSIGHTS_DATA_DIR", dir.join("unused"))
             .env("INSIGHTS_DB_POOL_SIZE", pool_size.to_string())
+            .env("INSIGHTS_SECRET_KEY", &stack.secret_key)
             .env_remove("INSIGHTS_PUBLIC_URL")
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
@@ -152,11 +156,13 @@ impl Stack {
     }
 
     /// Runs an operator command of the same binary against the same database; its JSON output.
-    fn operator(&self, args: &[&str]) -> anyhow::Result<serde_json::Value> {
+    pub fn operator(&self, args: &[&str]) -> anyhow::Result<serde_json::Value> {
         let output = Command::new(&self.binary)
             .args(args)
             .env("DATABASE_URL", &self.database_url)
             .env("INSIGHTS_BIND", &self.addr)
+            .env("INSIGHTS_SECRET_KEY", &self.secret_key)
+            .env("INSIGHTS_DATA_DIR", self.dir.join("unused"))
             .stdin(Stdio::null())
             .output()
             .with_context(|| format!("running insights {}", args.join(" ")))?;

@@ -28,6 +28,8 @@ pub struct RunningServer {
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
     /// The provisioning event writer; completes after the server stopped and it wrote the rest.
     pub event_writer: tokio::task::JoinHandle<()>,
+    /// The server's memory of verified SCIM tokens.
+    pub tokens: TokenCache,
 }
 
 /// Binds the configured address and starts serving in the background. Signals are not handled
@@ -50,7 +52,7 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
     let db_data = web::Data::new(db);
     let deployment_data = web::Data::new(deployment.clone());
     let scim_data = web::Data::new(scim_state);
-    let tokens_data = web::Data::new(tokens);
+    let tokens_data = web::Data::new(tokens.clone());
     let oidc_data = web::Data::new(console::oidc::Oidc::new(keys).map_err(std::io::Error::other)?);
     let sign_in_limits = web::Data::new(console::client::SignInLimits::default());
     let server = HttpServer::new(move || {
@@ -84,5 +86,6 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
         handle,
         task,
         event_writer,
+        tokens,
     })
 }

@@ -67,23 +67,51 @@ impl Drop for TestApp {
     }
 }
 
+/// What a test may change about the server it starts.
+#[derive(Default)]
+pub struct AppOptions {
+    /// The database limits (the test database's pool otherwise).
+    pub limits: Option<tenancy::DbLimits>,
+    /// How long a request body may take to arrive.
+    pub body_timeout: Option<Duration>,
+    /// The throttling of failed authentication.
+    pub auth_limits: Option<scim_api::auth::AuthLimits>,
+    /// Another database for the server than the one the tenant is arranged in (one that is
+    /// down, say).
+    pub database_url: Option<String>,
+}
+
 /// Starts the server on 127.0.0.1:0 against a fresh migrated database, with one SCIM-enabled
 /// OpenID tenant and a token for it.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(AppOptions::default()).await
+}
+
+/// [`spawn_app`] with some settings changed.
+pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let test_db = TestDb::new();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     let address = format!("http://{}", listener.local_addr().expect("local address"));
-    let db = test_db.db().clone();
+    let url = options.database_url.as_deref().unwrap_or(test_db.url());
+    let db = match (options.limits, &options.database_url) {
+        (Some(limits), _) => Db::with_limits(url, limits),
+        (None, Some(url)) => Db::new(url, 2),
+        (None, None) => test_db.db().clone(),
+    };
+    let mut deployment = Deployment::new(&address, chrono::Duration::days(7));
+    if let Some(timeout) = options.body_timeout {
+        deployment = deployment.with_body_timeout(timeout);
+    }
     // Mirrors crates/server/src/startup.rs.
     let (events, _writer) = EventSink::start(db.clone());
     let tokens = TokenCache::listening(&db);
     let state = ScimState {
         db: db.clone(),
-        deployment: Deployment::new(&address, chrono::Duration::days(7)),
+        deployment,
         tokens: tokens.clone(),
         events,
         totals: Totals::default(),
-        auth_limits: std::sync::Arc::default(),
+        auth_limits: std::sync::Arc::new(options.auth_limits.unwrap_or_default()),
     };
     let db_data = web::Data::new(db);
     let scim_data = web::Data::new(state);

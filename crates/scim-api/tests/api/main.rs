@@ -13,6 +13,7 @@ mod discovery;
 mod entra;
 mod filters;
 mod groups;
+mod hardening;
 mod helpers;
 mod isolation;
 mod okta;

@@ -38,6 +38,11 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("GET {path} failed: {e}"))
     }
 
+    /// Whether the server remembers verified tokens yet (its listener is connected).
+    pub fn listening_for_tokens(&self) -> bool {
+        self.server.tokens.is_listening()
+    }
+
     /// The server's database, for arranging and asserting.
     pub fn db(&self) -> &Db {
         self._test_db.db()
@@ -48,6 +53,24 @@ impl TestApp {
         Browser {
             base: self.base.clone(),
             client: cookie_client(),
+        }
+    }
+
+    /// A new browser whose requests reach the server through a proxy that says they come from
+    /// `client` (`X-Forwarded-For`; believed only when the server trusts 127.0.0.1).
+    pub fn browser_from(&self, client: &str) -> Browser {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Ok(value) = reqwest::header::HeaderValue::from_str(client) {
+            headers.insert("x-forwarded-for", value);
+        }
+        Browser {
+            base: self.base.clone(),
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .default_headers(headers)
+                .build()
+                .unwrap_or_else(|e| panic!("cannot build client: {e}")),
         }
     }
 
