@@ -67,7 +67,7 @@ impl FromRequest for ScimBody {
                     state.deployment.body_timeout
                 });
             let body = match tokio::time::timeout(timeout, bytes).await {
-                Ok(bytes) => read_json(&req, bytes),
+                Ok(bytes) => read_json(&req, bytes).await,
                 Err(_) => Err(ScimError::request_timeout(format!(
                     "The request body did not arrive within {} seconds.",
                     timeout.as_secs_f64()
@@ -89,9 +89,10 @@ static LARGE_BODY_BUDGET: Semaphore = Semaphore::const_new(LARGE_BODY_KIB);
 /// A request's share of the large-body budget, released when the request is dropped.
 struct BodyShare(#[expect(dead_code, reason = "held for its Drop")] SemaphorePermit<'static>);
 
-/// Parses the received body as JSON, with a SCIM error for every way that
-/// can fail.
-fn read_json(
+/// Parses the received body as JSON, with a SCIM error for every way that can fail. A large
+/// body is parsed on the blocking pool: tens of milliseconds of parsing on an async worker
+/// would hold up every other request of that worker.
+async fn read_json(
     req: &HttpRequest,
     bytes: Result<web::Bytes, actix_web::Error>,
 ) -> Result<Value, ScimError> {
@@ -100,12 +101,27 @@ fn read_json(
         _ if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => too_large(),
         _ => ScimError::invalid_syntax("The request body could not be read."),
     })?;
+    let size = bytes.len();
+    let value = if size > SMALL_BODY_BYTES {
+        tokio::task::spawn_blocking(move || parse(&bytes))
+            .await
+            .map_err(|_| ScimError::internal())??
+    } else {
+        parse(&bytes)?
+    };
+    let payload = RequestPayload::of(req, &value, size);
+    req.extensions_mut().insert(payload);
+    Ok(value)
+}
+
+/// The JSON document of a body.
+fn parse(bytes: &[u8]) -> Result<Value, ScimError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ScimError::invalid_syntax(
             "The request body is empty; a JSON object was expected.",
         ));
     }
-    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
         ScimError::invalid_syntax(format!("The request body is not valid JSON: {e}."))
     })?;
     if contains_nul(&value) {
@@ -114,8 +130,6 @@ fn read_json(
             "Text in the request body must not contain the NUL character (\\u0000).",
         ));
     }
-    let payload = RequestPayload::of(req, &value, bytes.len());
-    req.extensions_mut().insert(payload);
     Ok(value)
 }
 

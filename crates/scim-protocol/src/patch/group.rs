@@ -133,7 +133,10 @@ fn filter_ids(filter: &Filter, ids: &mut Vec<String>) -> Option<()> {
             && path.sub_attr.is_none()
             && path.attr.eq_ignore_ascii_case("value") =>
         {
-            push_unique(ids, id.clone());
+            if !ids.contains(id) {
+                // A filter names a handful of members at most: a linear check is fine here.
+                ids.push(id.clone());
+            }
             Some(())
         }
         Filter::Or(a, b) => {
@@ -152,7 +155,9 @@ fn member_ids(value: &Value) -> Result<Vec<String>, PatchError> {
         Value::Null => Vec::new(),
         single => vec![single],
     };
-    let mut ids = Vec::new();
+    let mut ids = Vec::with_capacity(items.len());
+    // Ids already taken, so that a push of tens of thousands of members stays linear.
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
     for item in items {
         let id = match item {
             Value::String(id) => Some(id),
@@ -162,7 +167,11 @@ fn member_ids(value: &Value) -> Result<Vec<String>, PatchError> {
             },
         };
         match id {
-            Some(id) if !id.trim().is_empty() => push_unique(&mut ids, id.clone()),
+            Some(id) if !id.trim().is_empty() => {
+                if seen.insert(id.as_str()) {
+                    ids.push(id.clone());
+                }
+            }
             _ => {
                 return Err(PatchError::invalid_value(
                     "members",
@@ -174,8 +183,3 @@ fn member_ids(value: &Value) -> Result<Vec<String>, PatchError> {
     Ok(ids)
 }
 
-fn push_unique(ids: &mut Vec<String>, id: String) {
-    if !ids.contains(&id) {
-        ids.push(id);
-    }
-}
