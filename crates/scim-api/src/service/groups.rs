@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use scim_protocol::schema::ResourceKind;
-use scim_protocol::{GroupMemberChange, apply, parse_patch, split_group_ops};
+use scim_protocol::{GroupMemberChange, apply, parse_patch_owned, split_group_ops};
 use serde_json::Value;
 use tenancy::directory::groups::{self, GroupRow, MemberRow};
 use tenancy::directory::{Condition, Page, users};
@@ -208,7 +208,7 @@ pub async fn patch(
     log: WriteLog,
 ) -> Result<(), ScimError> {
     let id: GroupId = parse_id(KIND, raw_id)?;
-    let (changes, other_ops) = split_group_ops(parse_patch(&body)?)?;
+    let (changes, other_ops) = split_group_ops(parse_patch_owned(body)?)?;
     let changes = changes
         .into_iter()
         .map(|change| {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use scim_protocol::schema::ResourceKind;
-use scim_protocol::{apply, parse_patch, sets_only_active};
+use scim_protocol::{apply, parse_patch_owned, sets_only_active};
 use serde_json::Value;
 use tenancy::directory::users::{self, UserRow};
 use tenancy::directory::{Condition, Page, user_active, user_lookup};
@@ -201,7 +201,7 @@ pub async fn patch(
     log: WriteLog,
 ) -> Result<Value, ScimError> {
     let id: UserId = parse_id(KIND, raw_id)?;
-    let ops = parse_patch(&body)?;
+    let ops = parse_patch_owned(body)?;
     // Okta's and Entra's deactivations need not read the user first (not with If-Match, whose
     // version must be compared before anything is written).
     let only_active = sets_only_active(&ops).filter(|_| if_match.is_none());

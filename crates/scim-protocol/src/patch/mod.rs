@@ -71,6 +71,30 @@ pub struct PatchOp {
 /// with `path: "members"` plus a value listing them). An empty `path` counts as no path. Paths
 /// are parsed here but resolved against the schema only in [`apply`].
 pub fn parse_patch(body: &Value) -> Result<Vec<PatchOp>, PatchError> {
+    parse_patch_owned(body.clone())
+}
+
+/// [`parse_patch`] taking the body: the operations' values are moved out of it rather than
+/// copied (a push of tens of thousands of members would otherwise be held twice).
+pub fn parse_patch_owned(mut body: Value) -> Result<Vec<PatchOp>, PatchError> {
+    check_envelope(&body)?;
+    let operations = body
+        .as_object_mut()
+        .and_then(|map| crate::json::find_key(map, "Operations").and_then(|key| map.remove(&key)));
+    let Some(Value::Array(operations)) = operations else {
+        return Err(PatchError::InvalidSyntax(
+            "\"Operations\" must be an array of operations".into(),
+        ));
+    };
+    operations
+        .into_iter()
+        .enumerate()
+        .map(|(i, op)| parse_op(i + 1, op))
+        .collect()
+}
+
+/// Checks `schemas` and that `Operations` is a non-empty array.
+fn check_envelope(body: &Value) -> Result<(), PatchError> {
     if !body.is_object() {
         return Err(PatchError::InvalidSyntax(
             "the body must be a JSON object".into(),
@@ -89,27 +113,23 @@ pub fn parse_patch(body: &Value) -> Result<Vec<PatchOp>, PatchError> {
             "\"schemas\" must contain \"{PATCH_OP_SCHEMA}\""
         )));
     }
-    let operations = match get_ci(body, "Operations") {
-        Some(Value::Array(ops)) if !ops.is_empty() => ops,
-        Some(Value::Array(_)) => {
-            return Err(PatchError::InvalidSyntax(
-                "\"Operations\" must not be empty".into(),
-            ));
-        }
-        _ => {
-            return Err(PatchError::InvalidSyntax(
-                "\"Operations\" must be an array of operations".into(),
-            ));
-        }
-    };
-    operations
-        .iter()
-        .enumerate()
-        .map(|(i, op)| parse_op(i + 1, op))
-        .collect()
+    match get_ci(body, "Operations") {
+        Some(Value::Array(ops)) if !ops.is_empty() => Ok(()),
+        Some(Value::Array(_)) => Err(PatchError::InvalidSyntax(
+            "\"Operations\" must not be empty".into(),
+        )),
+        _ => Err(PatchError::InvalidSyntax(
+            "\"Operations\" must be an array of operations".into(),
+        )),
+    }
 }
 
-fn parse_op(number: usize, raw: &Value) -> Result<PatchOp, PatchError> {
+fn parse_op(number: usize, mut raw: Value) -> Result<PatchOp, PatchError> {
+    // The value is moved out; the rest of the operation is read in place.
+    let value = raw
+        .as_object_mut()
+        .and_then(|map| crate::json::find_key(map, "value").and_then(|key| map.remove(&key)));
+    let raw = &raw;
     let syntax =
         |reason: String| PatchError::InvalidSyntax(format!("operation {number}: {reason}"));
     if !raw.is_object() {
@@ -132,7 +152,6 @@ fn parse_op(number: usize, raw: &Value) -> Result<PatchOp, PatchError> {
         Some(Value::String(text)) => Some(PatchPath::parse(text)?),
         Some(_) => return Err(syntax("\"path\" must be a string".into())),
     };
-    let value = get_ci(raw, "value").cloned();
     if op != PatchOpKind::Remove {
         match (&path, &value) {
             (_, None) => {
