@@ -81,9 +81,11 @@ impl FromRequest for ScimBody {
 /// Bodies up to this size (nearly every request an identity provider sends) are read at once.
 const SMALL_BODY_BYTES: usize = 64 * 1024;
 /// Kilobytes of large bodies read and parsed at the same time, per process: parsed JSON takes
-/// several times its text, so 16 concurrent 4 MiB pushes would need most of a gigabyte. Three
-/// at once keep the server's memory bounded; the others wait their turn.
-const LARGE_BODY_KIB: usize = 3 * MAX_PAYLOAD_BYTES / 1024;
+/// many times its text (a 4 MiB push of 70,000 members peaks near 100 MiB), so 16 concurrent
+/// pushes would need well over a gigabyte. One body of the maximum size at a time (or several
+/// smaller ones) keeps the server's memory bounded; the others wait their turn, which costs a
+/// fraction of a second each.
+const LARGE_BODY_KIB: usize = MAX_PAYLOAD_BYTES / 1024;
 static LARGE_BODY_BUDGET: Semaphore = Semaphore::const_new(LARGE_BODY_KIB);
 
 /// A request's share of the large-body budget, released when the request is dropped.
