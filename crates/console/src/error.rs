@@ -40,7 +40,7 @@ impl From<tenancy::Error> for ConsoleError {
         match error {
             tenancy::Error::NotFound => ConsoleError::NotFound,
             tenancy::Error::Invalid(message) => ConsoleError::BadRequest(message),
-            tenancy::Error::Unavailable => ConsoleError::Unavailable,
+            tenancy::Error::Unavailable | tenancy::Error::Contended => ConsoleError::Unavailable,
             other => {
                 tracing::error!(error = ?other, "console request failed");
                 ConsoleError::Internal

@@ -23,6 +23,8 @@ pub struct ScimError {
     pub allow: Option<&'static str>,
     /// Seconds after which the client may try again, sent as `Retry-After` (429 and 503).
     pub retry_after: Option<u64>,
+    /// The database aborted the work to break a deadlock: it may be tried again at once.
+    pub contended: bool,
 }
 
 /// How long an identity provider is asked to wait when the database is away or busy.
@@ -36,6 +38,7 @@ impl ScimError {
             detail: detail.into(),
             allow: None,
             retry_after: None,
+            contended: false,
         }
     }
 
@@ -182,6 +185,12 @@ impl ResponseError for ScimError {
     }
 }
 
+impl tenancy::IsContended for ScimError {
+    fn is_contended(&self) -> bool {
+        self.contended
+    }
+}
+
 impl From<tenancy::Error> for ScimError {
     fn from(error: tenancy::Error) -> Self {
         match error {
@@ -189,6 +198,10 @@ impl From<tenancy::Error> for ScimError {
             tenancy::Error::Conflict { constraint } => conflict(&constraint),
             tenancy::Error::Invalid(message) => ScimError::invalid_value(message),
             tenancy::Error::Unavailable => ScimError::unavailable(),
+            tenancy::Error::Contended => ScimError {
+                contended: true,
+                ..ScimError::unavailable()
+            },
             other => {
                 tracing::error!(error = ?other, "SCIM request failed");
                 ScimError::internal()

@@ -18,8 +18,8 @@ pub use attr_path::AttrPath;
 pub use error::{FilterError, PatchError};
 pub use filter::{CompValue, CompareOp, Filter, matches, parse_filter};
 pub use patch::{
-    GroupMemberChange, PATCH_OP_SCHEMA, PatchOp, PatchOpKind, PatchPath, apply, parse_patch, parse_patch_owned,
-    sets_only_active, split_group_ops,
+    GroupMemberChange, PATCH_OP_SCHEMA, PatchOp, PatchOpKind, PatchPath, apply, parse_patch,
+    parse_patch_owned, sets_only_active, split_group_ops,
 };
 pub use schema::{
     AttrType, Attribute, ResolvedAttr, ResourceKind, Schema, enterprise_user_schema,

@@ -28,6 +28,11 @@ pub enum Error {
     /// the statement or lock timeout.
     #[error("the database is unavailable")]
     Unavailable,
+    /// The database aborted the work to resolve a deadlock or a serialisation conflict with
+    /// concurrent work: trying again normally succeeds (see [`crate::db::retrying`]); if it
+    /// reaches a client, it is answered like `Unavailable`.
+    #[error("the work conflicted with concurrent work")]
+    Contended,
     /// Any other database failure. Its cause is logged, never shown.
     #[error("database error")]
     Db(#[source] DieselError),
@@ -49,12 +54,22 @@ impl From<DieselError> for Error {
                     constraint: info.constraint_name().unwrap_or("unique").to_owned(),
                 }
             }
+            error if is_contended(&error) => Error::Contended,
             error if is_transient(&error) => {
                 tracing::warn!(%error, "database unavailable");
                 Error::Unavailable
             }
             other => Error::Db(other),
         }
+    }
+}
+
+/// Whether the database aborted the statement to break a deadlock or a serialisation conflict.
+fn is_contended(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        DieselError::DatabaseError(_, info) => info.message().contains("deadlock detected"),
+        _ => false,
     }
 }
 

@@ -25,7 +25,7 @@ mod shares;
 pub mod sign_in;
 pub mod tenants;
 
-pub use db::{CrossTenant, Db, DbLimits, Pooler, transaction};
+pub use db::{CrossTenant, Db, DbLimits, IsContended, Pooler, retrying, transaction};
 pub use deployment::{Deployment, RequestClient, TrustedProxies};
 /// The connection type every repository function takes.
 pub use diesel::PgConnection;

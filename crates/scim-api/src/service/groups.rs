@@ -8,7 +8,7 @@ use scim_protocol::{GroupMemberChange, apply, parse_patch_owned, split_group_ops
 use serde_json::Value;
 use tenancy::directory::groups::{self, GroupRow, MemberRow};
 use tenancy::directory::{Condition, Page, users};
-use tenancy::{GroupId, PgConnection, TenantId, UserId, transaction};
+use tenancy::{GroupId, PgConnection, TenantId, UserId, retrying, transaction};
 
 use super::totals::total_for_page;
 use super::{ScimState, WriteLog, check_if_match, not_found, parse_id, projection};
@@ -173,7 +173,9 @@ pub async fn replace(
     let (row, members) = state
         .db
         .run(tenant, move |conn| {
-            transaction(conn, |conn| {
+            // A PUT locks the group, then its members; a member PATCH the reverse: one of two
+            // running together may lose a deadlock, and is then simply run again.
+            retrying(conn, |conn| {
                 let current = lock(conn, tenant, id, &raw)?;
                 check_if_match(if_match.as_deref(), &etag(current.version))?;
                 if let Some(members) = &members {
@@ -224,7 +226,9 @@ pub async fn patch(
     state
         .db
         .run(tenant, move |conn| {
-            transaction(conn, |conn| {
+            // A PUT locks the group, then its members; a member PATCH the reverse: one of two
+            // running together may lose a deadlock, and is then simply run again.
+            retrying(conn, |conn| {
                 // A rename rewrites the row, and If-Match must hold until the commit: lock it
                 // first. Member changes alone lock it last, as briefly as possible.
                 let current = if other_ops.is_empty() && if_match.is_none() {

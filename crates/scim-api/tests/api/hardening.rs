@@ -339,3 +339,42 @@ async fn scim_answers_are_never_cached_or_sniffed() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_group_put_and_member_patches_running_together_do_not_fail() {
+    let app = spawn_app().await;
+    let user = app.create_user("member@example.com").await;
+    let group = app.create_group("Contended", &[]).await;
+    let path = format!("/Groups/{group}");
+    let mut requests = tokio::task::JoinSet::new();
+    for n in 0..120 {
+        let (scim, path, user) = (app.scim.clone(), path.clone(), user.clone());
+        requests.spawn(async move {
+            if n % 2 == 0 {
+                scim.put(
+                    &path,
+                    &json!({"schemas": [GROUP_SCHEMA], "displayName": "Contended", "members": []}),
+                )
+                .await
+            } else {
+                scim.patch(
+                    &path,
+                    &patch_body(
+                        json!([{"op": "replace", "path": "members", "value": [{"value": user}]}]),
+                    ),
+                )
+                .await
+            }
+        });
+    }
+    while let Some(answer) = requests.join_next().await {
+        let answer = answer.expect("request task");
+        assert!(
+            matches!(answer.status, 200 | 204),
+            "{} answered {}: {}",
+            answer.request,
+            answer.status,
+            answer.text
+        );
+    }
+}

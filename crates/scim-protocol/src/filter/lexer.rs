@@ -126,16 +126,24 @@ fn string(chars: &[char], start: usize) -> Result<(String, usize), FilterError> 
     }
     // Filter strings are JSON strings (RFC 7644 §3.4.2.2), so serde_json resolves escapes.
     let raw: String = chars[start..=j].iter().collect();
-    serde_json::from_str::<String>(&raw)
-        .map(|text| (text, j + 1))
-        .map_err(|e| {
-            let reason = e.to_string();
-            let reason = reason.split(" at line ").next().unwrap_or_default();
-            FilterError::new(
-                start,
-                format!("invalid string starting at position {start}: {reason}"),
-            )
-        })
+    let text = serde_json::from_str::<String>(&raw).map_err(|e| {
+        let reason = e.to_string();
+        let reason = reason.split(" at line ").next().unwrap_or_default();
+        FilterError::new(
+            start,
+            format!("invalid string starting at position {start}: {reason}"),
+        )
+    })?;
+    if text.contains('\0') {
+        // No stored text can hold U+0000 (PostgreSQL refuses it), so it is refused here too.
+        return Err(FilterError::new(
+            start,
+            format!(
+                "the string starting at position {start} contains the NUL character (\\u0000), which no value can hold"
+            ),
+        ));
+    }
+    Ok((text, j + 1))
 }
 
 /// Reads the JSON number starting at `start`; returns it and the index after it.

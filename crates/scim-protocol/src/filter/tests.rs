@@ -363,3 +363,12 @@ fn prints_canonical_text() {
         assert_eq!(p(canonical), p(input));
     }
 }
+
+#[test]
+fn an_escaped_nul_in_a_string_is_refused() {
+    let error = parse_filter(r#"userName eq "a\u0000b""#).err();
+    assert!(
+        error.as_ref().is_some_and(|e| e.message.contains("NUL")),
+        "{error:?}"
+    );
+}

@@ -182,4 +182,3 @@ fn member_ids(value: &Value) -> Result<Vec<String>, PatchError> {
     }
     Ok(ids)
 }
-

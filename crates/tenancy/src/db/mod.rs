@@ -299,6 +299,61 @@ where
     }
 }
 
+/// How often [`retrying`] tries work that loses a deadlock or serialisation conflict.
+pub const CONTENDED_ATTEMPTS: usize = 3;
+
+/// Runs `work` atomically like [`transaction`], and again (at most [`CONTENDED_ATTEMPTS`]
+/// times) when the database aborted it to break a deadlock with concurrent work: inside an
+/// enclosing transaction as a savepoint, which rolls back alone and releases its locks.
+/// For units of work whose lock order cannot be made the same as their competitors' (a group's
+/// PUT locks the group, then its members; a member PATCH the reverse).
+pub fn retrying<T, E, F>(conn: &mut PgConnection, mut work: F) -> std::result::Result<T, E>
+where
+    F: FnMut(&mut PgConnection) -> std::result::Result<T, E>,
+    E: From<Error> + IsContended,
+{
+    use diesel::Connection as _;
+
+    enum Failure<E> {
+        Db(diesel::result::Error),
+        Work(E),
+    }
+    impl<E> From<diesel::result::Error> for Failure<E> {
+        fn from(error: diesel::result::Error) -> Self {
+            Failure::Db(error)
+        }
+    }
+    let mut attempt = 1;
+    loop {
+        // `Connection::transaction` opens a transaction, or a savepoint inside one.
+        let outcome = conn
+            .transaction(|conn| work(conn).map_err(Failure::Work))
+            .map_err(|failure| match failure {
+                Failure::Db(error) => E::from(Error::from(error)),
+                Failure::Work(error) => error,
+            });
+        match outcome {
+            Err(error) if error.is_contended() && attempt < CONTENDED_ATTEMPTS => {
+                tracing::debug!(attempt, "work lost a deadlock; trying again");
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Errors that can say "lost a deadlock, try again" (see [`retrying`]).
+pub trait IsContended {
+    /// Whether this error is [`Error::Contended`].
+    fn is_contended(&self) -> bool;
+}
+
+impl IsContended for Error {
+    fn is_contended(&self) -> bool {
+        matches!(self, Error::Contended)
+    }
+}
+
 /// Runs `work` atomically: inside the unit of work's transaction when there is one (behind a
 /// transaction pooler every [`Db::run`] is one), else in a transaction of its own. Its error
 /// type is the caller's.

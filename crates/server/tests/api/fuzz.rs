@@ -1,1 +1,0 @@
-//! The HTTP fuzz suite (being written).
