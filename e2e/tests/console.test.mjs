@@ -38,6 +38,8 @@ function required(name) {
 }
 
 let browser;
+/** Messages of the browser about content the Content-Security-Policy blocked. */
+const cspViolations = [];
 let context;
 let page;
 let shot = 0;
@@ -133,6 +135,12 @@ describe("admin console in headless Chromium", { concurrency: 1 }, () => {
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: BASE });
     page = await context.newPage();
     page.setDefaultTimeout(15_000);
+    // Every page runs under a strict Content-Security-Policy: anything it blocks is a defect.
+    page.on("console", (message) => {
+      if (/Content.Security.Policy|Refused to (load|apply|execute)/i.test(message.text())) {
+        cspViolations.push(`${page.url()}: ${message.text()}`);
+      }
+    });
   });
 
   after(async () => {
@@ -405,6 +413,10 @@ describe("admin console in headless Chromium", { concurrency: 1 }, () => {
       await screenshot(name);
     }
     await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  step("loaded every page without a Content-Security-Policy violation", async () => {
+    assert.deepEqual(cspViolations, []);
   });
 
   step("signs out with the Sign out button, after which the console needs a new sign-in", async () => {
