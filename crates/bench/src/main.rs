@@ -3,6 +3,7 @@
 //! concurrencies over keep-alive HTTP/1.1, runs the same work through pgbench, and writes the
 //! results as markdown (see `docs/PERFORMANCE.md` and the README's Benchmark section).
 
+mod fairness;
 mod http;
 mod level;
 mod memory;
@@ -77,6 +78,10 @@ struct Args {
     /// SCIM bodies of 4 MiB arrive at the first concurrency level; prints the peak RSS.
     #[arg(long)]
     memory: Option<usize>,
+    /// Run only the fairness scenario: one tenant's lookups alone and while another tenant
+    /// pushes creates at the first concurrency level; prints both p99s.
+    #[arg(long)]
+    fairness: bool,
     /// Large bodies each client sends in the memory scenario.
     #[arg(long, default_value_t = 4)]
     memory_bodies: usize,
@@ -120,6 +125,11 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         )
         .await
         .map(|figures| println!("{figures}")),
+        None if args.fairness => {
+            fairness::run(&stack, args.concurrency.first().copied().unwrap_or(64))
+                .await
+                .map(|figures| println!("{figures}"))
+        }
         None => measure(&args, &stack).await,
     };
     if result.is_err() {
