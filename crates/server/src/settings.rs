@@ -74,8 +74,8 @@ pub struct Settings {
     )]
     pub db_pool_size: u32,
 
-    /// Database connections one tenant may use at once (default: half the pool, at least 2),
-    /// so that one tenant's burst cannot take the pool from the others.
+    /// Units of database work one tenant may run at once while other tenants have work too
+    /// (default: an eighth of the pool, at least 2); alone, a tenant may use the whole pool.
     #[arg(long, env = "INSIGHTS_DB_TENANT_SHARE", global = true)]
     pub db_tenant_share: Option<u32>,
 

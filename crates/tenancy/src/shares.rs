@@ -1,91 +1,131 @@
-//! Each tenant's share of the connection pool: at most so many units of database work of one
-//! tenant run at once, so that one tenant's burst (an identity provider pushing a whole company)
-//! queues behind its own work and leaves connections for every other tenant.
+//! Each tenant's share of the database: while other tenants have work in flight or waiting, a
+//! tenant runs at most its share of units of database work at once, and its other requests
+//! wait; alone, it may use the whole pool. One tenant's burst (an identity provider pushing a
+//! whole company) then queues behind its own work instead of taking connections and CPU from
+//! every other tenant, and a tenant alone loses nothing: throughput comes from concurrency
+//! (group commit).
 //!
-//! Per process, like the pool itself. A tenant's semaphore exists only while some of its work
-//! holds or waits for a share.
+//! Per process, like the pool itself. A tenant is tracked only while some of its work holds or
+//! awaits a share.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Notify;
 
 use crate::error::Error;
 use crate::ids::TenantId;
 
-/// The semaphores of the tenants with work in flight.
+/// The work in flight and waiting, per tenant.
 pub(crate) struct TenantShares {
-    per_tenant: usize,
+    /// Units one tenant may run while others have work.
+    share: usize,
+    /// Units one tenant may run alone.
+    alone: usize,
     wait_limit: Duration,
-    tenants: Mutex<HashMap<TenantId, Arc<Semaphore>>>,
+    state: Mutex<HashMap<TenantId, Counts>>,
+    released: Notify,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    running: usize,
+    waiting: usize,
 }
 
 /// One unit of work's share; given back when dropped.
 pub(crate) struct Share<'a> {
     shares: &'a TenantShares,
     tenant: TenantId,
-    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl TenantShares {
-    pub(crate) fn new(per_tenant: u32, wait_limit: Duration) -> Self {
+    pub(crate) fn new(share: u32, alone: u32, wait_limit: Duration) -> Self {
+        let to_usize = |n: u32| usize::try_from(n.max(1)).unwrap_or(usize::MAX);
         Self {
-            per_tenant: usize::try_from(per_tenant.max(1)).unwrap_or(usize::MAX),
+            share: to_usize(share),
+            alone: to_usize(alone.max(share)),
             wait_limit,
-            tenants: Mutex::default(),
+            state: Mutex::default(),
+            released: Notify::new(),
         }
     }
 
-    /// Waits for one of `tenant`'s shares, at most the wait limit; then the database counts as
+    /// Waits for a share for `tenant`, at most the wait limit; then the database counts as
     /// unavailable for this request (503, retried by the identity provider).
     pub(crate) async fn acquire(&self, tenant: TenantId) -> Result<Share<'_>, Error> {
-        let semaphore = {
-            let mut tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
-            tenants
-                .entry(tenant)
-                .or_insert_with(|| Arc::new(Semaphore::new(self.per_tenant)))
-                .clone()
-        };
-        let mut share = Share {
-            shares: self,
-            tenant,
-            permit: None,
-        };
-        match tokio::time::timeout(self.wait_limit, semaphore.acquire_owned()).await {
-            Ok(Ok(permit)) => {
-                share.permit = Some(permit);
-                Ok(share)
+        let deadline = tokio::time::Instant::now() + self.wait_limit;
+        let mut waiting = false;
+        loop {
+            // Registered before the check, so that a release between the check and the wait
+            // is not missed.
+            let released = self.released.notified();
+            tokio::pin!(released);
+            released.as_mut().enable();
+            {
+                let mut state = self.lock();
+                let others = state
+                    .iter()
+                    .any(|(t, c)| *t != tenant && (c.running > 0 || c.waiting > 0));
+                let counts = state.entry(tenant).or_default();
+                if waiting {
+                    counts.waiting -= 1;
+                }
+                let limit = if others { self.share } else { self.alone };
+                if counts.running < limit {
+                    counts.running += 1;
+                    return Ok(Share {
+                        shares: self,
+                        tenant,
+                    });
+                }
+                counts.waiting += 1;
+                waiting = true;
             }
-            // Timed out (or closed, which never happens): the dropped `share` tidies up.
-            _ => Err(Error::Unavailable),
+            if tokio::time::timeout_at(deadline, released).await.is_err() {
+                let mut state = self.lock();
+                if let Some(counts) = state.get_mut(&tenant) {
+                    counts.waiting -= 1;
+                }
+                Self::forget_idle(&mut state, tenant);
+                drop(state);
+                // Others may have been held back by this tenant's waiting.
+                self.released.notify_waiters();
+                return Err(Error::Unavailable);
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TenantId, Counts>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn forget_idle(state: &mut HashMap<TenantId, Counts>, tenant: TenantId) {
+        if state
+            .get(&tenant)
+            .is_some_and(|c| c.running == 0 && c.waiting == 0)
+        {
+            state.remove(&tenant);
         }
     }
 
     #[cfg(test)]
     fn tracked(&self) -> usize {
-        self.tenants
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        self.lock().len()
     }
 }
 
 impl Drop for Share<'_> {
     fn drop(&mut self) {
-        let mut tenants = self
-            .shares
-            .tenants
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        drop(self.permit.take());
-        // Only the map holds the semaphore now: nobody of this tenant holds or awaits a share.
-        if tenants
-            .get(&self.tenant)
-            .is_some_and(|semaphore| Arc::strong_count(semaphore) == 1)
         {
-            tenants.remove(&self.tenant);
+            let mut state = self.shares.lock();
+            if let Some(counts) = state.get_mut(&self.tenant) {
+                counts.running -= 1;
+            }
+            TenantShares::forget_idle(&mut state, self.tenant);
         }
+        self.shares.released.notify_waiters();
     }
 }
 
@@ -94,31 +134,65 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_tenant_waits_for_its_own_shares_only() {
-        let shares = TenantShares::new(2, Duration::from_millis(50));
+    async fn alone_a_tenant_uses_the_pool_with_others_its_share() {
+        let shares = TenantShares::new(2, 4, Duration::from_millis(50));
         let busy = TenantId::new_random();
-        let other = TenantId::new_random();
-        let first = shares.acquire(busy).await;
-        let second = shares.acquire(busy).await;
-        assert!(first.is_ok() && second.is_ok());
+        let quiet = TenantId::new_random();
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            held.push(
+                shares
+                    .acquire(busy)
+                    .await
+                    .map_err(|_| "alone, up to the pool"),
+            );
+        }
+        assert!(held.iter().all(Result::is_ok));
         assert!(
             matches!(shares.acquire(busy).await, Err(Error::Unavailable)),
-            "a third unit of work of the same tenant waits, then gives up"
+            "not past the pool"
         );
+        let quiet_share = shares.acquire(quiet).await;
+        assert!(quiet_share.is_ok(), "another tenant is not held up");
+        held.truncate(2);
         assert!(
-            shares.acquire(other).await.is_ok(),
-            "another tenant is not held up"
+            matches!(shares.acquire(busy).await, Err(Error::Unavailable)),
+            "with another tenant at work, the busy one keeps to its share"
         );
-        drop((first, second));
-        assert!(shares.acquire(busy).await.is_ok());
+        drop(quiet_share);
+        assert!(shares.acquire(busy).await.is_ok(), "alone again");
+    }
+
+    #[tokio::test]
+    async fn a_release_wakes_a_waiter() {
+        let shares = std::sync::Arc::new(TenantShares::new(1, 1, Duration::from_secs(5)));
+        let tenant = TenantId::new_random();
+        let first = shares.acquire(tenant).await.map_err(|_| "first");
+        assert!(first.is_ok());
+        let waiter = {
+            let shares = shares.clone();
+            tokio::spawn(async move { shares.acquire(tenant).await.is_ok() })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(first);
+        assert!(waiter.await.unwrap_or(false));
     }
 
     #[tokio::test]
     async fn idle_tenants_are_forgotten() {
-        let shares = TenantShares::new(2, Duration::from_millis(50));
-        let share = shares.acquire(TenantId::new_random()).await;
+        let shares = TenantShares::new(2, 2, Duration::from_millis(20));
+        let tenant = TenantId::new_random();
+        let share = shares.acquire(tenant).await;
         assert_eq!(shares.tracked(), 1);
         drop(share);
         assert_eq!(shares.tracked(), 0);
+        let held = (shares.acquire(tenant).await, shares.acquire(tenant).await);
+        assert!(shares.acquire(tenant).await.is_err());
+        drop(held);
+        assert_eq!(
+            shares.tracked(),
+            0,
+            "a timed-out waiter leaves nothing behind"
+        );
     }
 }

@@ -75,8 +75,8 @@ impl CrossTenant {
 pub struct DbLimits {
     /// Connections in the pool.
     pub pool_size: u32,
-    /// Connections one tenant may use at once; its other requests wait for them (at most the
-    /// connection timeout), so that one tenant's burst leaves connections for the others.
+    /// Units of work one tenant may run at once while other tenants have work too; its other
+    /// requests wait (at most the connection timeout). Alone, a tenant may use the whole pool.
     pub tenant_share: u32,
     /// `statement_timeout` of every statement.
     pub statement_timeout: Duration,
@@ -87,13 +87,13 @@ pub struct DbLimits {
 }
 
 impl DbLimits {
-    /// The defaults for a pool of `pool_size` connections: half of them per tenant (at least
-    /// two), 15 s per statement, 5 s for a lock, no pooler.
+    /// The defaults for a pool of `pool_size` connections: an eighth of them (at least two)
+    /// for a tenant that is not alone, 15 s per statement, 5 s for a lock, no pooler.
     pub fn for_pool(pool_size: u32) -> Self {
         let pool_size = pool_size.max(1);
         Self {
             pool_size,
-            tenant_share: (pool_size / 2).max(2).min(pool_size),
+            tenant_share: (pool_size / 8).max(2).min(pool_size),
             statement_timeout: Duration::from_secs(15),
             lock_timeout: Duration::from_secs(5),
             pooler: Pooler::None,
@@ -141,6 +141,7 @@ impl Db {
             database_url: database_url.into(),
             shares: Arc::new(TenantShares::new(
                 limits.tenant_share.max(1),
+                limits.pool_size,
                 CONNECTION_TIMEOUT,
             )),
             pooler: limits.pooler,
@@ -155,7 +156,7 @@ impl Db {
 
     /// Runs one unit of work for `tenant` on the blocking pool, as the role `insights_tenant`
     /// with the tenant set, so that row-level security lets it see and change that tenant's
-    /// rows only. At most the tenant's share of the pool is used at once. The pooled connection
+    /// rows only. While other tenants have work, at most the tenant's share of it runs at once. The pooled connection
     /// is returned before this future completes, and the caller's tracing span is re-entered
     /// inside. Work that changes several rows together opens its transaction with
     /// [`transaction`] (behind a transaction pooler the whole unit is one transaction anyway).
