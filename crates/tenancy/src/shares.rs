@@ -1,16 +1,15 @@
-//! Each tenant's share of the database: while other tenants have work in flight or waiting, a
-//! tenant runs at most its share of units of database work at once, and its other requests
-//! wait; alone, it may use the whole pool. One tenant's burst (an identity provider pushing a
+//! Each tenant's share of the database: while other tenants have work in flight, waiting, or
+//! had some within the last [`ACTIVE_WINDOW`], a tenant runs at most its share of units of
+//! database work at once, and its other requests wait; alone, it may use the whole pool. One tenant's burst (an identity provider pushing a
 //! whole company) then queues behind its own work instead of taking connections and CPU from
 //! every other tenant, and a tenant alone loses nothing: throughput comes from concurrency
 //! (group commit).
 //!
-//! Per process, like the pool itself. A tenant is tracked only while some of its work holds or
-//! awaits a share.
+//! Per process, like the pool itself. A tenant is tracked while it is active.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
@@ -28,10 +27,32 @@ pub(crate) struct TenantShares {
     released: Notify,
 }
 
-#[derive(Debug, Default, Clone, Copy)]
+/// How long a tenant counts as active after its last unit of work: an identity provider that
+/// sends one request after another is not "in flight" between two of them, and must still be
+/// protected from a neighbour's burst.
+pub(crate) const ACTIVE_WINDOW: Duration = Duration::from_secs(1);
+/// More tenants tracked than this, and those no longer active are swept at the next request.
+const SWEEP_ABOVE: usize = 1024;
+
+#[derive(Debug, Clone, Copy)]
 struct Counts {
     running: usize,
     waiting: usize,
+    last_seen: Instant,
+}
+
+impl Counts {
+    fn new() -> Self {
+        Self {
+            running: 0,
+            waiting: 0,
+            last_seen: Instant::now(),
+        }
+    }
+
+    fn active(&self, now: Instant) -> bool {
+        self.running > 0 || self.waiting > 0 || now.duration_since(self.last_seen) < ACTIVE_WINDOW
+    }
 }
 
 /// One unit of work's share; given back when dropped.
@@ -65,10 +86,13 @@ impl TenantShares {
             released.as_mut().enable();
             {
                 let mut state = self.lock();
-                let others = state
-                    .iter()
-                    .any(|(t, c)| *t != tenant && (c.running > 0 || c.waiting > 0));
-                let counts = state.entry(tenant).or_default();
+                let now = Instant::now();
+                if state.len() > SWEEP_ABOVE {
+                    state.retain(|_, c| c.active(now));
+                }
+                let others = state.iter().any(|(t, c)| *t != tenant && c.active(now));
+                let counts = state.entry(tenant).or_insert_with(Counts::new);
+                counts.last_seen = now;
                 if waiting {
                     counts.waiting -= 1;
                 }
@@ -102,10 +126,8 @@ impl TenantShares {
     }
 
     fn forget_idle(state: &mut HashMap<TenantId, Counts>, tenant: TenantId) {
-        if state
-            .get(&tenant)
-            .is_some_and(|c| c.running == 0 && c.waiting == 0)
-        {
+        let now = Instant::now();
+        if state.get(&tenant).is_some_and(|c| !c.active(now)) {
             state.remove(&tenant);
         }
     }
@@ -122,6 +144,7 @@ impl Drop for Share<'_> {
             let mut state = self.shares.lock();
             if let Some(counts) = state.get_mut(&self.tenant) {
                 counts.running -= 1;
+                counts.last_seen = Instant::now();
             }
             TenantShares::forget_idle(&mut state, self.tenant);
         }
@@ -155,11 +178,12 @@ mod tests {
         let quiet_share = shares.acquire(quiet).await;
         assert!(quiet_share.is_ok(), "another tenant is not held up");
         held.truncate(2);
+        drop(quiet_share);
         assert!(
             matches!(shares.acquire(busy).await, Err(Error::Unavailable)),
-            "with another tenant at work, the busy one keeps to its share"
+            "while another tenant was active a moment ago, the busy one keeps to its share"
         );
-        drop(quiet_share);
+        tokio::time::sleep(ACTIVE_WINDOW).await;
         assert!(shares.acquire(busy).await.is_ok(), "alone again");
     }
 
@@ -182,17 +206,18 @@ mod tests {
     async fn idle_tenants_are_forgotten() {
         let shares = TenantShares::new(2, 2, Duration::from_millis(20));
         let tenant = TenantId::new_random();
-        let share = shares.acquire(tenant).await;
-        assert_eq!(shares.tracked(), 1);
-        drop(share);
-        assert_eq!(shares.tracked(), 0);
         let held = (shares.acquire(tenant).await, shares.acquire(tenant).await);
         assert!(shares.acquire(tenant).await.is_err());
+        assert_eq!(shares.tracked(), 1);
         drop(held);
+        tokio::time::sleep(ACTIVE_WINDOW).await;
+        let other = shares.acquire(TenantId::new_random()).await;
+        drop(other);
+        let now = Instant::now();
+        let active = shares.lock().values().filter(|c| c.active(now)).count();
         assert_eq!(
-            shares.tracked(),
-            0,
-            "a timed-out waiter leaves nothing behind"
+            active, 1,
+            "only the tenant seen a moment ago is still active"
         );
     }
 }
