@@ -8,7 +8,7 @@
 //! Per process, like the pool itself. A tenant is tracked while it is active.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
@@ -24,7 +24,6 @@ pub(crate) struct TenantShares {
     alone: usize,
     wait_limit: Duration,
     state: Mutex<HashMap<TenantId, Counts>>,
-    released: Notify,
 }
 
 /// How long a tenant counts as active after its last unit of work: an identity provider that
@@ -34,11 +33,15 @@ pub(crate) const ACTIVE_WINDOW: Duration = Duration::from_secs(1);
 /// More tenants tracked than this, and those no longer active are swept at the next request.
 const SWEEP_ABOVE: usize = 1024;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Counts {
     running: usize,
     waiting: usize,
     last_seen: Instant,
+    /// Wakes one of the tenant's waiters when one of its units ends. Only a tenant's own
+    /// releases let its waiters in (its limit rises only when others go quiet, and then its
+    /// own next release lets the next one in), so one is woken at a time, not all of them.
+    released: Arc<Notify>,
 }
 
 impl Counts {
@@ -47,6 +50,7 @@ impl Counts {
             running: 0,
             waiting: 0,
             last_seen: Instant::now(),
+            released: Arc::new(Notify::new()),
         }
     }
 
@@ -69,7 +73,6 @@ impl TenantShares {
             alone: to_usize(alone.max(share)),
             wait_limit,
             state: Mutex::default(),
-            released: Notify::new(),
         }
     }
 
@@ -79,12 +82,7 @@ impl TenantShares {
         let deadline = tokio::time::Instant::now() + self.wait_limit;
         let mut waiting = false;
         loop {
-            // Registered before the check, so that a release between the check and the wait
-            // is not missed.
-            let released = self.released.notified();
-            tokio::pin!(released);
-            released.as_mut().enable();
-            {
+            let released = {
                 let mut state = self.lock();
                 let now = Instant::now();
                 if state.len() > SWEEP_ABOVE {
@@ -106,16 +104,18 @@ impl TenantShares {
                 }
                 counts.waiting += 1;
                 waiting = true;
-            }
-            if tokio::time::timeout_at(deadline, released).await.is_err() {
+                counts.released.clone()
+            };
+            // A release between the check above and this wait leaves a permit: not missed.
+            if tokio::time::timeout_at(deadline, released.notified())
+                .await
+                .is_err()
+            {
                 let mut state = self.lock();
                 if let Some(counts) = state.get_mut(&tenant) {
                     counts.waiting -= 1;
                 }
                 Self::forget_idle(&mut state, tenant);
-                drop(state);
-                // Others may have been held back by this tenant's waiting.
-                self.released.notify_waiters();
                 return Err(Error::Unavailable);
             }
         }
@@ -140,15 +140,15 @@ impl TenantShares {
 
 impl Drop for Share<'_> {
     fn drop(&mut self) {
-        {
-            let mut state = self.shares.lock();
-            if let Some(counts) = state.get_mut(&self.tenant) {
-                counts.running -= 1;
-                counts.last_seen = Instant::now();
+        let mut state = self.shares.lock();
+        if let Some(counts) = state.get_mut(&self.tenant) {
+            counts.running -= 1;
+            counts.last_seen = Instant::now();
+            if counts.waiting > 0 {
+                counts.released.notify_one();
             }
-            TenantShares::forget_idle(&mut state, self.tenant);
         }
-        self.shares.released.notify_waiters();
+        TenantShares::forget_idle(&mut state, self.tenant);
     }
 }
 
