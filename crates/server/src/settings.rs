@@ -75,7 +75,7 @@ pub struct Settings {
     pub db_pool_size: u32,
 
     /// Units of database work one tenant may run at once while other tenants have work too
-    /// (default: an eighth of the pool, at least 2); alone, a tenant may use the whole pool.
+    /// (default: a twelfth of the pool, at least 2); alone, a tenant may use the whole pool.
     #[arg(long, env = "INSIGHTS_DB_TENANT_SHARE", global = true)]
     pub db_tenant_share: Option<u32>,
 

@@ -87,13 +87,13 @@ pub struct DbLimits {
 }
 
 impl DbLimits {
-    /// The defaults for a pool of `pool_size` connections: an eighth of them (at least two)
+    /// The defaults for a pool of `pool_size` connections: a twelfth of them (at least two)
     /// for a tenant that is not alone, 15 s per statement, 5 s for a lock, no pooler.
     pub fn for_pool(pool_size: u32) -> Self {
         let pool_size = pool_size.max(1);
         Self {
             pool_size,
-            tenant_share: (pool_size / 8).max(2).min(pool_size),
+            tenant_share: (pool_size / 12).max(2).min(pool_size),
             statement_timeout: Duration::from_secs(15),
             lock_timeout: Duration::from_secs(5),
             pooler: Pooler::None,
