@@ -62,29 +62,35 @@ pub fn redact_resource(kind: ResourceKind, body: &Value) -> Redaction {
 
 /// A PATCH body of `kind`: each operation's value, by what its path names.
 pub fn redact_patch(kind: ResourceKind, body: &Value) -> Redaction {
-    let mut redaction = Redaction::default();
-    let Value::Object(map) = body else {
-        redaction.value = unknown(body, &mut redaction.secrets);
-        return redaction;
-    };
-    let mut out = Map::with_capacity(map.len());
-    for (key, value) in map {
-        let value = match value {
-            Value::Array(ops) if key.eq_ignore_ascii_case("Operations") => Value::Array(
-                ops.iter()
-                    .map(|op| operation(kind, op, &mut redaction))
-                    .collect(),
-            ),
-            other => unknown(other, &mut redaction.secrets),
-        };
-        out.insert(key.clone(), value);
-    }
-    redaction.value = Value::Object(out);
-    redaction
+    by_key(body, |key, value, redaction| match value {
+        Value::Array(ops) if key.eq_ignore_ascii_case("Operations") => Some(Value::Array(
+            ops.iter()
+                .map(|op| operation(kind, op, redaction))
+                .collect(),
+        )),
+        _ => None,
+    })
 }
 
 /// A SearchRequest body (`POST …/.search`) of `kind`: its filter.
 pub fn redact_search(kind: ResourceKind, body: &Value) -> Redaction {
+    by_key(body, |key, value, redaction| match value {
+        Value::String(text) if key.eq_ignore_ascii_case("filter") => {
+            let filtered = redact_filter(kind, text);
+            redaction.secrets.extend(filtered.secrets);
+            redaction.opaque |= filtered.opaque;
+            Some(filtered.value)
+        }
+        _ => None,
+    })
+}
+
+/// A message body redacted key by key: `known` handles the keys it knows (`Some`), every other
+/// value is redacted as of unknown meaning.
+fn by_key(
+    body: &Value,
+    mut known: impl FnMut(&str, &Value, &mut Redaction) -> Option<Value>,
+) -> Redaction {
     let mut redaction = Redaction::default();
     let Value::Object(map) = body else {
         redaction.value = unknown(body, &mut redaction.secrets);
@@ -92,14 +98,9 @@ pub fn redact_search(kind: ResourceKind, body: &Value) -> Redaction {
     };
     let mut out = Map::with_capacity(map.len());
     for (key, value) in map {
-        let value = match value {
-            Value::String(text) if key.eq_ignore_ascii_case("filter") => {
-                let filtered = redact_filter(kind, text);
-                redaction.secrets.extend(filtered.secrets);
-                redaction.opaque |= filtered.opaque;
-                filtered.value
-            }
-            other => unknown(other, &mut redaction.secrets),
+        let value = match known(key, value, &mut redaction) {
+            Some(value) => value,
+            None => unknown(value, &mut redaction.secrets),
         };
         out.insert(key.clone(), value);
     }

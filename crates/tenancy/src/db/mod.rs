@@ -313,27 +313,10 @@ where
     F: FnMut(&mut PgConnection) -> std::result::Result<T, E>,
     E: From<Error> + IsContended,
 {
-    use diesel::Connection as _;
-
-    enum Failure<E> {
-        Db(diesel::result::Error),
-        Work(E),
-    }
-    impl<E> From<diesel::result::Error> for Failure<E> {
-        fn from(error: diesel::result::Error) -> Self {
-            Failure::Db(error)
-        }
-    }
     let mut attempt = 1;
     loop {
         // `Connection::transaction` opens a transaction, or a savepoint inside one.
-        let outcome = conn
-            .transaction(|conn| work(conn).map_err(Failure::Work))
-            .map_err(|failure| match failure {
-                Failure::Db(error) => E::from(Error::from(error)),
-                Failure::Work(error) => error,
-            });
-        match outcome {
+        match diesel_transaction(conn, &mut work) {
             Err(error) if error.is_contended() && attempt < CONTENDED_ATTEMPTS => {
                 tracing::debug!(attempt, "work lost a deadlock; trying again");
                 attempt += 1;
@@ -363,6 +346,25 @@ where
     F: FnOnce(&mut PgConnection) -> std::result::Result<T, E>,
     E: From<Error>,
 {
+    let in_transaction = matches!(
+        AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
+        Ok(Some(_))
+    );
+    if in_transaction {
+        // The enclosing transaction commits or rolls back the work with everything else; a
+        // savepoint would cost two more round trips for nothing.
+        return work(conn);
+    }
+    diesel_transaction(conn, work)
+}
+
+/// `Connection::transaction` (a transaction, or a savepoint inside one) with the work's own
+/// error type.
+fn diesel_transaction<T, E, F>(conn: &mut PgConnection, work: F) -> std::result::Result<T, E>
+where
+    F: FnOnce(&mut PgConnection) -> std::result::Result<T, E>,
+    E: From<Error>,
+{
     use diesel::Connection as _;
 
     /// Keeps the caller's error apart from diesel's while inside `Connection::transaction`.
@@ -374,15 +376,6 @@ where
         fn from(error: diesel::result::Error) -> Self {
             Failure::Db(error)
         }
-    }
-    let in_transaction = matches!(
-        AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
-        Ok(Some(_))
-    );
-    if in_transaction {
-        // The enclosing transaction commits or rolls back the work with everything else; a
-        // savepoint would cost two more round trips for nothing.
-        return work(conn);
     }
     conn.transaction(|conn| work(conn).map_err(Failure::Work))
         .map_err(|failure| match failure {
