@@ -40,6 +40,11 @@ pub enum Error {
     /// and what to do.
     #[error("{0}")]
     Cluster(String),
+    /// A step of ours failed that no input can cause (hashing a password, a migration): the
+    /// message is for the log and the operator, never for a person using the console or an
+    /// identity provider, who see an internal error.
+    #[error("{0}")]
+    Internal(String),
     /// A blocking task failed to complete (it panicked or the runtime is shutting down).
     #[error("background task failed")]
     Task,

@@ -69,3 +69,11 @@ uuid_id!(
     /// A SCIM bearer token (its record, never its secret).
     TokenId
 );
+uuid_id!(
+    /// A badge card of one user.
+    CardId
+);
+uuid_id!(
+    /// A CSV import job of one tenant.
+    ImportJobId
+);

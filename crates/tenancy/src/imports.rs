@@ -9,13 +9,13 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::{Map, Value, json};
-use uuid::Uuid;
 
 use crate::directory::cards;
 use crate::directory::users::{self, UserFields};
 use crate::error::{Error, Result};
-use crate::ids::TenantId;
+use crate::ids::{ImportJobId, TenantId};
 use crate::schema::{import_jobs, import_rows, users as users_table};
+use crate::stored::{CardSource, UserSource};
 
 /// Rows applied per transaction.
 pub const BATCH_ROWS: i64 = 500;
@@ -25,24 +25,9 @@ pub const MAX_ROWS: usize = 200_000;
 /// One data row of a file: its line number and its values by column key.
 pub type ImportRow = (i32, Map<String, Value>);
 
-/// What an import does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImportKind {
-    /// Create or update users by userName.
-    Users,
-    /// Add cards to existing users.
-    Cards,
-}
+pub use crate::stored::{ImportKind, ImportStatus, RowResult};
 
 impl ImportKind {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ImportKind::Users => "users",
-            ImportKind::Cards => "cards",
-        }
-    }
-
     /// The columns a file must have (any case; `_` and spaces ignored). For cards, one of the
     /// two user keys is enough.
     pub fn required_columns(self) -> &'static [&'static str] {
@@ -60,11 +45,11 @@ pub struct ImportJob {
     /// The tenant.
     pub tenant_id: TenantId,
     /// The job.
-    pub id: Uuid,
-    /// `users` or `cards`.
-    pub kind: String,
-    /// `queued`, `running`, `done` or `failed`.
-    pub status: String,
+    pub id: ImportJobId,
+    /// What it imports.
+    pub kind: ImportKind,
+    /// Where it is.
+    pub status: ImportStatus,
     /// The uploaded file's name.
     pub file_name: String,
     /// Data rows in the file.
@@ -88,7 +73,7 @@ pub struct ImportJob {
 impl ImportJob {
     /// Whether the worker still has rows to apply.
     pub fn pending(&self) -> bool {
-        self.status == "queued" || self.status == "running"
+        matches!(self.status, ImportStatus::Queued | ImportStatus::Running)
     }
 
     /// Progress in whole percent.
@@ -108,8 +93,8 @@ pub struct RowOutcome {
     pub line: i32,
     /// The row's values by column.
     pub fields: Value,
-    /// `created`, `updated` or `error`.
-    pub outcome: Option<String>,
+    /// What applying it did (`None`: not applied yet).
+    pub outcome: Option<RowResult>,
     /// Why it failed.
     pub message: Option<String>,
 }
@@ -144,8 +129,8 @@ pub fn create_job(
         let job = diesel::insert_into(import_jobs::table)
             .values((
                 import_jobs::tenant_id.eq(tenant),
-                import_jobs::id.eq(Uuid::new_v4()),
-                import_jobs::kind.eq(kind.as_str()),
+                import_jobs::id.eq(ImportJobId::new_random()),
+                import_jobs::kind.eq(kind),
                 import_jobs::file_name.eq(file_name),
                 import_jobs::total_rows.eq(total),
                 import_jobs::created_at.eq(now),
@@ -175,7 +160,11 @@ pub fn create_job(
 }
 
 /// The job with this id in this tenant.
-pub fn find_job(conn: &mut PgConnection, tenant: TenantId, id: Uuid) -> Result<Option<ImportJob>> {
+pub fn find_job(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: ImportJobId,
+) -> Result<Option<ImportJob>> {
     Ok(import_jobs::table
         .find((tenant, id))
         .select(ImportJob::as_select())
@@ -198,9 +187,9 @@ pub fn recent_jobs(
 }
 
 /// Jobs of every tenant left unfinished (for example by a restart), oldest first.
-pub fn unfinished_jobs(conn: &mut PgConnection) -> Result<Vec<(TenantId, Uuid)>> {
+pub fn unfinished_jobs(conn: &mut PgConnection) -> Result<Vec<(TenantId, ImportJobId)>> {
     Ok(import_jobs::table
-        .filter(import_jobs::status.eq_any(["queued", "running"]))
+        .filter(import_jobs::status.eq_any([ImportStatus::Queued, ImportStatus::Running]))
         .order(import_jobs::created_at.asc())
         .select((import_jobs::tenant_id, import_jobs::id))
         .load(conn)?)
@@ -210,7 +199,7 @@ pub fn unfinished_jobs(conn: &mut PgConnection) -> Result<Vec<(TenantId, Uuid)>>
 pub fn rows(
     conn: &mut PgConnection,
     tenant: TenantId,
-    job: Uuid,
+    job: ImportJobId,
     errors_only: bool,
     offset: i64,
     limit: i64,
@@ -220,7 +209,7 @@ pub fn rows(
         .filter(import_rows::job_id.eq(job))
         .into_boxed();
     if errors_only {
-        query = query.filter(import_rows::outcome.eq("error"));
+        query = query.filter(import_rows::outcome.eq(RowResult::Error));
     }
     Ok(query
         .order(import_rows::line.asc())
@@ -239,7 +228,7 @@ pub fn rows(
 pub fn apply_batch(
     conn: &mut PgConnection,
     tenant: TenantId,
-    job_id: Uuid,
+    job_id: ImportJobId,
     now: DateTime<Utc>,
 ) -> Result<ImportJob> {
     crate::transaction(conn, |conn| {
@@ -251,11 +240,7 @@ pub fn apply_batch(
         if !job.pending() {
             return Ok(job);
         }
-        let kind = if job.kind == "users" {
-            ImportKind::Users
-        } else {
-            ImportKind::Cards
-        };
+        let kind = job.kind;
         let batch: Vec<(i32, Value)> = import_rows::table
             .filter(import_rows::tenant_id.eq(tenant))
             .filter(import_rows::job_id.eq(job_id))
@@ -271,15 +256,15 @@ pub fn apply_batch(
             let (outcome, message) = match result {
                 Ok(Applied::Created) => {
                     created += 1;
-                    ("created", None)
+                    (RowResult::Created, None)
                 }
                 Ok(Applied::Updated) => {
                     updated += 1;
-                    ("updated", None)
+                    (RowResult::Updated, None)
                 }
                 Err(e) => {
                     errors += 1;
-                    ("error", Some(row_error(e)))
+                    (RowResult::Error, Some(row_error(e)))
                 }
             };
             diesel::update(import_rows::table.find((tenant, job_id, line)))
@@ -293,7 +278,11 @@ pub fn apply_batch(
         let done = batch.is_empty() || processed >= job.total_rows;
         Ok(diesel::update(import_jobs::table.find((tenant, job_id)))
             .set((
-                import_jobs::status.eq(if done { "done" } else { "running" }),
+                import_jobs::status.eq(if done {
+                    ImportStatus::Done
+                } else {
+                    ImportStatus::Running
+                }),
                 import_jobs::processed_rows.eq(processed),
                 import_jobs::created_count.eq(job.created_count + created),
                 import_jobs::updated_count.eq(job.updated_count + updated),
@@ -309,13 +298,13 @@ pub fn apply_batch(
 pub fn fail_job(
     conn: &mut PgConnection,
     tenant: TenantId,
-    job: Uuid,
+    job: ImportJobId,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
     diesel::update(import_jobs::table.find((tenant, job)))
         .set((
-            import_jobs::status.eq("failed"),
+            import_jobs::status.eq(ImportStatus::Failed),
             import_jobs::failure.eq(reason),
             import_jobs::finished_at.eq(now),
         ))
@@ -370,7 +359,7 @@ fn apply_row(
             let user = find_user_by_name_or_email(conn, tenant, &key)?.ok_or_else(|| {
                 Error::Invalid(format!("No user with userName or email \"{key}\"."))
             })?;
-            cards::add(conn, tenant, user.id, &number, "import", now)?;
+            cards::add(conn, tenant, user.id, &number, CardSource::Import, now)?;
             Ok(Applied::Created)
         }
         ImportKind::Users => {
@@ -435,7 +424,7 @@ fn apply_row(
                     Ok(Applied::Updated)
                 }
                 None => {
-                    users::insert(conn, tenant, &fields, "import", now)?;
+                    users::insert(conn, tenant, &fields, UserSource::Import, now)?;
                     Ok(Applied::Created)
                 }
             }

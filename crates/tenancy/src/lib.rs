@@ -23,6 +23,7 @@ pub mod secret;
 pub mod sessions;
 mod shares;
 pub mod sign_in;
+pub mod stored;
 pub mod tenants;
 
 pub use db::{CrossTenant, Db, DbLimits, IsContended, Pooler, retrying, transaction};
@@ -30,4 +31,4 @@ pub use deployment::{Deployment, RequestClient, TrustedProxies};
 /// The connection type every repository function takes.
 pub use diesel::PgConnection;
 pub use error::Error;
-pub use ids::{AdminId, GroupId, TenantId, TokenId, UserId};
+pub use ids::{AdminId, CardId, GroupId, ImportJobId, TenantId, TokenId, UserId};

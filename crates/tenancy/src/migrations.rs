@@ -19,7 +19,7 @@ pub fn run_pending(conn: &mut PgConnection) -> Result<Vec<String>> {
     let applied = conn
         .run_pending_migrations(MIGRATIONS)
         .map(|versions| versions.iter().map(ToString::to_string).collect())
-        .map_err(|e| Error::Invalid(format!("migration failed: {e}")));
+        .map_err(|e| Error::Internal(format!("migration failed: {e}")));
     // Unlock even when a migration failed, so another replica can report the same error.
     diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).execute(conn)?;
     applied

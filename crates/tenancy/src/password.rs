@@ -25,7 +25,7 @@ pub fn hash_password(password: &str) -> Result<String> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|hash| hash.to_string())
-        .map_err(|e| Error::Invalid(format!("cannot hash password: {e}")))
+        .map_err(|e| Error::Internal(format!("cannot hash a password: {e}")))
 }
 
 /// Whether `password` matches the PHC string `hash`. A malformed hash never matches.

@@ -14,10 +14,9 @@ use askama_web::WebTemplate;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::Value;
-use tenancy::imports::{self, ImportJob, ImportKind, RowOutcome};
+use tenancy::imports::{self, ImportJob, ImportKind, ImportStatus, RowOutcome, RowResult};
 use tenancy::tenants::AuthType;
-use tenancy::{CrossTenant, Db, TenantId};
-use uuid::Uuid;
+use tenancy::{CrossTenant, Db, ImportJobId, TenantId};
 
 use super::see_other;
 use crate::error::ConsoleError;
@@ -52,10 +51,9 @@ pub struct JobLine {
 fn job_line(job: &ImportJob) -> JobLine {
     JobLine {
         id: job.id.to_string(),
-        kind: if job.kind == "users" {
-            "Users".into()
-        } else {
-            "Cards only".into()
+        kind: match job.kind {
+            ImportKind::Users => "Users".into(),
+            ImportKind::Cards => "Cards only".into(),
         },
         file_name: job.file_name.clone(),
         status: status_text(job),
@@ -71,11 +69,11 @@ fn job_line(job: &ImportJob) -> JobLine {
 }
 
 fn status_text(job: &ImportJob) -> String {
-    match job.status.as_str() {
-        "queued" => "Waiting".into(),
-        "running" => format!("Running ({}%)", job.percent()),
-        "done" => "Finished".into(),
-        _ => "Failed".into(),
+    match job.status {
+        ImportStatus::Queued => "Waiting".into(),
+        ImportStatus::Running => format!("Running ({}%)", job.percent()),
+        ImportStatus::Done => "Finished".into(),
+        ImportStatus::Failed => "Failed".into(),
     }
 }
 
@@ -187,7 +185,7 @@ async fn rejected(
 }
 
 /// Applies a job's rows in batches in the background until none are left.
-pub fn spawn_job(db: Db, tenant: TenantId, job: Uuid) {
+pub fn spawn_job(db: Db, tenant: TenantId, job: ImportJobId) {
     tokio::spawn(async move {
         loop {
             match db
@@ -273,7 +271,7 @@ fn row_line(row: &RowOutcome) -> RowLine {
     RowLine {
         line: row.line,
         key,
-        outcome: row.outcome.clone().unwrap_or_else(|| "pending".into()),
+        outcome: row.outcome.map_or("pending", RowResult::as_str).to_owned(),
         message: row.message.clone().unwrap_or_default(),
     }
 }
@@ -285,7 +283,7 @@ pub async fn show_import_job(
     query: web::Query<JobQuery>,
     db: web::Data<Db>,
 ) -> Result<JobPage, ConsoleError> {
-    let id: Uuid = path.parse().map_err(|_| ConsoleError::NotFound)?;
+    let id: ImportJobId = path.parse().map_err(|_| ConsoleError::NotFound)?;
     let errors_only = query.errors.is_some();
     let page = super::page_number(query.page);
     let tenant = console.tenant.id;

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use tenancy::directory::cards::{self, CardRow};
 use tenancy::directory::users::{self, UserRow};
 use tenancy::directory::{Condition, Page, SqlValue};
-use tenancy::{Db, UserId};
-use uuid::Uuid;
+use tenancy::stored::{CardSource, UserSource};
+use tenancy::{CardId, Db, UserId};
 
 use super::see_other;
 use crate::error::{ConsoleError, encode};
@@ -108,7 +108,7 @@ fn line(row: &UserRow) -> UserLine {
         name: row.shown_name(),
         email: row.email.clone().unwrap_or_default(),
         active: row.active,
-        source: row.source.clone(),
+        source: row.source.to_string(),
     }
 }
 
@@ -203,7 +203,7 @@ async fn user_page(
     Ok(UserPage {
         layout: Layout::new(console, "users", row.user_name.clone()),
         id: row.id.to_string(),
-        managed_by_idp: row.source == "scim",
+        managed_by_idp: row.source == UserSource::Scim,
         external_id: row.external_id.clone().unwrap_or_default(),
         created: time(row.created_at),
         updated: time(row.updated_at),
@@ -222,7 +222,7 @@ fn card_line(card: &CardRow) -> CardLine {
     CardLine {
         id: card.id.to_string(),
         number: card.card_number.clone(),
-        source: card.source.clone(),
+        source: card.source.to_string(),
         added: time(card.created_at),
     }
 }
@@ -250,7 +250,7 @@ pub async fn add_card(
     let result = db
         .run(tenant, move |conn| -> Result<CardRow, tenancy::Error> {
             users::find(conn, tenant, id)?.ok_or(tenancy::Error::NotFound)?;
-            cards::add(conn, tenant, id, &number, "console", Utc::now())
+            cards::add(conn, tenant, id, &number, CardSource::Console, Utc::now())
         })
         .await;
     let message = match result {
@@ -292,7 +292,7 @@ pub async fn remove_card(
     console.check_csrf(&form.csrf)?;
     let (user, card) = path.into_inner();
     let user: UserId = user.parse().map_err(|_| ConsoleError::NotFound)?;
-    let card: Uuid = card.parse().map_err(|_| ConsoleError::NotFound)?;
+    let card: CardId = card.parse().map_err(|_| ConsoleError::NotFound)?;
     let tenant = console.tenant.id;
     let removed = db
         .run(tenant, move |conn| cards::remove(conn, tenant, user, card))

@@ -173,8 +173,8 @@ pub async fn replace(
     let (row, members) = state
         .db
         .run(tenant, move |conn| {
-            // A PUT locks the group, then its members; a member PATCH the reverse: one of two
-            // running together may lose a deadlock, and is then simply run again.
+            // Should a conflict with concurrent work still end in a deadlock (a DELETE of the
+            // group, say), the loser is run again rather than answered 503.
             retrying(conn, |conn| {
                 let current = lock(conn, tenant, id, &raw)?;
                 check_if_match(if_match.as_deref(), &etag(current.version))?;
@@ -226,12 +226,15 @@ pub async fn patch(
     state
         .db
         .run(tenant, move |conn| {
-            // A PUT locks the group, then its members; a member PATCH the reverse: one of two
-            // running together may lose a deadlock, and is then simply run again.
+            // Should a conflict with concurrent work still end in a deadlock (a DELETE of the
+            // group, say), the loser is run again rather than answered 503.
             retrying(conn, |conn| {
                 // A rename rewrites the row, and If-Match must hold until the commit: lock it
-                // first. Member changes alone lock it last, as briefly as possible.
-                let current = if other_ops.is_empty() && if_match.is_none() {
+                // first. So does a change that deletes member rows (replace, remove): a PUT
+                // locks the group and then deletes its members, and the reverse order here
+                // would deadlock with it. Additions alone lock it last, as briefly as possible.
+                let adds_only = changes.iter().all(|c| matches!(c, MemberChange::Add(_)));
+                let current = if other_ops.is_empty() && if_match.is_none() && adds_only {
                     find(conn, tenant, id, &raw)?
                 } else {
                     lock(conn, tenant, id, &raw)?

@@ -8,6 +8,7 @@ use scim_protocol::{apply, parse_patch_owned, sets_only_active};
 use serde_json::Value;
 use tenancy::directory::users::{self, UserRow};
 use tenancy::directory::{Condition, Page, user_active, user_lookup};
+use tenancy::stored::UserSource;
 use tenancy::{GroupId, PgConnection, TenantId, UserId, transaction};
 
 use super::totals::total_for_page;
@@ -38,7 +39,7 @@ pub async fn create(
     let row = state
         .db
         .run(tenant, move |conn| {
-            users::insert_recorded(conn, tenant, id, &fields, "scim", now, &events)
+            users::insert_recorded(conn, tenant, id, &fields, UserSource::Scim, now, &events)
         })
         .await?;
     state.totals.forget(tenant, KIND);

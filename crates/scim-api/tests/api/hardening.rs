@@ -347,7 +347,7 @@ async fn a_group_put_and_member_patches_running_together_do_not_fail() {
     let group = app.create_group("Contended", &[]).await;
     let path = format!("/Groups/{group}");
     let mut requests = tokio::task::JoinSet::new();
-    for n in 0..120 {
+    for n in 0..60 {
         let (scim, path, user) = (app.scim.clone(), path.clone(), user.clone());
         requests.spawn(async move {
             if n % 2 == 0 {

@@ -195,7 +195,7 @@ fn tenant_json(row: &TenantRow) -> serde_json::Value {
         "id": row.id,
         "name": row.name,
         "scim_enabled": row.scim_enabled,
-        "auth_type": row.auth_type,
+        "auth_type": row.auth_type.as_str(),
         "oidc_issuer": row.oidc_issuer,
         "created_at": row.created_at,
     })

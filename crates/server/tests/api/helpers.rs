@@ -156,6 +156,8 @@ impl TestApp {
         self.db()
             .run(tenant, move |conn| {
                 let fields = UserFields::from_document(doc)?;
+                let source = tenancy::stored::UserSource::parse(source)
+                    .unwrap_or_else(|| panic!("no user source {source:?}"));
                 users::insert(conn, tenant, &fields, source, Utc::now())
             })
             .await

@@ -83,7 +83,13 @@ async fn provision(app: &TestApp, tenant: TenantId, user_name: &str) -> UserId {
     app.db()
         .run(tenant, move |conn| {
             let fields = UserFields::from_document(doc)?;
-            users::insert(conn, tenant, &fields, "scim", Utc::now())
+            users::insert(
+                conn,
+                tenant,
+                &fields,
+                tenancy::stored::UserSource::Scim,
+                Utc::now(),
+            )
         })
         .await
         .unwrap_or_else(|e| panic!("{e}"))

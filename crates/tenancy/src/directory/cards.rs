@@ -2,11 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::ids::{TenantId, UserId};
+use crate::ids::{CardId, TenantId, UserId};
 use crate::schema::cards;
+use crate::stored::CardSource;
 
 /// A card as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -15,13 +15,13 @@ pub struct CardRow {
     /// The tenant.
     pub tenant_id: TenantId,
     /// The card's id.
-    pub id: Uuid,
+    pub id: CardId,
     /// Its user.
     pub user_id: UserId,
     /// The number printed on / encoded in the card, unique per tenant.
     pub card_number: String,
-    /// `import` or `console`.
-    pub source: String,
+    /// Where the card came from.
+    pub source: CardSource,
     /// When it was added.
     pub created_at: DateTime<Utc>,
 }
@@ -43,14 +43,14 @@ pub fn add(
     tenant: TenantId,
     user: UserId,
     number: &str,
-    source: &str,
+    source: CardSource,
     now: DateTime<Utc>,
 ) -> Result<CardRow> {
     let number = normalize_number(number)?;
     Ok(diesel::insert_into(cards::table)
         .values((
             cards::tenant_id.eq(tenant),
-            cards::id.eq(Uuid::new_v4()),
+            cards::id.eq(CardId::new_random()),
             cards::user_id.eq(user),
             cards::card_number.eq(number),
             cards::source.eq(source),
@@ -61,7 +61,12 @@ pub fn add(
 }
 
 /// Removes one card of one user; whether it existed.
-pub fn remove(conn: &mut PgConnection, tenant: TenantId, user: UserId, card: Uuid) -> Result<bool> {
+pub fn remove(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    user: UserId,
+    card: CardId,
+) -> Result<bool> {
     Ok(diesel::delete(
         cards::table
             .find((tenant, card))

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::ids::{GroupId, TenantId, UserId};
 use crate::prepared::Prepared;
 use crate::schema::{group_members, groups, sessions, users};
+use crate::stored::UserSource;
 
 /// A user as stored.
 #[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
@@ -33,8 +34,8 @@ pub struct UserRow {
     pub family_name: Option<String>,
     /// The primary (or first) email address.
     pub email: Option<String>,
-    /// `scim`, `import` or `console`.
-    pub source: String,
+    /// Where the user came from.
+    pub source: UserSource,
     /// The whole SCIM resource as last written, less id, meta, groups and password.
     pub attributes: Value,
     /// The OpenID subject linked at first sign-in.
@@ -153,7 +154,7 @@ pub fn insert(
     conn: &mut PgConnection,
     tenant: TenantId,
     fields: &UserFields,
-    source: &str,
+    source: UserSource,
     now: DateTime<Utc>,
 ) -> Result<UserRow> {
     Ok(diesel::insert_into(users::table)
@@ -176,7 +177,7 @@ pub fn insert_recorded(
     tenant: TenantId,
     id: UserId,
     fields: &UserFields,
-    source: &str,
+    source: UserSource,
     now: DateTime<Utc>,
     events: &[crate::events::NewEvent],
 ) -> Result<UserRow> {

@@ -28,8 +28,8 @@ pub struct ScimTokenRow {
     pub retire_after: Option<DateTime<Utc>>,
     /// When it stopped working (revoked by an admin or replaced by a used newer token).
     pub revoked_at: Option<DateTime<Utc>>,
-    /// `revoked` or `replaced`; set with `revoked_at`.
-    pub revoked_reason: Option<String>,
+    /// Why it stopped working; set with `revoked_at`.
+    pub revoked_reason: Option<RevokedReason>,
     /// When the identity provider first authenticated with it.
     pub first_used_at: Option<DateTime<Utc>>,
     /// When the identity provider last authenticated with it (at most a minute stale).
@@ -38,14 +38,7 @@ pub struct ScimTokenRow {
     pub request_id: Option<String>,
 }
 
-/// Why a token stopped working before it expired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RevokedReason {
-    /// An admin revoked it.
-    Revoked,
-    /// A newer token was used by the identity provider, which retired this one.
-    Replaced,
-}
+pub use crate::stored::RevokedReason;
 
 /// What a token can do at a given moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,10 +80,7 @@ impl ScimTokenRow {
     /// The token's state at `now`.
     pub fn state(&self, now: DateTime<Utc>) -> TokenState {
         if let Some(at) = self.revoked_at {
-            let reason = match self.revoked_reason.as_deref() {
-                Some("replaced") => RevokedReason::Replaced,
-                _ => RevokedReason::Revoked,
-            };
+            let reason = self.revoked_reason.unwrap_or(RevokedReason::Revoked);
             return TokenState::Revoked { reason, at };
         }
         if self.expires_at <= now {

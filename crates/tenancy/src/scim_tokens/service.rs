@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Months, Utc};
 use diesel::prelude::*;
 
-use super::model::{IssuedToken, ScimTokenRow, TokenInsert, TokenState};
+use super::model::{IssuedToken, RevokedReason, ScimTokenRow, TokenInsert, TokenState};
 use crate::error::{Error, Result};
 use crate::ids::{TenantId, TokenId};
 use crate::schema::{scim_tokens, tenants};
@@ -156,7 +156,7 @@ pub fn verify(
         return Ok(Err(Rejection::Unknown));
     }
     let hash = sha256(presented);
-    let found: Option<(ScimTokenRow, bool, String)> = scim_tokens::table
+    let found: Option<(ScimTokenRow, bool, AuthType)> = scim_tokens::table
         .inner_join(tenants::table)
         .filter(scim_tokens::tenant_id.eq(tenant))
         .filter(scim_tokens::token_hash.eq(&hash[..]))
@@ -203,7 +203,7 @@ pub fn verify(
         tenant,
         token: row.id,
         scim_enabled,
-        openid: AuthType::from_stored(&auth_type) == AuthType::OpenId,
+        openid: auth_type == AuthType::OpenId,
         valid_until,
         retired_older,
     }))
@@ -235,7 +235,7 @@ fn record_first_use(
         )
         .set((
             scim_tokens::revoked_at.eq(now),
-            scim_tokens::revoked_reason.eq("replaced"),
+            scim_tokens::revoked_reason.eq(RevokedReason::Replaced),
         ))
         .execute(conn)?;
         Ok(retired > 0)
@@ -260,7 +260,7 @@ pub fn revoke(
     Ok(diesel::update(scim_tokens::table.find((tenant, token)))
         .set((
             scim_tokens::revoked_at.eq(now),
-            scim_tokens::revoked_reason.eq("revoked"),
+            scim_tokens::revoked_reason.eq(RevokedReason::Revoked),
         ))
         .returning(ScimTokenRow::as_returning())
         .get_result(conn)?)

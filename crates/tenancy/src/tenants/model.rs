@@ -12,33 +12,7 @@ pub(crate) fn client_secret_owner(tenant: TenantId) -> String {
     format!("tenants.oidc_client_secret:{tenant}")
 }
 
-/// How a tenant's end users sign in. SCIM needs `OpenId`: provisioned users have no password.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthType {
-    /// Users sign in with a password held by Insights.
-    Password,
-    /// Users sign in through the tenant's OpenID Connect provider.
-    OpenId,
-}
-
-impl AuthType {
-    /// The value stored in `tenants.auth_type`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthType::Password => "password",
-            AuthType::OpenId => "openid",
-        }
-    }
-
-    /// Reads the stored value; anything unknown is treated as password sign-in.
-    pub fn from_stored(value: &str) -> Self {
-        if value == "openid" {
-            AuthType::OpenId
-        } else {
-            AuthType::Password
-        }
-    }
-}
+pub use crate::stored::AuthType;
 
 /// A tenant as stored.
 #[derive(Clone, Queryable, Selectable)]
@@ -50,8 +24,8 @@ pub struct TenantRow {
     pub name: String,
     /// The operator's switch: SCIM is sold on request.
     pub scim_enabled: bool,
-    /// `password` or `openid`; see [`TenantRow::auth_type`].
-    pub auth_type: String,
+    /// How its users sign in.
+    pub auth_type: AuthType,
     /// OpenID issuer URL, exactly as the provider spells it.
     pub oidc_issuer: Option<String>,
     /// OpenID client id registered at the provider.
@@ -67,7 +41,7 @@ pub struct TenantRow {
 impl TenantRow {
     /// The tenant's sign-in type.
     pub fn auth_type(&self) -> AuthType {
-        AuthType::from_stored(&self.auth_type)
+        self.auth_type
     }
 
     /// Whether SCIM provisioning may be used: switched on by the operator *and* OpenID sign-in.
@@ -141,7 +115,7 @@ pub(crate) struct TenantInsert<'a> {
     pub id: TenantId,
     pub name: &'a str,
     pub scim_enabled: bool,
-    pub auth_type: &'a str,
+    pub auth_type: AuthType,
     pub oidc_issuer: Option<&'a str>,
     pub oidc_client_id: Option<&'a str>,
     pub oidc_client_secret: Option<String>,

@@ -31,7 +31,7 @@ pub fn create(conn: &mut PgConnection, new: &NewTenant, keys: &SecretKeys) -> Re
         id,
         name,
         scim_enabled: new.scim_enabled,
-        auth_type: auth_type.as_str(),
+        auth_type,
         oidc_issuer: new.openid.as_ref().map(|o| o.issuer.as_str()),
         oidc_client_id: new.openid.as_ref().map(|o| o.client_id.as_str()),
         oidc_client_secret: new
@@ -97,7 +97,7 @@ pub fn set_openid(
     let sealed = keys.seal(&client_secret_owner(tenant), &openid.client_secret);
     Ok(diesel::update(tenants::table.find(tenant))
         .set((
-            tenants::auth_type.eq(AuthType::OpenId.as_str()),
+            tenants::auth_type.eq(AuthType::OpenId),
             tenants::oidc_issuer.eq(&openid.issuer),
             tenants::oidc_client_id.eq(&openid.client_id),
             tenants::oidc_client_secret.eq(&sealed),
@@ -145,7 +145,7 @@ pub fn reseal_client_secrets(conn: &mut PgConnection, keys: &SecretKeys) -> Resu
 pub fn set_password_sign_in(conn: &mut PgConnection, tenant: TenantId) -> Result<TenantRow> {
     Ok(diesel::update(tenants::table.find(tenant))
         .set((
-            tenants::auth_type.eq(AuthType::Password.as_str()),
+            tenants::auth_type.eq(AuthType::Password),
             tenants::updated_at.eq(Utc::now()),
         ))
         .returning(TenantRow::as_returning())

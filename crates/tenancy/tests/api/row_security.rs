@@ -5,6 +5,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 use tenancy::directory::users::{self, UserFields, UserRow};
 use tenancy::schema::{provisioning_events, tenants as tenants_table, users as users_table};
+use tenancy::stored::UserSource;
 use tenancy::tenants::{self, NewTenant};
 use tenancy::{CrossTenant, Error, TenantId};
 use testkit::TestDb;
@@ -27,7 +28,7 @@ fn tenant(conn: &mut PgConnection, name: &str) -> TenantId {
 
 fn user(conn: &mut PgConnection, tenant: TenantId, user_name: &str) {
     let fields = UserFields::from_document(serde_json::json!({ "userName": user_name }))
-        .and_then(|fields| users::insert(conn, tenant, &fields, "scim", Utc::now()));
+        .and_then(|fields| users::insert(conn, tenant, &fields, UserSource::Scim, Utc::now()));
     if let Err(e) = fields {
         panic!("cannot insert user: {e}");
     }
@@ -170,7 +171,7 @@ async fn a_write_into_another_tenant_is_refused() -> Result<(), Error> {
         .db()
         .run(ours, move |conn| {
             let fields = UserFields::from_document(serde_json::json!({ "userName": "planted" }))?;
-            users::insert(conn, theirs, &fields, "scim", Utc::now())
+            users::insert(conn, theirs, &fields, UserSource::Scim, Utc::now())
         })
         .await;
     assert!(matches!(planted, Err(Error::Db(_))), "{planted:?}");

@@ -248,3 +248,24 @@ fn the_client_secret_is_stored_sealed_and_resealed_after_a_key_rotation() -> Res
     );
     Ok(())
 }
+
+#[test]
+fn an_unknown_stored_value_is_a_decode_error_not_a_default() {
+    use diesel::prelude::*;
+    use tenancy::stored::AuthType;
+
+    #[derive(diesel::QueryableByName, Debug)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        auth_type: AuthType,
+    }
+    let test_db = TestDb::new();
+    let mut conn = test_db.connect();
+    let known: Result<Row, _> =
+        diesel::sql_query("SELECT 'openid'::text AS auth_type").get_result(&mut conn);
+    assert_eq!(known.map(|r| r.auth_type).ok(), Some(AuthType::OpenId));
+    let unknown: Result<Row, _> =
+        diesel::sql_query("SELECT 'ldap'::text AS auth_type").get_result(&mut conn);
+    let error = unknown.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(error.contains("unknown AuthType \"ldap\""), "{error}");
+}

@@ -35,7 +35,14 @@ async fn forms_without_their_csrf_token_or_from_another_origin_are_refused_and_c
     let card = app
         .db()
         .run(tenant, move |conn| {
-            cards::add(conn, tenant, user, "C-1", "console", Utc::now())
+            cards::add(
+                conn,
+                tenant,
+                user,
+                "C-1",
+                tenancy::stored::CardSource::Console,
+                Utc::now(),
+            )
         })
         .await
         .unwrap_or_else(|e| panic!("{e}"))

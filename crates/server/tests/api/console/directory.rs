@@ -116,7 +116,14 @@ async fn a_users_page_shows_attributes_groups_and_cards_and_marks_scim_users() {
     app.insert_group(tenant, "Engineering", &[ann]).await;
     app.db()
         .run(tenant, move |conn| {
-            cards::add(conn, tenant, ann, "C-100", "import", Utc::now())
+            cards::add(
+                conn,
+                tenant,
+                ann,
+                "C-100",
+                tenancy::stored::CardSource::Import,
+                Utc::now(),
+            )
         })
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -272,7 +279,14 @@ async fn another_tenants_users_groups_cards_jobs_and_events_answer_404() {
     let card = app
         .db()
         .run(theirs, move |conn| {
-            cards::add(conn, theirs, user, "G-1", "console", Utc::now())
+            cards::add(
+                conn,
+                theirs,
+                user,
+                "G-1",
+                tenancy::stored::CardSource::Console,
+                Utc::now(),
+            )
         })
         .await
         .unwrap_or_else(|e| panic!("{e}"))

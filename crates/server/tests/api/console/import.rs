@@ -129,7 +129,14 @@ async fn a_cards_import_adds_cards_and_reports_unknown_users_and_duplicates() {
         .await;
     app.db()
         .run(tenant, move |conn| {
-            cards::add(conn, tenant, taken, "C-9", "console", Utc::now())
+            cards::add(
+                conn,
+                tenant,
+                taken,
+                "C-9",
+                tenancy::stored::CardSource::Console,
+                Utc::now(),
+            )
         })
         .await
         .unwrap_or_else(|e| panic!("{e}"));

@@ -1,0 +1,162 @@
+//! The enum-like text columns as Rust enums: written as their fixed spelling, and read back
+//! strictly — a value the code does not know is a decode error, never a silent default (an
+//! unknown `auth_type` once read as password sign-in).
+
+use std::fmt;
+
+use diesel::deserialize::{self, FromSql};
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::Text;
+
+/// Declares an enum stored as text, with its spellings.
+macro_rules! stored_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident {
+            $( $(#[$variant_meta:meta])* $variant:ident = $text:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, diesel::AsExpression, diesel::FromSqlRow)]
+        #[diesel(sql_type = Text)]
+        pub enum $name {
+            $( $(#[$variant_meta])* $variant ),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The stored spelling.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+
+            /// The value with this stored spelling.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ToSql<Text, Pg> for $name {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                <str as ToSql<Text, Pg>>::to_sql(self.as_str(), &mut out.reborrow())
+            }
+        }
+
+        impl FromSql<Text, Pg> for $name {
+            fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+                let text = <String as FromSql<Text, Pg>>::from_sql(bytes)?;
+                Self::parse(&text).ok_or_else(|| {
+                    format!("unknown {} {text:?} in the database", stringify!($name)).into()
+                })
+            }
+        }
+    };
+}
+
+stored_enum! {
+    /// How a tenant's end users sign in. SCIM needs `OpenId`: provisioned users have no password.
+    AuthType {
+        /// Users sign in with a password held by Insights.
+        Password = "password",
+        /// Users sign in through the tenant's OpenID Connect provider.
+        OpenId = "openid",
+    }
+}
+
+stored_enum! {
+    /// Where a user came from.
+    UserSource {
+        /// Provisioned by the identity provider over SCIM.
+        Scim = "scim",
+        /// Created by a CSV import.
+        Import = "import",
+        /// Created in the console.
+        Console = "console",
+    }
+}
+
+stored_enum! {
+    /// Where a badge card came from.
+    CardSource {
+        /// A cards (or users) CSV import.
+        Import = "import",
+        /// Added in the console.
+        Console = "console",
+    }
+}
+
+stored_enum! {
+    /// Why a SCIM token stopped being accepted before its time.
+    RevokedReason {
+        /// An admin revoked it.
+        Revoked = "revoked",
+        /// A newer token replaced it (first use of the new one, or the overlap ended).
+        Replaced = "replaced",
+    }
+}
+
+stored_enum! {
+    /// What a CSV import does.
+    ImportKind {
+        /// Create or update users by userName.
+        Users = "users",
+        /// Add cards to existing users.
+        Cards = "cards",
+    }
+}
+
+stored_enum! {
+    /// Where an import job is.
+    ImportStatus {
+        /// Stored, waiting for the worker.
+        Queued = "queued",
+        /// Being applied.
+        Running = "running",
+        /// Every row applied.
+        Done = "done",
+        /// Stopped by an error of its own (rows applied so far are kept).
+        Failed = "failed",
+    }
+}
+
+stored_enum! {
+    /// What applying one row of an import did.
+    RowResult {
+        /// It created a user or a card.
+        Created = "created",
+        /// It updated a user.
+        Updated = "updated",
+        /// It failed; the row's message says why.
+        Error = "error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings_round_trip_and_unknown_ones_are_refused() {
+        for value in ImportStatus::ALL {
+            assert_eq!(ImportStatus::parse(value.as_str()), Some(*value));
+        }
+        assert_eq!(AuthType::parse("openid"), Some(AuthType::OpenId));
+        assert_eq!(AuthType::parse("OpenID"), None);
+        assert_eq!(AuthType::parse("ldap"), None);
+        assert_eq!(UserSource::Scim.to_string(), "scim");
+    }
+}
