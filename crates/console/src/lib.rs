@@ -9,6 +9,7 @@ pub mod error;
 pub mod form;
 pub mod layout;
 pub mod oidc;
+pub mod page;
 pub mod pages;
 pub mod routes;
 pub mod session;

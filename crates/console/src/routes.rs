@@ -17,6 +17,34 @@ use crate::pages::{
 };
 use crate::session::{FLASH_COOKIE, removal, same_origin};
 
+/// Every console route that accepts an unsafe method (POST), as its pattern below `/console`.
+/// The guard refuses unsafe requests to anything else, and a test posts to each of these
+/// without a CSRF token and expects 403: a new form cannot be added unprotected.
+pub const ACTIONS: &[&str] = &[
+    "/login",
+    "/logout",
+    "/password",
+    "/secure/advanced/user-group-sync/token",
+    "/secure/advanced/user-group-sync/tokens/{id}/revoke",
+    "/users/{id}/cards",
+    "/users/{id}/cards/{card}/remove",
+    "/import",
+    "/settings/sign-in",
+    "/settings/sign-in/test",
+];
+
+/// Whether `path` (below `/console`) is one of the [`ACTIONS`]; `{…}` matches one segment.
+pub fn is_action(path: &str) -> bool {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    ACTIONS.iter().any(|pattern| {
+        let parts: Vec<&str> = pattern.split('/').collect();
+        parts.len() == segments.len()
+            && parts.iter().zip(&segments).all(|(part, segment)| {
+                (part.starts_with('{') && !segment.is_empty()) || part == segment
+            })
+    })
+}
+
 /// Mounts `/console/...` and the end-user sign-in under `/t/{tenant}/...`. The server registers
 /// `web::Data<Db>`, `web::Data<Deployment>` and `web::Data<Oidc>`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -123,6 +151,10 @@ async fn guard(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let unsafe_method = req.method() != Method::GET && req.method() != Method::HEAD;
+    if unsafe_method && !is_action(req.path().trim_start_matches("/console")) {
+        return Err(ConsoleError::NotFound.into());
+    }
     protect(req, next, CONSOLE_CSP, "/console").await
 }
 
@@ -219,5 +251,21 @@ fn secure_every_cookie<B>(response: &mut HttpResponse<B>) {
         cookie.set_secure(true);
         // A cookie built by the code is always valid; a failure would only drop the flag.
         let _ = response.add_cookie(&cookie);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_action;
+
+    #[test]
+    fn actions_match_their_patterns_only() {
+        assert!(is_action("/password"));
+        assert!(is_action("/users/abc/cards"));
+        assert!(is_action("/users/abc/cards/def/remove"));
+        assert!(!is_action("/users/abc"));
+        assert!(!is_action("/users//cards"));
+        assert!(!is_action("/users/abc/cards/def/remove/more"));
+        assert!(!is_action("/activity"));
     }
 }

@@ -207,6 +207,14 @@ pub fn find(conn: &mut PgConnection, tenant: TenantId, id: i64) -> Result<Option
         .optional()?)
 }
 
+/// Whether the tenant's identity provider has made any request that was recorded.
+pub fn any(conn: &mut PgConnection, tenant: TenantId) -> Result<bool> {
+    Ok(diesel::select(diesel::dsl::exists(
+        provisioning_events::table.filter(provisioning_events::tenant_id.eq(tenant)),
+    ))
+    .get_result(conn)?)
+}
+
 /// The most recent failed request, if any.
 pub fn last_error(conn: &mut PgConnection, tenant: TenantId) -> Result<Option<EventRow>> {
     Ok(provisioning_events::table

@@ -54,6 +54,10 @@ pub struct TokenStatus {
     pub last_error: Option<(i64, String, String)>,
     /// (level class, message): `amber` or `danger`.
     pub warnings: Vec<(&'static str, String)>,
+    /// Whether the identity provider has authenticated with a token of the tenant.
+    pub connected: bool,
+    /// Whether any request of the identity provider was recorded.
+    pub any_request: bool,
 }
 
 impl TokenStatus {
@@ -126,6 +130,8 @@ pub fn load(
         groups: group_count,
         last_error,
         warnings,
+        connected: tokens.iter().any(|t| t.first_used_at.is_some()),
+        any_request: events::any(conn, tenant)?,
     })
 }
 

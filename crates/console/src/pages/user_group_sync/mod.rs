@@ -1,22 +1,24 @@
 //! Secure > Advanced > User and Group Sync: generate, regenerate and revoke the SCIM token, and
-//! see its status. Only the POST mints a token, and its response is the only place the token is
-//! ever shown.
+//! see its status and the first-run checklist. Only the POST mints a token, and its response is
+//! the only place the token is ever shown.
 
-use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+mod service;
+
+use actix_web::web;
 use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
-use tenancy::scim_tokens::{self, IssuedToken, TokenCache};
+use tenancy::scim_tokens::{IssuedToken, TokenCache};
 use tenancy::tenants::AuthType;
 use tenancy::{Db, Deployment, TokenId, secret};
 
-use super::see_other;
-use super::token_status::{self, TokenStatus};
+pub use self::service::{Setup, Step, SyncState, generate, load, revoke};
+use super::token_status::TokenStatus;
 use crate::error::ConsoleError;
-use crate::form::Form;
+use crate::form::CsrfForm;
 use crate::layout::{Layout, date};
-use crate::session::{Console, flash_cookie};
+use crate::page::Page;
+use crate::session::Console;
 
 /// The page, with the SCIM Credentials dialog when a token was just issued.
 #[derive(Template)]
@@ -25,10 +27,11 @@ struct UserGroupSyncPage {
     layout: Layout,
     scim_enabled: bool,
     openid: bool,
-    has_current: bool,
     overlap_days: i64,
     request_id: String,
     status: TokenStatus,
+    checklist: Vec<Step>,
+    set_up: bool,
     issued: Option<IssuedView>,
     already_shown: bool,
 }
@@ -44,10 +47,17 @@ struct IssuedView {
 /// The Generate / Regenerate form.
 #[derive(Debug, Deserialize)]
 pub struct GenerateForm {
-    // A missing token is refused like a wrong one (403), not as an unreadable form.
-    #[serde(default)]
-    csrf: String,
     request_id: String,
+}
+
+/// The Revoke now form (its CSRF token only).
+#[derive(Debug, Deserialize)]
+pub struct RevokeForm {}
+
+fn setup(console: &Console) -> Setup {
+    Setup {
+        openid: console.tenant.auth_type() == AuthType::OpenId,
+    }
 }
 
 /// GET /console/secure/advanced/user-group-sync
@@ -55,93 +65,80 @@ pub async fn show_user_group_sync(
     console: Console,
     db: web::Data<Db>,
     deployment: web::Data<Deployment>,
-) -> Result<HttpResponse, ConsoleError> {
-    render(&console, &db, &deployment, None, false).await
+) -> Result<Page, ConsoleError> {
+    let tenant = console.tenant.id;
+    let state = load(
+        &db,
+        tenant,
+        setup(&console),
+        deployment.tenant_url(tenant),
+        Utc::now(),
+    )
+    .await?;
+    render(&console, &deployment, state, None, false)
 }
 
 /// POST /console/secure/advanced/user-group-sync/token: Generate or Regenerate Token.
 pub async fn regenerate_scim_token(
-    console: Console,
-    form: Form<GenerateForm>,
+    submitted: CsrfForm<GenerateForm>,
     db: web::Data<Db>,
     deployment: web::Data<Deployment>,
-) -> Result<HttpResponse, ConsoleError> {
-    console.check_csrf(&form.csrf)?;
+) -> Result<Page, ConsoleError> {
+    let CsrfForm { console, form } = submitted;
     let tenant = console.tenant.id;
-    let overlap = deployment.token_overlap;
     let request_id = form.request_id.chars().take(64).collect::<String>();
-    let issued = db
-        .run(tenant, move |conn| {
-            scim_tokens::issue_for_request(conn, tenant, Utc::now(), overlap, Some(&request_id))
-        })
-        .await?;
+    let (issued, state) = generate(
+        &db,
+        tenant,
+        setup(&console),
+        deployment.tenant_url(tenant),
+        request_id,
+        deployment.token_overlap,
+        Utc::now(),
+    )
+    .await?;
     let already_shown = issued.is_none();
     if let Some(issued) = &issued {
         tracing::info!(tenant_id = %tenant, token_id = %issued.record.id, admin_id = %console.admin.id, "SCIM token issued from the console");
     }
-    render(&console, &db, &deployment, issued, already_shown).await
-}
-
-/// The Revoke now form.
-#[derive(Debug, Deserialize)]
-pub struct RevokeForm {
-    // A missing token is refused like a wrong one (403), not as an unreadable form.
-    #[serde(default)]
-    csrf: String,
+    render(&console, &deployment, state, issued, already_shown)
 }
 
 /// POST /console/secure/advanced/user-group-sync/tokens/{id}/revoke
 pub async fn revoke_scim_token(
-    console: Console,
     path: web::Path<String>,
-    form: Form<RevokeForm>,
+    submitted: CsrfForm<RevokeForm>,
     db: web::Data<Db>,
     tokens: web::Data<TokenCache>,
-) -> Result<HttpResponse, ConsoleError> {
-    console.check_csrf(&form.csrf)?;
+) -> Result<Page, ConsoleError> {
+    let console = submitted.console;
     let token: TokenId = path.parse().map_err(|_| ConsoleError::NotFound)?;
     let tenant = console.tenant.id;
-    let row = db
-        .run(tenant, move |conn| {
-            scim_tokens::revoke(conn, tenant, token, Utc::now())
-        })
-        .await?;
+    let row = revoke(&db, tenant, token, Utc::now()).await?;
     // "Revoked" is only said once this server refuses the token too.
     tokens.catch_up(&db).await?;
     tracing::info!(tenant_id = %tenant, token_id = %row.id, admin_id = %console.admin.id, "SCIM token revoked");
-    let mut response = see_other("/console/secure/advanced/user-group-sync");
-    response
-        .add_cookie(&flash_cookie(&format!(
-            "The token ending in {} was revoked.",
-            row.last4
-        )))
-        .map_err(|_| ConsoleError::Internal)?;
-    Ok(response)
+    Ok(Page::see_other("/console/secure/advanced/user-group-sync")
+        .flash(&format!("The token ending in {} was revoked.", row.last4)))
 }
 
-async fn render(
+fn render(
     console: &Console,
-    db: &Db,
     deployment: &Deployment,
+    state: SyncState,
     issued: Option<IssuedToken>,
     already_shown: bool,
-) -> Result<HttpResponse, ConsoleError> {
-    let tenant = console.tenant.id;
-    let tenant_url = deployment.tenant_url(tenant);
-    let url = tenant_url.clone();
-    let status = db
-        .run(tenant, move |conn| {
-            token_status::load(conn, tenant, url, Utc::now())
-        })
-        .await?;
-    let page = UserGroupSyncPage {
+) -> Result<Page, ConsoleError> {
+    let tenant_url = deployment.tenant_url(console.tenant.id);
+    Page::ok(&UserGroupSyncPage {
         layout: Layout::new(console, "secure", "User and Group Sync"),
         scim_enabled: console.tenant.scim_enabled,
         openid: console.tenant.auth_type() == AuthType::OpenId,
-        has_current: status.has_current(),
         overlap_days: deployment.token_overlap.num_days(),
         request_id: secret::random_alphanumeric(24),
-        status,
+        set_up: state.set_up(),
+        status: state.status,
+        checklist: state.checklist,
         issued: issued.map(|issued| IssuedView {
             tenant_url,
             token: issued.token,
@@ -149,13 +146,7 @@ async fn render(
             file_slug: slug(&console.tenant.name),
         }),
         already_shown,
-    };
-    let body = page.render().map_err(|_| ConsoleError::Internal)?;
-    // The token must not be kept by the browser's cache or shown again by the back button.
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body))
+    })
 }
 
 /// A file-name-safe form of a tenant name: `Acme Corp.` -> `acme-corp`.

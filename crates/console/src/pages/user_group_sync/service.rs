@@ -1,0 +1,122 @@
+//! User and Group Sync's units of work: the page's state (token status and first-run
+//! checklist) in one read, a token issued together with the state the page then shows, and a
+//! revocation. No HTTP types: tests call these directly.
+
+use chrono::{DateTime, Duration, Utc};
+use tenancy::scim_tokens::{self, IssuedToken, ScimTokenRow};
+use tenancy::{Db, TenantId, TokenId};
+
+use super::super::token_status::{self, TokenStatus};
+use crate::error::ConsoleError;
+
+/// One step of the first-run checklist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// What to do.
+    pub label: &'static str,
+    /// How, when it is not done yet.
+    pub hint: &'static str,
+    /// Whether it is done (the list ticks itself).
+    pub done: bool,
+}
+
+/// The page's state.
+#[derive(Debug, Clone)]
+pub struct SyncState {
+    /// The token status component.
+    pub status: TokenStatus,
+    /// The first-run checklist.
+    pub checklist: Vec<Step>,
+}
+
+impl SyncState {
+    /// Whether every step of the checklist is done (then it is shown folded).
+    pub fn set_up(&self) -> bool {
+        self.checklist.iter().all(|step| step.done)
+    }
+}
+
+/// What the tenant's settings say, for the checklist.
+#[derive(Debug, Clone, Copy)]
+pub struct Setup {
+    /// Sign-in type OpenID.
+    pub openid: bool,
+}
+
+/// The page's state, in one unit of work.
+pub async fn load(
+    db: &Db,
+    tenant: TenantId,
+    setup: Setup,
+    tenant_url: String,
+    now: DateTime<Utc>,
+) -> Result<SyncState, ConsoleError> {
+    let status = db
+        .run(tenant, move |conn| {
+            token_status::load(conn, tenant, tenant_url, now)
+        })
+        .await?;
+    Ok(state(status, setup))
+}
+
+/// Issues a token for the form submission `request_id` and reads the page's state, in one unit
+/// of work. `None` for the token when that submission already minted one (a reload).
+pub async fn generate(
+    db: &Db,
+    tenant: TenantId,
+    setup: Setup,
+    tenant_url: String,
+    request_id: String,
+    overlap: Duration,
+    now: DateTime<Utc>,
+) -> Result<(Option<IssuedToken>, SyncState), ConsoleError> {
+    let (issued, status) = db
+        .run(tenant, move |conn| -> Result<_, tenancy::Error> {
+            let issued =
+                scim_tokens::issue_for_request(conn, tenant, now, overlap, Some(&request_id))?;
+            let status = token_status::load(conn, tenant, tenant_url, now)?;
+            Ok((issued, status))
+        })
+        .await?;
+    Ok((issued, state(status, setup)))
+}
+
+/// Revokes one of the tenant's tokens; the revoked record.
+pub async fn revoke(
+    db: &Db,
+    tenant: TenantId,
+    token: TokenId,
+    now: DateTime<Utc>,
+) -> Result<ScimTokenRow, ConsoleError> {
+    Ok(db
+        .run(tenant, move |conn| {
+            scim_tokens::revoke(conn, tenant, token, now)
+        })
+        .await?)
+}
+
+fn state(status: TokenStatus, setup: Setup) -> SyncState {
+    let checklist = vec![
+        Step {
+            label: "Set the sign-in type to OpenID",
+            hint: "Provisioned users sign in through your identity provider: set it up in Sign-in settings.",
+            done: setup.openid,
+        },
+        Step {
+            label: "Generate the SCIM token",
+            hint: "Use Generate Token below; the token is shown once.",
+            done: status.current.is_some(),
+        },
+        Step {
+            label: "Paste the Tenant URL and the token into your identity provider",
+            hint: "Okta: SCIM 2.0 Base Url and OAuth Bearer Token. Entra ID: Tenant URL and Secret Token.",
+            done: status.connected,
+        },
+        Step {
+            label: "First request received from your identity provider",
+            hint: "Assign a user to the app in your identity provider, or use its Test Connection.",
+            done: status.connected && status.any_request,
+        },
+    ];
+    SyncState { status, checklist }
+}
