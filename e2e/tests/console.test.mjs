@@ -115,6 +115,9 @@ async function readDialog() {
   assert.equal(await dialog.getByRole("heading").textContent(), "SCIM Credentials");
   const token = await page.getByLabel("Token", { exact: true }).inputValue();
   const tenantUrl = await page.getByLabel("Tenant URL", { exact: true }).inputValue();
+  // Each value names the identity provider fields it goes into.
+  assert.match(await page.locator("#issued-token-fields").textContent(), /Okta: OAuth Bearer Token · Entra ID: Secret Token/);
+  assert.match(await page.locator("#issued-tenant-url-fields").textContent(), /Okta: SCIM 2\.0 Base Url · Entra ID: Tenant URL/);
   assert.match(token, /^scim_[A-Za-z0-9]{32,}$/);
   assert.match(tenantUrl, new RegExp(`^${BASE}/scim/v2/[0-9a-f-]{36}$`));
   return { token, tenantUrl };
