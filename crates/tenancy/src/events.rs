@@ -151,13 +151,20 @@ pub struct EventFilter {
     pub failed: Option<bool>,
     /// Only this resource type (`User`, `Group`, ...).
     pub resource_type: Option<String>,
+    /// Only requests about this resource (its SCIM id).
+    pub resource_id: Option<String>,
     /// Only at or after this time.
     pub since: Option<DateTime<Utc>>,
     /// Only before this time.
     pub until: Option<DateTime<Utc>>,
 }
 
-/// A page of events, newest first, and how many match in all.
+/// Events are counted up to this many; beyond it a list says "more than" (counting two million
+/// events exactly would cost more than the whole rest of the page).
+pub const COUNT_LIMIT: i64 = 10_000;
+
+/// A page of events, newest first, and how many match in all, counted up to
+/// [`COUNT_LIMIT`] + 1 (which means "more than [`COUNT_LIMIT`]").
 pub fn list(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -177,6 +184,9 @@ pub fn list(
         if let Some(kind) = &filter.resource_type {
             query = query.filter(provisioning_events::resource_type.eq(kind.clone()));
         }
+        if let Some(id) = &filter.resource_id {
+            query = query.filter(provisioning_events::resource_id.eq(id.clone()));
+        }
         if let Some(since) = filter.since {
             query = query.filter(provisioning_events::occurred_at.ge(since));
         }
@@ -185,7 +195,14 @@ pub fn list(
         }
         query
     };
-    let total = query().count().get_result(conn)?;
+    let total = i64::try_from(
+        query()
+            .select(provisioning_events::id)
+            .limit(COUNT_LIMIT + 1)
+            .load::<i64>(conn)?
+            .len(),
+    )
+    .unwrap_or(COUNT_LIMIT + 1);
     let rows = query()
         .order((
             provisioning_events::occurred_at.desc(),
@@ -202,6 +219,26 @@ pub fn list(
 pub fn find(conn: &mut PgConnection, tenant: TenantId, id: i64) -> Result<Option<EventRow>> {
     Ok(provisioning_events::table
         .find((tenant, id))
+        .select(EventRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The last successful write (PUT, PATCH or POST) about `resource_id` at or before `at`: the
+/// request that, for example, deactivated a user.
+pub fn last_write_to(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    resource_id: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<EventRow>> {
+    Ok(provisioning_events::table
+        .filter(provisioning_events::tenant_id.eq(tenant))
+        .filter(provisioning_events::resource_id.eq(resource_id))
+        .filter(provisioning_events::occurred_at.le(at))
+        .filter(provisioning_events::status.lt(300))
+        .filter(provisioning_events::method.eq_any(["PUT", "PATCH", "POST"]))
+        .order(provisioning_events::occurred_at.desc())
         .select(EventRow::as_select())
         .first(conn)
         .optional()?)
@@ -226,7 +263,18 @@ pub fn last_error(conn: &mut PgConnection, tenant: TenantId) -> Result<Option<Ev
         .optional()?)
 }
 
-/// Requests and failures per hour since `since`: `(hour, requests, failures)`, oldest first.
+/// The chart's hours: the rolled-up ones (see [`crate::maintenance`]) and, after them, the
+/// hours counted from the events themselves.
+const HOURLY: &str = "WITH w AS (SELECT coalesce((SELECT rolled_until FROM event_rollup), '-infinity') AS until) \
+     SELECT h.hour, h.requests::bigint AS requests, h.failures::bigint AS failures \
+     FROM event_hours h, w WHERE h.tenant_id = $1 AND h.hour >= $2 AND h.hour < w.until \
+     UNION ALL \
+     SELECT date_trunc('hour', e.occurred_at, 'UTC'), count(*), count(*) FILTER (WHERE e.status >= 400) \
+     FROM provisioning_events e, w WHERE e.tenant_id = $1 AND e.occurred_at >= greatest($2, w.until) \
+     GROUP BY 1 ORDER BY 1";
+
+/// Requests and failures per hour (UTC) since `since`: `(hour, requests, failures)`, oldest
+/// first.
 pub fn hourly(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -241,13 +289,11 @@ pub fn hourly(
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         failures: i64,
     }
-    let rows: Vec<Hour> = diesel::sql_query(
-        "SELECT date_trunc('hour', occurred_at) AS hour, count(*) AS requests, \
-         count(*) FILTER (WHERE status >= 400) AS failures \
-         FROM provisioning_events WHERE tenant_id = $1 AND occurred_at >= $2 GROUP BY 1 ORDER BY 1",
+    let rows: Vec<Hour> = Prepared(
+        diesel::sql_query(HOURLY)
+            .bind::<diesel::sql_types::Uuid, _>(tenant.as_uuid())
+            .bind::<diesel::sql_types::Timestamptz, _>(since),
     )
-    .bind::<diesel::sql_types::Uuid, _>(tenant.as_uuid())
-    .bind::<diesel::sql_types::Timestamptz, _>(since)
     .load(conn)?;
     Ok(rows
         .into_iter()

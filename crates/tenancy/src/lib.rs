@@ -13,6 +13,7 @@ pub mod events;
 pub mod ids;
 pub mod imports;
 pub mod limits;
+pub mod maintenance;
 pub mod migrations;
 pub mod password;
 mod prepared;

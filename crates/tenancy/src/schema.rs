@@ -37,6 +37,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    event_hours (tenant_id, hour) {
+        tenant_id -> Uuid,
+        hour -> Timestamptz,
+        requests -> Int4,
+        failures -> Int4,
+    }
+}
+
+diesel::table! {
+    event_rollup (single) {
+        single -> Bool,
+        rolled_until -> Timestamptz,
+    }
+}
+
+diesel::table! {
     group_members (tenant_id, group_id, user_id) {
         tenant_id -> Uuid,
         group_id -> Uuid,
@@ -182,6 +198,7 @@ diesel::table! {
         deactivated_at -> Nullable<Timestamptz>,
         user_name_key -> Text,
         email_key -> Nullable<Text>,
+        search_key -> Text,
     }
 }
 
@@ -197,6 +214,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     admin_sign_in_failures,
     admins,
     cards,
+    event_hours,
+    event_rollup,
     group_members,
     groups,
     import_jobs,

@@ -53,8 +53,11 @@ async fn run(settings: &Settings, database: &Database) -> anyhow::Result<()> {
     );
     // Imports interrupted by a stop carry on where they were.
     tokio::spawn(console::resume_imports(database.db.clone()));
+    // The activity chart's hourly roll-up, on one server at a time.
+    let maintenance = tokio::spawn(tenancy::maintenance::run(database.db.clone()));
     shutdown_signal().await;
     tracing::info!("shutting down");
+    maintenance.abort();
     running.handle.stop(true).await;
     let _ = running.task.await;
     // The workers are gone with their handles on the event queue: let the writer finish it.

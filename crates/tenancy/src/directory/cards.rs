@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::ids::{CardId, TenantId, UserId};
-use crate::schema::cards;
+use crate::schema::{cards, users};
 use crate::stored::CardSource;
 
 /// A card as stored.
@@ -58,6 +58,72 @@ pub fn add(
         ))
         .returning(CardRow::as_returning())
         .get_result(conn)?)
+}
+
+/// Who holds a card number.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct CardHolder {
+    /// The user.
+    pub user_id: UserId,
+    /// Their `userName`.
+    pub user_name: String,
+    /// Their `displayName`.
+    pub display_name: Option<String>,
+}
+
+/// What became of a card number given to a user.
+#[derive(Debug, Clone)]
+pub enum Claimed {
+    /// It was free and is now theirs.
+    Added(CardRow),
+    /// Someone (perhaps the same user) already holds it.
+    HeldBy(CardHolder),
+}
+
+/// Gives a card number to a user unless it is taken, without failing the transaction when it
+/// is, so that the caller can say who holds it in the same unit of work.
+pub fn claim(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    user: UserId,
+    number: &str,
+    source: CardSource,
+    now: DateTime<Utc>,
+) -> Result<Claimed> {
+    let number = normalize_number(number)?;
+    let added = diesel::insert_into(cards::table)
+        .values((
+            cards::tenant_id.eq(tenant),
+            cards::id.eq(CardId::new_random()),
+            cards::user_id.eq(user),
+            cards::card_number.eq(&number),
+            cards::source.eq(source),
+            cards::created_at.eq(now),
+        ))
+        .on_conflict((cards::tenant_id, cards::card_number))
+        .do_nothing()
+        .returning(CardRow::as_returning())
+        .get_result(conn)
+        .optional()?;
+    if let Some(card) = added {
+        return Ok(Claimed::Added(card));
+    }
+    let holder = cards::table
+        .inner_join(
+            users::table.on(users::tenant_id
+                .eq(cards::tenant_id)
+                .and(users::id.eq(cards::user_id))),
+        )
+        .filter(cards::tenant_id.eq(tenant))
+        .filter(cards::card_number.eq(&number))
+        .select((users::id, users::user_name, users::display_name))
+        .first(conn)
+        .optional()?;
+    // The holder's card was removed between the two statements: give it again.
+    match holder {
+        Some(holder) => Ok(Claimed::HeldBy(holder)),
+        None => Err(Error::Contended),
+    }
 }
 
 /// Removes one card of one user; whether it existed.

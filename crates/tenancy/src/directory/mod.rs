@@ -4,9 +4,11 @@
 pub mod cards;
 pub mod groups;
 pub mod limits;
+pub mod member_page;
 pub mod query;
 pub mod user_active;
 pub mod user_lookup;
+pub mod user_search;
 pub mod users;
 
 pub use query::{Condition, Page, SqlValue};
