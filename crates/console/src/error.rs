@@ -113,10 +113,15 @@ impl ResponseError for ConsoleError {
         }
         .render()
         .unwrap_or_else(|_| message.to_owned());
-        HttpResponse::build(status)
+        let mut response = HttpResponse::build(status);
+        response
             .content_type("text/html; charset=utf-8")
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(body)
+            .insert_header((header::CACHE_CONTROL, "no-store"));
+        if let ConsoleError::Unavailable = self {
+            // A browser does not act on it, but a script or a proxy retrying the page does.
+            response.insert_header((header::RETRY_AFTER, "5"));
+        }
+        response.body(body)
     }
 }
 

@@ -8,6 +8,7 @@ pub mod client;
 pub mod error;
 pub mod form;
 pub mod layout;
+pub mod listing;
 pub mod oidc;
 pub mod page;
 pub mod pages;

@@ -48,6 +48,8 @@ pub fn is_action(path: &str) -> bool {
 /// Mounts `/console/...` and the end-user sign-in under `/t/{tenant}/...`. The server registers
 /// `web::Data<Db>`, `web::Data<Deployment>` and `web::Data<Oidc>`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // The bare address leads to the console (which leads to sign-in when signed out).
+    cfg.route("/", web::get().to(|| async { see_other("/console") }));
     cfg.service(
         web::scope("/t/{tenant}")
             .wrap(from_fn(end_user_guard))

@@ -66,15 +66,15 @@ async fn users_can_be_searched_filtered_and_paged() {
         .page("/console/users?active=active&source=import&q=user0")
         .await;
     let none = admin.page("/console/users?q=nobody-at-all").await;
-    let beyond = admin.page("/console/users?page=99").await;
+    let beyond = admin.get("/console/users?page=99&q=user").await;
     let junk = admin.get("/console/users?page=abc").await;
 
     assert!(first.contains("<span class=\"count\">57</span>"));
     assert_eq!(rows(&first), 50);
-    assert!(first.contains("Page 1 of 2"));
+    assert!(first.contains("1–50 of 57"), "{first}");
     assert!(first.contains("page=2\" rel=\"next\""), "{first}");
     assert_eq!(rows(&second), 7);
-    assert!(second.contains("Page 2 of 2"));
+    assert!(second.contains("51–57 of 57"));
     assert_eq!(rows(&by_name), 1);
     assert!(by_name.contains("ann.lee@acme.example"));
     assert!(by_name.contains("Ann Lee"));
@@ -91,8 +91,10 @@ async fn users_can_be_searched_filtered_and_paged() {
         imported_active.contains("<option value=\"import\" selected>"),
         "the filters keep their values"
     );
-    assert!(none.contains("No users match."));
-    assert_eq!(rows(&beyond), 0);
+    assert!(none.contains("No users match “nobody-at-all”."));
+    // A page past the end leads to the last page, with the same search.
+    assert_eq!(beyond.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&beyond), "/console/users?q=user&page=2");
     assert_eq!(junk.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -161,7 +163,7 @@ async fn cards_are_added_and_removed_and_bad_cards_are_refused() {
         )
         .await;
     assert_eq!(added.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&added), ann_page);
+    assert_eq!(location(&added), format!("{ann_page}#cards"));
     let page = admin.page(&ann_page).await;
     assert!(page.contains("Card 0042; 50% added."), "{page}");
     assert_eq!(cards_of(&app, tenant, ann).await, vec!["0042; 50%"]);
@@ -192,7 +194,20 @@ async fn cards_are_added_and_removed_and_bad_cards_are_refused() {
         )
         .await;
     assert_eq!(duplicate_status, StatusCode::BAD_REQUEST);
-    assert!(duplicate_html.contains("already in use in this organisation"));
+    // The message says who holds the card, links to them, and sits at the top of the page.
+    assert!(
+        duplicate_html.contains("Card 0042; 50% already belongs to ann@acme.example."),
+        "{duplicate_html}"
+    );
+    assert!(duplicate_html.contains(&format!(
+        "<a href=\"/console/users/{ann}\">Open ann@acme.example</a>"
+    )));
+    let alert_at = duplicate_html.find("role=\"alert\"").unwrap_or(usize::MAX);
+    assert!(alert_at < duplicate_html.find("<h1").unwrap_or(0));
+    assert!(
+        duplicate_html.contains("value=\"0042; 50%\""),
+        "the typed number is kept"
+    );
     assert!(duplicate_html.contains("aria-invalid=\"true\""));
     assert_eq!(empty_status, StatusCode::BAD_REQUEST);
     assert!(empty_html.contains("1 to 64 visible characters"));
@@ -370,10 +385,18 @@ async fn absurd_page_numbers_answer_an_empty_page_not_an_error() {
     );
     let max = i64::MAX;
 
+    // Lists lead to their last page.
+    for (path, last) in [
+        ("/console/users", "/console/users"),
+        ("/console/groups", "/console/groups"),
+        ("/console/activity", "/console/activity"),
+    ] {
+        let response = admin.get(&format!("{path}?page={max}")).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(location(&response), last, "{path}");
+        assert_eq!(admin.get(last).await.status(), StatusCode::OK, "{path}");
+    }
     for path in [
-        format!("/console/users?page={max}"),
-        format!("/console/groups?page={max}"),
-        format!("/console/activity?page={max}"),
         format!("{job}?page={max}"),
         format!("{job}?errors=1&page={max}"),
         "/console/users?page=-3".to_owned(),

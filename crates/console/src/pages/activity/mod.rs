@@ -1,22 +1,22 @@
 //! Provisioning activity: every SCIM request the identity provider made, with filters, a chart
 //! of requests and errors per hour over the last 7 days, and each event's redacted payload.
 
+mod chart;
+pub mod service;
+
 use actix_web::web;
 use askama::Template;
-use askama_web::WebTemplate;
-use chrono::{DateTime, Duration, DurationRound as _, Utc};
+use chrono::{Duration, DurationRound as _, Utc};
 use serde::Deserialize;
 use tenancy::Db;
-use tenancy::events::{self, EventFilter, EventRow};
+use tenancy::events::{COUNT_LIMIT, EventFilter, EventRow};
 
-use crate::error::{ConsoleError, encode};
+use self::chart::{CHART_HOURS, Chart, chart};
+use crate::error::ConsoleError;
 use crate::layout::{Layout, time};
+use crate::listing::{Pager, Paging};
+use crate::page::Page;
 use crate::session::Console;
-
-/// Events per page.
-const PER_PAGE: i64 = 50;
-/// Hours the chart covers: the last 7 days.
-const CHART_HOURS: i64 = 7 * 24;
 
 /// The list's filters.
 #[derive(Debug, Default, Deserialize)]
@@ -27,8 +27,13 @@ pub struct ActivityQuery {
     resource: String,
     #[serde(default)]
     range: String,
+    /// Only requests about this resource (its SCIM id), as linked from a user's page.
+    #[serde(default)]
+    about: String,
     #[serde(default)]
     page: Option<i64>,
+    #[serde(default)]
+    per_page: Option<i64>,
 }
 
 /// An event as listed.
@@ -85,30 +90,17 @@ fn duration(us: i64) -> String {
 }
 
 /// The activity page.
-#[derive(Template, WebTemplate)]
+#[derive(Template)]
 #[template(path = "activity/list.html")]
-pub struct ActivityPage {
+struct ActivityPage {
     layout: Layout,
     status: String,
     resource: String,
     range: String,
+    about: String,
     events: Vec<EventLine>,
-    total: i64,
-    page: i64,
-    pages: i64,
-    query_base: String,
+    pager: Pager,
     chart: Chart,
-}
-
-/// The hourly chart, drawn as SVG bars on the server.
-pub struct Chart {
-    /// (x, height of requests bar, height of errors bar, label)
-    bars: Vec<(i64, i64, i64, String)>,
-    max: i64,
-    total_requests: i64,
-    total_errors: i64,
-    width: i64,
-    height: i64,
 }
 
 /// GET /console/activity
@@ -116,9 +108,10 @@ pub async fn list_activity(
     console: Console,
     query: web::Query<ActivityQuery>,
     db: web::Data<Db>,
-) -> Result<ActivityPage, ConsoleError> {
+) -> Result<Page, ConsoleError> {
     let query = query.into_inner();
     let now = Utc::now();
+    let about = query.about.trim();
     let filter = EventFilter {
         failed: match query.status.as_str() {
             "failed" => Some(true),
@@ -127,6 +120,7 @@ pub async fn list_activity(
         },
         resource_type: matches!(query.resource.as_str(), "User" | "Group")
             .then(|| query.resource.clone()),
+        resource_id: (!about.is_empty()).then(|| about.to_owned()),
         since: match query.range.as_str() {
             "24h" => Some(now - Duration::hours(24)),
             "7d" => Some(now - Duration::days(7)),
@@ -135,88 +129,51 @@ pub async fn list_activity(
         },
         until: None,
     };
-    let page = super::page_number(query.page);
-    let tenant = console.tenant.id;
+    let paging = Paging::asked(query.page, query.per_page);
     // 168 hourly slots whose last one is the current hour (which holds the newest requests).
     let chart_since =
         now.duration_trunc(Duration::hours(1)).unwrap_or(now) - Duration::hours(CHART_HOURS - 1);
-    let ((rows, total), hours) = db
-        .run(tenant, move |conn| -> Result<_, tenancy::Error> {
-            Ok((
-                events::list(conn, tenant, &filter, (page - 1) * PER_PAGE, PER_PAGE)?,
-                events::hourly(conn, tenant, chart_since)?,
-            ))
-        })
-        .await?;
-    Ok(ActivityPage {
+    let list = service::list_activity(
+        &db,
+        console.tenant.id,
+        filter,
+        paging.offset(),
+        paging.per_page,
+        chart_since,
+    )
+    .await?;
+    let capped = list.total > COUNT_LIMIT;
+    let pager = Pager::new(
+        "/console/activity",
+        paging,
+        list.total,
+        capped,
+        vec![
+            ("status", query.status.clone()),
+            ("resource", query.resource.clone()),
+            ("range", query.range.clone()),
+            ("about", about.to_owned()),
+        ],
+    );
+    if let Some(last) = pager.past_end() {
+        return Ok(Page::see_other(&last));
+    }
+    Page::ok(&ActivityPage {
         layout: Layout::new(&console, "activity", "Activity"),
-        events: rows.iter().map(event_line).collect(),
-        pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1),
-        total,
-        page,
-        query_base: format!(
-            "status={}&resource={}&range={}",
-            encode(&query.status),
-            encode(&query.resource),
-            encode(&query.range)
-        ),
-        chart: chart(chart_since, &hours),
+        events: list.events.iter().map(event_line).collect(),
+        pager,
+        chart: chart(chart_since, &list.hours),
+        about: about.to_owned(),
         status: query.status,
         resource: query.resource,
         range: query.range,
     })
 }
 
-/// 168 hourly slots; bar heights scaled to the busiest hour.
-fn chart(since: DateTime<Utc>, hours: &[(DateTime<Utc>, i64, i64)]) -> Chart {
-    const SLOTS: i64 = CHART_HOURS;
-    const BAR: i64 = 4;
-    const HEIGHT: i64 = 120;
-    let mut requests = vec![0i64; SLOTS as usize];
-    let mut errors = vec![0i64; SLOTS as usize];
-    for (hour, count, failed) in hours {
-        let slot = (*hour - since).num_hours();
-        if let Ok(i) = usize::try_from(slot)
-            && i < requests.len()
-        {
-            requests[i] += count;
-            errors[i] += failed;
-        }
-    }
-    let busiest = requests.iter().copied().max().unwrap_or(0);
-    // Bars are scaled to the busiest hour; an empty week still divides by one.
-    let max = busiest.max(1);
-    let bars = (0..SLOTS)
-        .map(|i| {
-            let index = usize::try_from(i).unwrap_or(0);
-            let label = format!(
-                "{}: {} requests, {} errors",
-                time(since + Duration::hours(i)),
-                requests[index],
-                errors[index]
-            );
-            (
-                i * BAR,
-                requests[index] * HEIGHT / max,
-                errors[index] * HEIGHT / max,
-                label,
-            )
-        })
-        .collect();
-    Chart {
-        bars,
-        max: busiest,
-        total_requests: requests.iter().sum(),
-        total_errors: errors.iter().sum(),
-        width: SLOTS * BAR,
-        height: HEIGHT,
-    }
-}
-
 /// One event's page.
-#[derive(Template, WebTemplate)]
+#[derive(Template)]
 #[template(path = "activity/detail.html")]
-pub struct EventPage {
+struct EventPage {
     layout: Layout,
     event: EventLine,
     method: String,
@@ -229,14 +186,10 @@ pub async fn show_event(
     console: Console,
     path: web::Path<String>,
     db: web::Data<Db>,
-) -> Result<EventPage, ConsoleError> {
+) -> Result<Page, ConsoleError> {
     let id: i64 = path.parse().map_err(|_| ConsoleError::NotFound)?;
-    let tenant = console.tenant.id;
-    let event = db
-        .run(tenant, move |conn| events::find(conn, tenant, id))
-        .await?
-        .ok_or(ConsoleError::NotFound)?;
-    Ok(EventPage {
+    let event = service::event(&db, console.tenant.id, id).await?;
+    Page::ok(&EventPage {
         layout: Layout::new(&console, "activity", format!("Event {}", event.id)),
         method: event.method.clone(),
         path: event.path.clone(),
