@@ -147,6 +147,8 @@ describe("OpenID Connect sign-in in a browser", () => {
     }
     await page.waitForURL(new RegExp(`/t/${state.tenant}/signed-out$`));
     await screenshot("signed-out");
+    assert.equal(await page.getByRole("link", { name: "Sign in again" }).count(), 1);
+    assert.equal(await page.getByText("Try again").count(), 0);
     await page.goto(`${BASE}/t/${state.tenant}/me`);
     assert.ok(page.url().startsWith(state.issuer) || page.url().endsWith("/login"), `still signed in at ${page.url()}`);
   });

@@ -47,8 +47,9 @@ pub enum TokenAlert {
 }
 
 impl Console {
-    /// Checks a submitted form's CSRF token.
-    pub fn check_csrf(&self, submitted: &str) -> Result<(), ConsoleError> {
+    /// Checks a submitted form's CSRF token: only for the extractors of state-changing
+    /// requests ([`crate::form::CsrfForm`] and the import upload), never for a handler.
+    pub(crate) fn check_csrf(&self, submitted: &str) -> Result<(), ConsoleError> {
         if secret::constant_time_eq(submitted.as_bytes(), self.session.csrf_token.as_bytes()) {
             Ok(())
         } else {

@@ -1,6 +1,11 @@
 //! OpenID Connect with each tenant's provider (authorization code + PKCE S256), using the
 //! `openidconnect` crate: discovery documents and their keys are cached per issuer and fetched
 //! again when an ID token is signed with a key we have not seen (the provider rotated keys).
+//! The settings page's connection test is in [`connection_test`].
+
+mod connection_test;
+
+pub use self::connection_test::{Check, ConnectionReport, Typed};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -8,8 +13,9 @@ use std::time::{Duration, Instant};
 
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient,
-    CoreClientAuthMethod, CoreGrantType, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm,
-    CoreJweKeyManagementAlgorithm, CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+    CoreClientAuthMethod, CoreErrorResponseType, CoreGrantType, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreResponseMode,
+    CoreResponseType, CoreSubjectIdentifierType,
 };
 use openidconnect::{
     AdditionalProviderMetadata, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
@@ -52,21 +58,85 @@ pub type Metadata = ProviderMetadata<
     CoreSubjectIdentifierType,
 >;
 
-/// Why sign-in with the provider failed, in words for the person signing in (details logged).
+/// Why sign-in with the provider failed. It displays as one plain sentence (what is wrong and
+/// what to check) that never carries the HTTP client's error chain; [`OidcError::detail`] has
+/// that, for the log and for an admin who expands it.
 #[derive(Debug, thiserror::Error)]
 pub enum OidcError {
     /// The tenant has no OpenID settings.
     #[error("This organisation has not set up sign-in with its identity provider.")]
     NotConfigured,
-    /// The provider could not be reached or its discovery document is unusable.
-    #[error("The identity provider could not be reached: {0}")]
+    /// No connection to the provider (refused, unknown host, timed out).
+    #[error(
+        "The identity provider could not be reached. Check the issuer URL and that the provider is up and reachable from Insights."
+    )]
+    Unreachable(String),
+    /// The provider answered, but its discovery document or keys are unusable.
+    #[error(
+        "The identity provider's discovery document could not be used. Check that the issuer URL is exactly the provider's issuer."
+    )]
     Discovery(String),
     /// The code exchange failed (for example a code used twice).
-    #[error("The identity provider did not accept the sign-in: {0}")]
+    #[error("The identity provider did not accept the sign-in.")]
     Exchange(String),
+    /// The provider refused the client id or secret (`invalid_client`).
+    #[error(
+        "The identity provider refused the client id or secret. Check both in Sign-in settings."
+    )]
+    ClientRefused(String),
     /// The ID token failed verification (signature, issuer, audience, expiry or nonce).
-    #[error("The identity provider's answer could not be verified: {0}")]
+    #[error("The identity provider's answer could not be verified.")]
     Verification(String),
+}
+
+impl OidcError {
+    /// The technical detail (the HTTP client's error and its causes), for the log and for
+    /// admins; never shown to the person signing in.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Self::NotConfigured => None,
+            Self::Unreachable(detail)
+            | Self::Discovery(detail)
+            | Self::Exchange(detail)
+            | Self::ClientRefused(detail)
+            | Self::Verification(detail) => Some(detail),
+        }
+    }
+
+    /// What the person signing in is told: they cannot fix the settings, so they are asked to
+    /// try again later or to tell their administrator.
+    pub fn for_end_user(&self) -> &'static str {
+        match self {
+            Self::NotConfigured => {
+                "This organisation has not set up sign-in with its identity provider."
+            }
+            Self::Unreachable(_) => {
+                "Your identity provider could not be reached. Try again in a few minutes; if it keeps happening, tell your administrator."
+            }
+            Self::Discovery(_) | Self::ClientRefused(_) => {
+                "Sign-in with your identity provider is not set up correctly. Tell your administrator."
+            }
+            Self::Exchange(_) => {
+                "Your identity provider did not accept the sign-in. Try again; if it keeps happening, tell your administrator."
+            }
+            Self::Verification(_) => {
+                "Your identity provider's answer could not be verified. Try again; if it keeps happening, tell your administrator."
+            }
+        }
+    }
+
+    /// The error of a failed call to the provider: unreachable when no answer came back.
+    fn from_request(
+        error: &(dyn std::error::Error + 'static),
+        answered: fn(String) -> Self,
+    ) -> Self {
+        let detail = describe(error);
+        if unreachable(error) {
+            Self::Unreachable(detail)
+        } else {
+            answered(detail)
+        }
+    }
 }
 
 /// The verified identity from an ID token (and UserInfo when the token lacks names).
@@ -111,7 +181,7 @@ impl Oidc {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(PROVIDER_TIMEOUT)
             .build()
-            .map_err(|e| OidcError::Discovery(e.to_string()))?;
+            .map_err(|e| OidcError::Unreachable(e.to_string()))?;
         Ok(Self {
             http,
             cache: Arc::default(),
@@ -132,7 +202,7 @@ impl Oidc {
             .map_err(|e| OidcError::Discovery(format!("the issuer URL is invalid ({e})")))?;
         let metadata = Metadata::discover_async(issuer_url, &self.http)
             .await
-            .map_err(|e| OidcError::Discovery(describe(&e)))?;
+            .map_err(|e| OidcError::from_request(&e, OidcError::Discovery))?;
         let metadata = Arc::new(metadata);
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(issuer.to_owned(), (Instant::now(), metadata.clone()));
@@ -202,7 +272,14 @@ impl Oidc {
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
             .request_async(&self.http)
             .await
-            .map_err(|e| OidcError::Exchange(describe(&e)))?;
+            .map_err(|e| match &e {
+                openidconnect::RequestTokenError::ServerResponse(answer)
+                    if *answer.error() == CoreErrorResponseType::InvalidClient =>
+                {
+                    OidcError::ClientRefused(describe(&e))
+                }
+                _ => OidcError::from_request(&e, OidcError::Exchange),
+            })?;
         let id_token = response
             .id_token()
             .ok_or_else(|| OidcError::Verification("no ID token was returned".into()))?;
@@ -270,31 +347,6 @@ impl Oidc {
             .append_pair("post_logout_redirect_uri", post_logout_redirect);
         Some(url.to_string())
     }
-
-    /// Checks a provider for the settings page: discovery, issuer match, keys, PKCE S256.
-    /// Returns problems in words (empty when all is well).
-    pub async fn test_connection(&self, issuer: &str) -> Vec<String> {
-        let metadata = match self.metadata(issuer, true).await {
-            Ok(metadata) => metadata,
-            Err(e) => return vec![e.to_string()],
-        };
-        let mut problems = Vec::new();
-        if metadata.jwks().keys().is_empty() {
-            problems.push("The provider publishes no signing keys (JWKS is empty).".to_owned());
-        }
-        let s256 = metadata
-            .additional_metadata()
-            .code_challenge_methods_supported
-            .as_ref()
-            .is_some_and(|methods| methods.iter().any(|m| m == "S256"));
-        if !s256 {
-            problems.push("The provider does not advertise PKCE with S256 (code_challenge_methods_supported).".to_owned());
-        }
-        if metadata.token_endpoint().is_none() {
-            problems.push("The provider has no token endpoint.".to_owned());
-        }
-        problems
-    }
 }
 
 impl Oidc {
@@ -314,6 +366,21 @@ impl Oidc {
     pub fn keys(&self) -> Arc<SecretKeys> {
         self.keys.clone()
     }
+}
+
+/// Whether a failed call got no answer from the provider at all.
+fn unreachable(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        let http = error
+            .downcast_ref::<reqwest::Error>()
+            .or_else(|| error.downcast_ref::<Box<reqwest::Error>>().map(|e| &**e));
+        if http.is_some_and(|http| http.is_connect() || http.is_timeout()) {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// An error with its causes, in one line.

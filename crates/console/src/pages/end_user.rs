@@ -24,6 +24,9 @@ use crate::session::{removal, secure_cookies};
 /// provider's redirect back to us is a cross-site navigation.
 pub const USER_COOKIE: &str = "insights_user";
 
+/// The link back to sign-in after a failure.
+const TRY_AGAIN: Option<&str> = Some("Try again");
+
 /// A page with one message (errors, not provisioned, deactivated, signed out).
 #[derive(Template)]
 #[template(path = "end_user/message.html")]
@@ -32,7 +35,8 @@ struct MessagePage {
     title: String,
     message: String,
     organisation: Option<String>,
-    retry: Option<String>,
+    /// A link back to sign-in: (address, label).
+    retry: Option<(String, &'static str)>,
 }
 
 /// The signed-in user's page.
@@ -66,7 +70,7 @@ fn message(
     tenant: Option<&TenantRow>,
     title: &str,
     text: &str,
-    retry: bool,
+    retry: Option<&'static str>,
 ) -> Result<HttpResponse, ConsoleError> {
     let page = MessagePage {
         css: assets::css_url(),
@@ -74,8 +78,8 @@ fn message(
         message: text.to_owned(),
         organisation: tenant.map(|t| t.name.clone()),
         retry: tenant
-            .filter(|_| retry)
-            .map(|t| format!("/t/{}/login", t.id)),
+            .zip(retry)
+            .map(|(t, label)| (format!("/t/{}/login", t.id), label)),
     };
     html(status, page.render())
 }
@@ -87,7 +91,7 @@ fn unknown_organisation() -> Result<HttpResponse, ConsoleError> {
         None,
         "Unknown organisation",
         "This sign-in address does not belong to any organisation. Check the link you were given.",
-        false,
+        None,
     )
 }
 
@@ -122,20 +126,20 @@ pub async fn start_login(
             Some(&tenant),
             "Sign-in not available",
             "This organisation does not use sign-in with an identity provider.",
-            false,
+            None,
         );
     }
     let redirect_uri = format!("{}/callback", base(&deployment, tenant.id));
     let start = match oidc.start(&tenant, &redirect_uri).await {
         Ok(start) => start,
         Err(e) => {
-            tracing::warn!(tenant_id = %tenant.id, error = %e, "OpenID sign-in could not start");
+            tracing::warn!(tenant_id = %tenant.id, error = %e, detail = e.detail(), "OpenID sign-in could not start");
             return message(
                 StatusCode::BAD_GATEWAY,
                 Some(&tenant),
                 "Sign-in is unavailable",
-                &e.to_string(),
-                true,
+                e.for_end_user(),
+                TRY_AGAIN,
             );
         }
     };
@@ -202,7 +206,7 @@ pub async fn callback(
             Some(&tenant),
             "Sign-in did not complete",
             &text,
-            true,
+            TRY_AGAIN,
         );
     }
     let Some(pending) = pending else {
@@ -212,7 +216,7 @@ pub async fn callback(
             Some(&tenant),
             "This sign-in link has expired",
             "The sign-in took too long, was already completed, or was started elsewhere. Start again.",
-            true,
+            TRY_AGAIN,
         );
     };
     let Some(code) = query.code else {
@@ -221,7 +225,7 @@ pub async fn callback(
             Some(&tenant),
             "Sign-in did not complete",
             "The identity provider sent no authorization code.",
-            true,
+            TRY_AGAIN,
         );
     };
     let redirect_uri = format!("{}/callback", base(&deployment, tenant.id));
@@ -237,13 +241,13 @@ pub async fn callback(
     {
         Ok(identity) => identity,
         Err(e) => {
-            tracing::warn!(tenant_id = %tenant.id, error = %e, "OpenID sign-in failed");
+            tracing::warn!(tenant_id = %tenant.id, error = %e, detail = e.detail(), "OpenID sign-in failed");
             return message(
                 StatusCode::UNAUTHORIZED,
                 Some(&tenant),
                 "Sign-in failed",
-                &e.to_string(),
-                true,
+                e.for_end_user(),
+                TRY_AGAIN,
             );
         }
     };
@@ -263,7 +267,7 @@ pub async fn callback(
                 Some(&tenant),
                 "Your account is deactivated",
                 "Your account in this organisation has been deactivated. Contact your administrator if you think this is a mistake.",
-                false,
+                None,
             );
         }
         Matched::NotProvisioned => {
@@ -273,7 +277,7 @@ pub async fn callback(
                 Some(&tenant),
                 "Your account has not been provisioned",
                 "You signed in with your identity provider, but your account has not been provisioned for this organisation in Insights. Ask your administrator to assign you the Insights application.",
-                false,
+                None,
             );
         }
     };
@@ -409,12 +413,11 @@ pub async fn signed_out(
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ConsoleError> {
     let tenant = load_tenant(&db, &path).await?;
-    let retry = tenant.is_some();
     message(
         StatusCode::OK,
         tenant.as_ref(),
         "You are signed out",
         "You have signed out of Insights.",
-        retry,
+        Some("Sign in again"),
     )
 }

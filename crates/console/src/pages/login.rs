@@ -15,10 +15,10 @@ use tenancy::{CrossTenant, Db, Deployment, password, secret};
 use crate::assets;
 use crate::client::{SignInLimits, client_of};
 use crate::error::ConsoleError;
-use crate::form::Form;
+use crate::form::{CsrfForm, Form};
+use crate::page::Page;
 use crate::session::{
-    Console, LOGIN_CSRF_COOKIE, SESSION_COOKIE, removal, same_origin, secure_cookies,
-    session_cookie,
+    LOGIN_CSRF_COOKIE, SESSION_COOKIE, removal, same_origin, secure_cookies, session_cookie,
 };
 
 /// The sign-in page.
@@ -242,22 +242,17 @@ fn throttled(
     Ok(response)
 }
 
-/// The sign-out form.
+/// The sign-out form: nothing but its CSRF token.
 #[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    /// The session's CSRF token (a missing one is refused like a wrong one).
-    #[serde(default)]
-    pub csrf: String,
-}
+pub struct SignOutForm {}
 
 /// POST /console/logout
 pub async fn logout(
-    console: Console,
     req: HttpRequest,
-    form: Form<CsrfForm>,
+    submitted: CsrfForm<SignOutForm>,
     db: web::Data<Db>,
-) -> Result<HttpResponse, ConsoleError> {
-    console.check_csrf(&form.csrf)?;
+) -> Result<Page, ConsoleError> {
+    let console = submitted.console;
     if let Some(cookie) = req.cookie(SESSION_COOKIE) {
         let value = cookie.value().to_owned();
         db.run(console.tenant.id, move |conn| {
@@ -265,10 +260,7 @@ pub async fn logout(
         })
         .await?;
     }
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/console/login"))
-        .cookie(removal(SESSION_COOKIE, "/console"))
-        .finish())
+    Ok(Page::see_other("/console/login").cookie(removal(SESSION_COOKIE, "/console")))
 }
 
 /// Only local console paths are followed after sign-in (no open redirect), and only as

@@ -36,4 +36,5 @@ pub const POST_ACTIONS: &[&str] = &[
     "/console/users/{user}/cards/{card}/remove",
     "/console/import",
     "/console/settings/sign-in",
+    "/console/settings/sign-in/test",
 ];

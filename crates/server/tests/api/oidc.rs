@@ -458,41 +458,194 @@ async fn sign_out_ends_the_session_and_logs_out_at_the_provider() {
     );
     assert!(location.contains("post_logout_redirect_uri="));
     assert_eq!(session_count(&world).await, 0);
+    let signed_out = world
+        .app
+        .get(&format!("/t/{}/signed-out", world.tenant))
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        signed_out.contains(&format!(
+            "href=\"/t/{}/login\">Sign in again</a>",
+            world.tenant
+        )),
+        "{signed_out}"
+    );
+    assert!(!signed_out.contains("Try again"));
 }
 
 #[tokio::test]
-async fn test_connection_reports_a_working_provider_and_an_unreachable_one() {
+async fn test_connection_checks_the_typed_client_and_keeps_every_typed_value() {
     let app = spawn_app().await;
     let admin = app.login_admin().await;
-    let provider = TestProvider::start(&[], &[], json!({}));
+    let callback = format!("{}/t/{}/callback", app.base, admin.tenant.id);
+    let provider = TestProvider::start(&[callback], &[], json!({}));
+    let test = |issuer: String, client_id: String, secret: String| {
+        let browser = &admin.browser;
+        async move {
+            let response = browser
+                .submit(
+                    "/console/settings/sign-in",
+                    "/console/settings/sign-in/test",
+                    &[
+                        ("auth_type", "openid"),
+                        ("issuer", &issuer),
+                        ("client_id", &client_id),
+                        ("client_secret", &secret),
+                    ],
+                )
+                .await;
+            let status = response.status();
+            (status, response.text().await.unwrap_or_default())
+        }
+    };
 
-    let working = admin
+    let (status, working) = test(
+        provider.issuer.clone(),
+        provider.client_id.clone(),
+        provider.client_secret.clone(),
+    )
+    .await;
+    let (_, wrong_secret) = test(
+        provider.issuer.clone(),
+        provider.client_id.clone(),
+        "not-the-secret".into(),
+    )
+    .await;
+    let (_, wrong_client) = test(
+        provider.issuer.clone(),
+        "typed-client-id".into(),
+        "typed-secret".into(),
+    )
+    .await;
+    let (_, unreachable) = test(
+        "http://127.0.0.1:1/".into(),
+        "typed-client-id".into(),
+        "typed-secret".into(),
+    )
+    .await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        working.contains("Everything that can be checked"),
+        "{working}"
+    );
+    assert!(
+        working.contains("accepted the client id and secret"),
+        "{working}"
+    );
+    assert!(
+        working.contains("Not checked"),
+        "says what it did not check"
+    );
+    assert!(working.contains("register "), "{working}");
+    for refused in [&wrong_secret, &wrong_client] {
+        assert!(
+            refused.contains("refused the client id or secret"),
+            "{refused}"
+        );
+        assert!(refused.contains("Nothing was saved"));
+    }
+    // What was typed is still in the form, secret included, for the admin to correct or save.
+    assert_eq!(
+        crate::helpers::input_value_by_id(&wrong_client, "client_id").as_deref(),
+        Some("typed-client-id")
+    );
+    assert_eq!(
+        crate::helpers::input_value_by_id(&wrong_client, "client_secret").as_deref(),
+        Some("typed-secret")
+    );
+    assert_eq!(
+        crate::helpers::input_value_by_id(&unreachable, "issuer").as_deref(),
+        Some("http://127.0.0.1:1/")
+    );
+    // A plain sentence first; the HTTP client's words only inside the expandable detail.
+    assert!(
+        unreachable.contains("could not be reached"),
+        "{unreachable}"
+    );
+    let (plain, detail) = unreachable
+        .split_once("<summary>Technical detail</summary>")
+        .unwrap_or_else(|| panic!("no detail: {unreachable}"));
+    assert!(!plain.contains("error sending request") && !plain.contains("os error"));
+    assert!(
+        detail.contains("Connection refused") || detail.contains("os error"),
+        "{detail}"
+    );
+    // Nothing was saved by the tests.
+    let settings = admin.browser.page("/console/settings/sign-in").await;
+    assert_ne!(
+        crate::helpers::input_value_by_id(&settings, "client_id").as_deref(),
+        Some("typed-client-id")
+    );
+}
+
+#[tokio::test]
+async fn a_save_that_is_refused_keeps_what_was_typed() {
+    let app = spawn_app().await;
+    let admin = app.login_admin().await;
+    let refused = admin
         .browser
         .submit(
             "/console/settings/sign-in",
-            "/console/settings/sign-in/test",
-            &[("issuer", &provider.issuer)],
-        )
-        .await;
-    let working_status = working.status();
-    let working_body = working.text().await.unwrap_or_default();
-    let unreachable = admin
-        .browser
-        .submit(
             "/console/settings/sign-in",
-            "/console/settings/sign-in/test",
-            &[("issuer", "http://127.0.0.1:1/")],
+            &[
+                ("auth_type", "openid"),
+                ("issuer", "not a url"),
+                ("client_id", "typed-id"),
+                ("client_secret", "typed-secret"),
+            ],
         )
         .await;
-    let unreachable_body = unreachable.text().await.unwrap_or_default();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap_or_default();
+    assert_eq!(
+        crate::helpers::input_value_by_id(&html, "client_id").as_deref(),
+        Some("typed-id")
+    );
+    assert_eq!(
+        crate::helpers::input_value_by_id(&html, "client_secret").as_deref(),
+        Some("typed-secret")
+    );
+}
 
-    assert_eq!(working_status, StatusCode::OK);
+#[tokio::test]
+async fn an_unreachable_provider_gets_a_plain_sentence_for_the_end_user() {
+    let world = world().await;
+    let tenant = world.tenant;
+    let settings = OpenIdSettings {
+        issuer: "http://127.0.0.1:1".into(),
+        client_id: world.provider.client_id.clone(),
+        client_secret: world.provider.client_secret.clone(),
+    };
+    world
+        .app
+        .db()
+        .run(tenant, move |conn| {
+            tenants::set_openid(
+                conn,
+                tenant,
+                &settings,
+                &tenancy::sealed::SecretKeys::for_tests(),
+            )
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let response = world.app.get(&format!("/t/{tenant}/login")).await;
+    let status = response.status();
+    let html = response.text().await.unwrap_or_default();
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert!(
-        working_body.contains("answered correctly"),
-        "{working_body}"
+        html.contains("could not be reached. Try again in a few minutes"),
+        "{html}"
     );
-    assert!(
-        unreachable_body.contains("could not be reached"),
-        "{unreachable_body}"
-    );
+    for raw in [
+        "os error",
+        "tcp connect",
+        "error sending request",
+        "127.0.0.1:1",
+    ] {
+        assert!(!html.contains(raw), "{raw} shown to an end user: {html}");
+    }
 }

@@ -1,46 +1,49 @@
 //! Sign-in settings: how the tenant's provisioned users sign in (password or OpenID Connect),
-//! the OpenID provider's issuer, client id and secret (stored, never shown back), and the
-//! redirect URI to register at the provider.
+//! the OpenID provider's issuer, client id and secret (stored, never shown back), the redirect
+//! URI to register at the provider, and Test connection, which checks what was typed before it
+//! is saved. Every typed value survives a test or a refused save.
 
-use actix_web::{HttpResponse, web};
+mod service;
+
+use actix_web::http::StatusCode;
+use actix_web::web;
 use askama::Template;
-use askama_web::WebTemplate;
 use serde::Deserialize;
 use tenancy::scim_tokens::TokenCache;
-use tenancy::tenants::{self, AuthType, OpenIdSettings};
+use tenancy::tenants::AuthType;
 use tenancy::{Db, Deployment};
 
-use super::see_other;
+use self::service::{Choice, Outcome, scim_active, secret_or_stored};
 use crate::error::ConsoleError;
-use crate::form::Form;
+use crate::form::CsrfForm;
 use crate::layout::Layout;
-use crate::oidc::Oidc;
-use crate::session::{Console, flash_cookie};
+use crate::oidc::{ConnectionReport, Oidc, Typed};
+use crate::page::Page;
+use crate::session::Console;
 
 /// The page.
-#[derive(Template, WebTemplate)]
+#[derive(Template)]
 #[template(path = "settings/sign_in.html")]
-pub struct SignInSettingsPage {
+struct SignInSettingsPage {
     layout: Layout,
     openid: bool,
     issuer: String,
     client_id: String,
+    /// A secret typed but not saved yet, put back into its field after a test or an error.
+    client_secret: String,
     has_secret: bool,
     redirect_uri: String,
     login_url: String,
     scim_active: bool,
     error: Option<String>,
     confirm_switch: bool,
-    /// The result of Test connection: (passed, findings).
-    test: Option<(bool, Vec<String>)>,
+    test: Option<ConnectionReport>,
 }
 
-/// The form.
+/// The form (Save and Test connection send the same fields).
 #[derive(Debug, Deserialize)]
 pub struct SignInForm {
-    // A missing token is refused like a wrong one (403), not as an unreadable form.
     #[serde(default)]
-    csrf: String,
     auth_type: String,
     #[serde(default)]
     issuer: String,
@@ -57,25 +60,33 @@ pub fn redirect_uri(deployment: &Deployment, tenant: tenancy::TenantId) -> Strin
     format!("{}/t/{tenant}/callback", deployment.public_url)
 }
 
-fn page(
-    console: &Console,
-    deployment: &Deployment,
-    error: Option<String>,
-    confirm_switch: bool,
-) -> SignInSettingsPage {
+/// The page with the stored settings.
+fn stored(console: &Console, deployment: &Deployment) -> SignInSettingsPage {
     let tenant = &console.tenant;
     SignInSettingsPage {
         layout: Layout::new(console, "sign-in", "Sign-in settings"),
         openid: tenant.auth_type() == AuthType::OpenId,
         issuer: tenant.oidc_issuer.clone().unwrap_or_default(),
         client_id: tenant.oidc_client_id.clone().unwrap_or_default(),
+        client_secret: String::new(),
         has_secret: tenant.oidc_client_secret.is_some(),
         redirect_uri: redirect_uri(deployment, tenant.id),
         login_url: format!("{}/t/{}/login", deployment.public_url, tenant.id),
-        scim_active: tenant.scim_enabled && tenant.auth_type() == AuthType::OpenId,
-        error,
-        confirm_switch,
+        scim_active: scim_active(tenant),
+        error: None,
+        confirm_switch: false,
         test: None,
+    }
+}
+
+/// The page with what the admin typed.
+fn typed(console: &Console, deployment: &Deployment, form: &SignInForm) -> SignInSettingsPage {
+    SignInSettingsPage {
+        openid: form.auth_type != "password",
+        issuer: form.issuer.trim().to_owned(),
+        client_id: form.client_id.trim().to_owned(),
+        client_secret: form.client_secret.clone(),
+        ..stored(console, deployment)
     }
 }
 
@@ -83,119 +94,74 @@ fn page(
 pub async fn show_sign_in_settings(
     console: Console,
     deployment: web::Data<Deployment>,
-) -> SignInSettingsPage {
-    page(&console, &deployment, None, false)
+) -> Result<Page, ConsoleError> {
+    Page::ok(&stored(&console, &deployment))
 }
 
 /// POST /console/settings/sign-in
 pub async fn save_sign_in_settings(
-    console: Console,
-    form: Form<SignInForm>,
+    submitted: CsrfForm<SignInForm>,
     db: web::Data<Db>,
     deployment: web::Data<Deployment>,
     tokens: web::Data<TokenCache>,
     oidc: web::Data<Oidc>,
-) -> Result<HttpResponse, ConsoleError> {
-    console.check_csrf(&form.csrf)?;
-    let form = form.into_inner();
-    let keys = oidc.keys();
-    let tenant = console.tenant.clone();
-    let rejected = |message: Option<String>, confirm: bool| -> Result<HttpResponse, ConsoleError> {
-        let body = page(&console, &deployment, message, confirm)
-            .render()
-            .map_err(|_| ConsoleError::Internal)?;
-        Ok(HttpResponse::BadRequest()
-            .content_type("text/html; charset=utf-8")
-            .body(body))
+) -> Result<Page, ConsoleError> {
+    let CsrfForm { console, form } = submitted;
+    let choice = match form.auth_type.as_str() {
+        "password" => Choice::Password {
+            confirmed: form.confirm.as_deref() == Some("yes"),
+        },
+        "openid" => Choice::OpenId {
+            issuer: form.issuer.clone(),
+            client_id: form.client_id.clone(),
+            client_secret: form.client_secret.clone(),
+        },
+        _ => {
+            let mut page = typed(&console, &deployment, &form);
+            page.error = Some("Choose a sign-in type.".into());
+            return Ok(Page::ok(&page)?.with_status(StatusCode::BAD_REQUEST));
+        }
     };
-    match form.auth_type.as_str() {
-        "password" => {
-            let scim_active = tenant.scim_enabled && tenant.auth_type() == AuthType::OpenId;
-            if scim_active && form.confirm.as_deref() != Some("yes") {
-                return rejected(None, true);
+    let was_password = matches!(choice, Choice::Password { .. });
+    match service::save(&db, &console.tenant, choice, oidc.keys()).await? {
+        Outcome::Saved => {
+            if was_password {
+                // SCIM stops with OpenID: in force on this server before the page says so.
+                tokens.catch_up(&db).await?;
             }
-            db.run(tenant.id, move |conn| {
-                tenants::set_password_sign_in(conn, tenant.id)
-            })
-            .await?;
-            // SCIM stops with OpenID: in force on this server before the page says so.
-            tokens.catch_up(&db).await?;
+            Ok(Page::see_other("/console/settings/sign-in").flash("Sign-in settings saved."))
         }
-        "openid" => {
-            let client_secret = if form.client_secret.is_empty() {
-                // Kept as it is: opened here and sealed again with the current key.
-                let stored = tenant.client_secret(&keys).map_err(|error| {
-                    tracing::error!(tenant_id = %tenant.id, %error, "cannot open the OpenID client secret");
-                    ConsoleError::Internal
-                })?;
-                match stored {
-                    Some(secret) => secret,
-                    None => {
-                        return rejected(
-                            Some("Enter the client secret from your OpenID provider.".into()),
-                            false,
-                        );
-                    }
-                }
-            } else {
-                form.client_secret.clone()
-            };
-            let settings = OpenIdSettings {
-                issuer: form.issuer.trim().to_owned(),
-                client_id: form.client_id.trim().to_owned(),
-                client_secret,
-            };
-            match db
-                .run(tenant.id, move |conn| {
-                    tenants::set_openid(conn, tenant.id, &settings, &keys)
-                })
-                .await
-            {
-                Ok(_) => {}
-                Err(tenancy::Error::Invalid(message)) => return rejected(Some(message), false),
-                Err(other) => return Err(other.into()),
-            }
+        Outcome::NeedsConfirmation => {
+            let mut page = typed(&console, &deployment, &form);
+            page.confirm_switch = true;
+            Ok(Page::ok(&page)?.with_status(StatusCode::BAD_REQUEST))
         }
-        _ => return rejected(Some("Choose a sign-in type.".into()), false),
+        Outcome::Refused(message) => {
+            let mut page = typed(&console, &deployment, &form);
+            page.error = Some(message);
+            Ok(Page::ok(&page)?.with_status(StatusCode::BAD_REQUEST))
+        }
     }
-    let mut response = see_other("/console/settings/sign-in");
-    response
-        .add_cookie(&flash_cookie("Sign-in settings saved."))
-        .map_err(|_| ConsoleError::Internal)?;
-    Ok(response)
 }
 
-/// The Test connection form.
-#[derive(Debug, Deserialize)]
-pub struct TestForm {
-    // A missing token is refused like a wrong one (403), not as an unreadable form.
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    issuer: String,
-}
-
-/// POST /console/settings/sign-in/test: fetches the discovery document and keys of the issuer in
-/// the form (or the saved one) and reports problems in words.
+/// POST /console/settings/sign-in/test: checks the issuer, client id and secret in the form
+/// (the stored secret when none was typed) and reports each finding in words. Nothing is saved.
 pub async fn test_connection(
-    console: Console,
-    form: Form<TestForm>,
-    oidc: web::Data<crate::oidc::Oidc>,
+    submitted: CsrfForm<SignInForm>,
+    oidc: web::Data<Oidc>,
     deployment: web::Data<Deployment>,
-) -> Result<SignInSettingsPage, ConsoleError> {
-    console.check_csrf(&form.csrf)?;
-    let issuer = if form.issuer.trim().is_empty() {
-        console.tenant.oidc_issuer.clone().unwrap_or_default()
-    } else {
-        form.issuer.trim().to_owned()
-    };
-    let mut page = page(&console, &deployment, None, false);
-    if issuer.is_empty() {
-        page.test = Some((false, vec!["Enter the issuer URL first.".to_owned()]));
-        return Ok(page);
+) -> Result<Page, ConsoleError> {
+    let CsrfForm { console, form } = submitted;
+    let mut page = typed(&console, &deployment, &form);
+    if page.issuer.is_empty() {
+        page.error = Some("Enter the issuer URL first.".to_owned());
+        return Ok(Page::ok(&page)?.with_status(StatusCode::BAD_REQUEST));
     }
-    let problems = oidc.test_connection(&issuer).await;
-    page.issuer = issuer;
-    page.test = Some((problems.is_empty(), problems));
-    Ok(page)
+    let settings = Typed {
+        issuer: page.issuer.clone(),
+        client_id: page.client_id.clone(),
+        client_secret: secret_or_stored(&console.tenant, &form.client_secret, &oidc.keys())?,
+    };
+    page.test = Some(oidc.test_connection(&settings, &page.redirect_uri).await);
+    Page::ok(&page)
 }

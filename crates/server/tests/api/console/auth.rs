@@ -462,3 +462,19 @@ fn fill(path: &str, id: &str, event: &str) -> String {
         .replace("{token}", id)
         .replace("{event}", event)
 }
+
+#[tokio::test]
+async fn the_bare_address_leads_to_the_console_and_from_there_to_sign_in() {
+    let app = spawn_app().await;
+    let anonymous = app.browser();
+    let root = anonymous.get("/").await;
+    assert_eq!(root.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&root), "/console");
+    let console = anonymous.get("/console").await;
+    assert_eq!(console.status(), StatusCode::SEE_OTHER);
+    assert!(
+        location(&console).starts_with("/console"),
+        "{}",
+        location(&console)
+    );
+}

@@ -77,6 +77,35 @@ async fn forms_without_their_csrf_token_or_from_another_origin_are_refused_and_c
     assert_eq!(admin.get("/console/users").await.status(), StatusCode::OK);
 }
 
+/// The forgery test above covers every unsafe route the console declares: a new form added to
+/// `console::routes::ACTIONS` without a case here fails this test, and a POST route missing
+/// from that list is refused by the console's guard before any handler runs.
+#[test]
+fn every_declared_console_action_is_in_the_forgery_test() {
+    let shape = |path: &str| -> String {
+        path.split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    "{}"
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let tested: Vec<String> = POST_ACTIONS.iter().map(|path| shape(path)).collect();
+    for action in console::routes::ACTIONS {
+        // Sign-in has no session yet; its own token and origin checks are in console::auth.
+        if *action == "/login" {
+            continue;
+        }
+        let path = shape(&format!("/console{action}"));
+        assert!(tested.contains(&path), "{path} is not in POST_ACTIONS");
+    }
+    assert_eq!(tested.len(), console::routes::ACTIONS.len() - 1);
+}
+
 /// Submits the form at `path` with valid fields but forged in the way given.
 async fn forge(admin: &Admin, path: &str, forgery: Forgery) -> reqwest::Response {
     let csrf = admin.csrf("/console/users").await;
@@ -108,6 +137,9 @@ async fn forge(admin: &Admin, path: &str, forgery: Forgery) -> reqwest::Response
         ],
         "/console/secure/advanced/user-group-sync/token" => vec![("request_id", "forged")],
         "/console/settings/sign-in" => vec![("auth_type", "password"), ("confirm", "yes")],
+        "/console/settings/sign-in/test" => {
+            vec![("auth_type", "openid"), ("issuer", "http://127.0.0.1:1")]
+        }
         p if p.ends_with("/cards") => vec![("card_number", "FORGED-1")],
         _ => vec![],
     };
