@@ -24,15 +24,20 @@ fi
 # playwright-core never downloads a browser on install; the variable makes that explicit.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 if [ -f package-lock.json ]; then
-  wanted=$(node -p 'require("./package-lock.json").packages["node_modules/playwright-core"].version')
-  have=$(node -p 'try { require("./node_modules/playwright-core/package.json").version } catch { "" }')
-  if [ "$have" != "$wanted" ]; then
+  # Every pinned package (playwright-core, axe-core) at its locked version, or a clean install.
+  stale=$(node -e '
+    const lock = require("./package-lock.json").packages;
+    const names = ["playwright-core", "axe-core"];
+    const have = (n) => { try { return require(`./node_modules/${n}/package.json`).version; } catch { return ""; } };
+    console.log(names.filter((n) => have(n) !== lock[`node_modules/${n}`].version).join(" "));
+  ')
+  if [ -n "$stale" ]; then
     npm ci --no-audit --no-fund --loglevel=error
   fi
 else
   npm install --no-audit --no-fund --loglevel=error
 fi
-echo "e2e: $(/usr/bin/chromium --version 2>/dev/null | tail -n 1), playwright-core $(node -p 'require("./node_modules/playwright-core/package.json").version')"
+echo "e2e: $(/usr/bin/chromium --version 2>/dev/null | tail -n 1), playwright-core $(node -p 'require("./node_modules/playwright-core/package.json").version'), axe-core $(node -p 'require("./node_modules/axe-core/package.json").version')"
 
 # The real OpenID provider that the sign-in test signs in through.
 provider="$(cd .. && pwd)/crates/testkit/oidc-provider"

@@ -9,6 +9,7 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
+import { axeViolations } from "../lib/axe.mjs";
 
 const BASE = required("INSIGHTS_URL");
 const EMAIL = required("INSIGHTS_ADMIN_EMAIL");
@@ -46,11 +47,12 @@ let shot = 0;
 /** What the steps learn and pass on. */
 const state = { tenantUrl: "", firstToken: "", secondToken: "", userId: "" };
 
-/** Saves a full-page screenshot named after the step. */
+/** Saves a full-page screenshot named after the step, and fails on any axe-core violation. */
 async function screenshot(name) {
   shot += 1;
   const file = path.join(SCREENSHOTS, `${String(shot).padStart(2, "0")}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
+  assert.deepEqual(await axeViolations(page), [], `axe-core on ${name} (${page.url()})`);
 }
 
 /**
@@ -113,8 +115,8 @@ async function readDialog() {
   const dialog = page.locator("dialog.credentials");
   await dialog.waitFor({ state: "visible" });
   assert.equal(await dialog.getByRole("heading").textContent(), "SCIM Credentials");
-  const token = await page.getByLabel("Token", { exact: true }).inputValue();
-  const tenantUrl = await page.getByLabel("Tenant URL", { exact: true }).inputValue();
+  const token = await dialog.getByLabel("Token", { exact: true }).inputValue();
+  const tenantUrl = await dialog.getByLabel("Tenant URL", { exact: true }).inputValue();
   // Each value names the identity provider fields it goes into.
   assert.match(await page.locator("#issued-token-fields").textContent(), /Okta: OAuth Bearer Token · Entra ID: Secret Token/);
   assert.match(await page.locator("#issued-tenant-url-fields").textContent(), /Okta: SCIM 2\.0 Base Url · Entra ID: Tenant URL/);
@@ -287,7 +289,9 @@ describe("admin console in headless Chromium", { concurrency: 1 }, () => {
     await page.goto(`${BASE}/console/direct/settings`);
     assert.ok(!(await page.content()).includes(state.firstToken));
     assert.ok(await page.getByText(`••••${last4}`).isVisible());
-    assert.ok(await page.getByText(state.tenantUrl).isVisible());
+    // The Tenant URL sits in a read-only field with Copy beside it.
+    assert.equal(await page.locator("input[readonly]").evaluateAll(
+      (inputs, url) => inputs.filter((input) => input.value === url && input.offsetParent !== null).length, state.tenantUrl), 1);
     await screenshot("direct-settings");
   });
 
@@ -350,7 +354,10 @@ describe("admin console in headless Chromium", { concurrency: 1 }, () => {
     await page.waitForURL(/q=ann\.lee/);
     await assertLabelled("users");
     await screenshot("users");
-    await page.getByRole("link", { name: USER_NAME }).click();
+    // The list shows the person's name, with the userName beside it.
+    const listed = page.locator("table.data tr", { hasText: USER_NAME });
+    assert.match(await listed.textContent(), /Ann Lee/);
+    await listed.getByRole("link", { name: "Ann Lee" }).click();
     await page.waitForURL(`${BASE}/console/users/${state.userId}`);
     const cards = page.locator("section", { has: page.getByRole("heading", { name: "Cards" }) });
     assert.ok(await cards.getByText("BADGE-0001").isVisible());
@@ -366,11 +373,38 @@ describe("admin console in headless Chromium", { concurrency: 1 }, () => {
     assert.ok(await cards.getByText("BADGE-0100").isVisible());
   });
 
+  step("says who holds a card number that is taken, where the admin is looking", async () => {
+    const bob = await scim("POST", "/Users", state.secondToken, {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+      userName: "bob.kay@demo.example",
+      name: { givenName: "Bob", familyName: "Kay" },
+    });
+    assert.equal(bob.status, 201, JSON.stringify(bob.json));
+    await page.setViewportSize({ width: 390, height: 700 });
+    await page.goto(`${BASE}/console/users/${bob.json.id}`);
+    await page.getByLabel("Add a card").fill("BADGE-0001");
+    await page.getByLabel("Add a card").press("Enter");
+    const inline = page.locator("#card-error");
+    await inline.waitFor();
+    assert.match(await inline.textContent(), /BADGE-0001 already belongs to Ann Lee/);
+    // In view without scrolling: the field is focused and its message sits above it.
+    assert.ok(await inline.evaluate((el) => {
+      const box = el.getBoundingClientRect();
+      return box.top >= 0 && box.bottom <= window.innerHeight;
+    }), "the card error is out of view");
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "card_number");
+    assert.equal(await page.getByLabel("Add a card").inputValue(), "BADGE-0001");
+    const summary = page.locator(".error-summary");
+    assert.equal(await summary.getByRole("link", { name: /Open Ann Lee/ }).count(), 1);
+    await screenshot("card-taken");
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
   step("shows the SCIM request in Activity with the password redacted", async () => {
-    await page.getByRole("link", { name: "Activity" }).click();
+    await page.getByRole("link", { name: "Activity", exact: true }).click();
     await page.waitForURL(`${BASE}/console/activity`);
     await assertLabelled("activity");
-    const row = page.locator("table.data tr", { hasText: "Create User" });
+    const row = page.locator("table.data tr", { hasText: state.userId }).filter({ hasText: "Create User" });
     await row.waitFor();
     assert.match(await row.textContent(), /201/);
     assert.ok(await page.locator("svg[role=img]").isVisible(), "the hourly chart");
@@ -406,13 +440,25 @@ describe("admin console in headless Chromium", { concurrency: 1 }, () => {
     for (const [name, url] of [
       ["phone-user-group-sync", "/console/secure/advanced/user-group-sync"],
       ["phone-users", "/console/users"],
+      ["phone-user", `/console/users/${state.userId}`],
+      ["phone-groups", "/console/groups"],
       ["phone-activity", "/console/activity"],
+      ["phone-sign-in-settings", "/console/settings/sign-in"],
+      ["phone-not-found", "/console/users/00000000-0000-0000-0000-000000000000"],
+      ["phone-import", "/console/import"],
     ]) {
       await page.goto(`${BASE}${url}`);
       const overflow = await page.evaluate(
         () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
       );
       assert.ok(overflow <= 0, `${url} is ${overflow}px wider than the screen`);
+      // Filter labels sit above their controls, not squeezed beside them.
+      const beside = await page.evaluate(() =>
+        [...document.querySelectorAll(".filters label")]
+          .filter((label) => label.control && label.getBoundingClientRect().bottom > label.control.getBoundingClientRect().top + 1)
+          .map((label) => label.textContent.trim()),
+      );
+      assert.deepEqual(beside, [], `${url}: labels beside their controls`);
       await screenshot(name);
     }
     await page.setViewportSize({ width: 1280, height: 860 });

@@ -13,6 +13,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { chromium } from "playwright-core";
+import { axeViolations } from "../lib/axe.mjs";
 
 const BASE = required("INSIGHTS_URL");
 const BIN = required("INSIGHTS_BIN");
@@ -54,6 +55,10 @@ const state = { tenant: "", secret: "", issuer: "" };
 async function screenshot(name) {
   shot += 1;
   await page.screenshot({ path: path.join(SCREENSHOTS, `oidc-${String(shot).padStart(2, "0")}-${name}.png`), fullPage: true });
+  // Insights' own pages are checked with axe-core; the provider's login pages are not ours.
+  if (page.url().startsWith(BASE)) {
+    assert.deepEqual(await axeViolations(page), [], `axe-core on ${name} (${page.url()})`);
+  }
 }
 
 /** Signs in at the provider's own pages as `login`. */

@@ -69,6 +69,36 @@ pub struct CardHolder {
     pub user_name: String,
     /// Their `displayName`.
     pub display_name: Option<String>,
+    /// Their `name.givenName`.
+    pub given_name: Option<String>,
+    /// Their `name.familyName`.
+    pub family_name: Option<String>,
+}
+
+impl CardHolder {
+    /// How to name them to an admin: displayName, else given and family name, else userName.
+    pub fn name(&self) -> String {
+        let display = self
+            .display_name
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or_default();
+        if !display.is_empty() {
+            return display.to_owned();
+        }
+        let full = [self.given_name.as_deref(), self.family_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if full.is_empty() {
+            self.user_name.clone()
+        } else {
+            full
+        }
+    }
 }
 
 /// What became of a card number given to a user.
@@ -116,7 +146,13 @@ pub fn claim(
         )
         .filter(cards::tenant_id.eq(tenant))
         .filter(cards::card_number.eq(&number))
-        .select((users::id, users::user_name, users::display_name))
+        .select((
+            users::id,
+            users::user_name,
+            users::display_name,
+            users::given_name,
+            users::family_name,
+        ))
         .first(conn)
         .optional()?;
     // The holder's card was removed between the two statements: give it again.

@@ -258,9 +258,11 @@ fn held(number: &str, user: UserId, holder: CardHolder) -> CardRefused {
             holder: None,
         };
     }
-    let name = match holder.display_name.filter(|n| !n.trim().is_empty()) {
-        Some(name) => format!("{name} ({})", holder.user_name),
-        None => holder.user_name,
+    let shown = holder.name();
+    let name = if shown == holder.user_name {
+        shown
+    } else {
+        format!("{shown} ({})", holder.user_name)
     };
     CardRefused {
         message: format!(
