@@ -3,6 +3,8 @@
 //! concurrencies over keep-alive HTTP/1.1, runs the same work through pgbench, and writes the
 //! results as markdown (see `docs/PERFORMANCE.md` and the README's Benchmark section).
 
+mod admin;
+mod console_pages;
 mod fairness;
 mod http;
 mod level;
@@ -82,6 +84,10 @@ struct Args {
     /// pushes creates at the first concurrency level; prints both p99s.
     #[arg(long)]
     fairness: bool,
+    /// Run only the console scenario: seed 100,000 users and 2,000,000 events
+    /// (scripts/seed-console.sql) and load every console page 20 times; prints p50 and p95.
+    #[arg(long)]
+    console: bool,
     /// Large bodies each client sends in the memory scenario.
     #[arg(long, default_value_t = 4)]
     memory_bodies: usize,
@@ -125,6 +131,9 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         )
         .await
         .map(|figures| println!("{figures}")),
+        None if args.console => console_pages::run(&stack)
+            .await
+            .map(|figures| println!("{figures}")),
         None if args.fairness => {
             fairness::run(&stack, args.concurrency.first().copied().unwrap_or(64))
                 .await

@@ -7,9 +7,10 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail};
-use reqwest::header::{CONTENT_TYPE, ORIGIN};
+use anyhow::anyhow;
+use reqwest::header::CONTENT_TYPE;
 
+use crate::admin::Admin;
 use crate::procfs;
 use crate::stack::Stack;
 
@@ -81,7 +82,7 @@ pub async fn run(stack: &Stack, plan: Plan) -> anyhow::Result<Figures> {
         procfs::status_kb(&stack.server_pid, field).map_or(0.0, |kb| kb as f64 / 1024.0)
     };
     let start_mib = rss("VmRSS");
-    let admin = Admin::sign_in(stack).await?;
+    let admin = Admin::sign_in(stack, "Memory", "memory@bench.example").await?;
     let (csv, rows) = csv_file(plan.csv_mib * 1_048_576);
     let csv_bytes = csv.len();
     let group = create_group(stack).await?;
@@ -212,153 +213,4 @@ async fn create_group(stack: &Stack) -> anyhow::Result<String> {
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| anyhow!("no group id in {created}"))
-}
-
-/// A console admin signed in (one-time password replaced), with its cookies.
-#[derive(Clone)]
-struct Admin {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Admin {
-    async fn sign_in(stack: &Stack) -> anyhow::Result<Self> {
-        let created = stack.operator(&[
-            "tenant",
-            "create",
-            "--name",
-            "Memory",
-            "--admin-email",
-            "memory@bench.example",
-            "--json",
-        ])?;
-        let password = created["admin_password"]
-            .as_str()
-            .ok_or_else(|| anyhow!("no admin password in {created}"))?
-            .to_owned();
-        let admin = Self {
-            http: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()?,
-            base: format!("http://{}", stack.addr),
-        };
-        let csrf = admin.csrf("/console/login").await?;
-        admin
-            .post(
-                "/console/login",
-                &[
-                    ("csrf", csrf.as_str()),
-                    ("email", "memory@bench.example"),
-                    ("password", &password),
-                ],
-            )
-            .await?;
-        let csrf = admin.csrf("/console/password").await?;
-        let new = "memory scenario password";
-        admin
-            .post(
-                "/console/password",
-                &[
-                    ("csrf", csrf.as_str()),
-                    ("current", &password),
-                    ("new_password", new),
-                    ("confirm", new),
-                ],
-            )
-            .await?;
-        Ok(admin)
-    }
-
-    async fn csrf(&self, path: &str) -> anyhow::Result<String> {
-        let html = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await?
-            .text()
-            .await?;
-        let marker = "name=\"csrf\" value=\"";
-        let start = html
-            .find(marker)
-            .map(|at| at + marker.len())
-            .ok_or_else(|| anyhow!("no CSRF field on {path}"))?;
-        let end = html[start..]
-            .find('"')
-            .ok_or_else(|| anyhow!("unterminated CSRF field on {path}"))?;
-        Ok(html[start..start + end].to_owned())
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> anyhow::Result<()> {
-        let answer = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header(ORIGIN, &self.base)
-            .form(form)
-            .send()
-            .await?;
-        if !answer.status().is_redirection() {
-            bail!("POST {path} answered {}", answer.status());
-        }
-        Ok(())
-    }
-
-    /// Uploads the file; the job's page and the time the upload took.
-    async fn upload(&self, csv: Vec<u8>) -> anyhow::Result<(String, Duration)> {
-        let csrf = self.csrf("/console/import").await?;
-        let boundary = "----insights-memory-scenario";
-        let mut body = Vec::with_capacity(csv.len() + 512);
-        for (name, value) in [("csrf", csrf.as_str()), ("kind", "users")] {
-            body.extend_from_slice(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                    .as_bytes(),
-            );
-        }
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"memory.csv\"\r\nContent-Type: text/csv\r\n\r\n")
-                .as_bytes(),
-        );
-        body.extend_from_slice(&csv);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let started = Instant::now();
-        let answer = self
-            .http
-            .post(format!("{}/console/import", self.base))
-            .header(ORIGIN, &self.base)
-            .header(
-                CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(body)
-            .send()
-            .await?;
-        let took = started.elapsed();
-        let job = answer
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .ok_or_else(|| anyhow!("the upload answered {}", answer.status()))?;
-        Ok((job, took))
-    }
-
-    async fn wait_for(&self, job: &str, limit: Duration) -> anyhow::Result<()> {
-        let deadline = Instant::now() + limit;
-        loop {
-            let html = self
-                .http
-                .get(format!("{}{job}", self.base))
-                .send()
-                .await?
-                .text()
-                .await?;
-            if !html.contains("http-equiv=\"refresh\"") {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                bail!("the import did not finish within {limit:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-    }
 }
