@@ -176,23 +176,22 @@ pub(crate) fn to_bytes(body: &Value) -> Vec<u8> {
     serde_json::to_vec(body).unwrap_or_default()
 }
 
-/// A SCIM JSON response for one resource, with its `ETag` (and `Location` when created).
-pub fn respond_resource(status: StatusCode, body: &Value) -> HttpResponse {
+/// A SCIM JSON response with extra headers (a resource's `ETag` and `Location`); a value that
+/// cannot be a header (it never should) is left out rather than failing the answer.
+pub fn respond_with_headers(
+    status: StatusCode,
+    body: &Value,
+    headers: Vec<(header::HeaderName, String)>,
+) -> HttpResponse {
     let mut response = HttpResponse::build(status);
     response.insert_header((
         header::CONTENT_TYPE,
         HeaderValue::from_static(SCIM_CONTENT_TYPE),
     ));
-    if let Some(version) = body.pointer("/meta/version").and_then(Value::as_str)
-        && let Ok(value) = HeaderValue::from_str(version)
-    {
-        response.insert_header((header::ETAG, value));
-    }
-    if status == StatusCode::CREATED
-        && let Some(location) = body.pointer("/meta/location").and_then(Value::as_str)
-        && let Ok(value) = HeaderValue::from_str(location)
-    {
-        response.insert_header((header::LOCATION, value));
+    for (name, value) in headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.insert_header((name, value));
+        }
     }
     response.body(to_bytes(body))
 }

@@ -1,14 +1,15 @@
-//! `/Groups` handlers.
+//! `/Groups` handlers: extract, call one service function, answer.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{if_match, list_query};
+use super::answer::{ResourcePath, ScimAnswer, WriteBody, WriteOnly};
+use super::{IfMatch, list_query};
 use crate::auth::ScimAuth;
 use crate::error::ScimError;
-use crate::json::{ScimBody, respond, respond_resource};
+use crate::json::{ScimBody, respond};
 use crate::protocol::list::ListQuery;
-use crate::service::{ScimState, WriteLog, groups, mark_recorded};
+use crate::service::{ScimState, groups};
 
 /// GET /Groups
 pub async fn list_groups(
@@ -38,20 +39,17 @@ pub async fn search_groups(
 
 /// POST /Groups
 pub async fn create_group(
-    auth: ScimAuth,
     state: web::Data<ScimState>,
-    req: HttpRequest,
-    body: ScimBody,
-) -> Result<HttpResponse, ScimError> {
-    let group = groups::create(
+    write: WriteBody,
+) -> Result<ScimAnswer, ScimError> {
+    let created = groups::create(
         &state,
-        auth.tenant,
-        body.into_value()?,
-        WriteLog::from_request(&req),
+        write.auth.tenant,
+        write.body.into_value()?,
+        write.log,
     )
     .await?;
-    mark_recorded(&req);
-    Ok(respond_resource(StatusCode::CREATED, &group))
+    Ok(ScimAnswer::written(StatusCode::CREATED, created))
 }
 
 /// GET /Groups/{id}
@@ -59,72 +57,60 @@ pub async fn get_group(
     auth: ScimAuth,
     state: web::Data<ScimState>,
     req: HttpRequest,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ScimError> {
+    path: web::Path<ResourcePath>,
+) -> Result<ScimAnswer, ScimError> {
     let query = list_query(&req)?;
-    Ok(respond_resource(
-        StatusCode::OK,
-        &groups::get(&state, auth.tenant, &path.1, &query).await?,
+    Ok(ScimAnswer::read(
+        groups::get(&state, auth.tenant, &path.id, &query).await?,
     ))
 }
 
 /// PUT /Groups/{id}
 pub async fn replace_group(
-    auth: ScimAuth,
     state: web::Data<ScimState>,
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    body: ScimBody,
-) -> Result<HttpResponse, ScimError> {
-    let group = groups::replace(
+    path: web::Path<ResourcePath>,
+    IfMatch(if_match): IfMatch,
+    write: WriteBody,
+) -> Result<ScimAnswer, ScimError> {
+    let replaced = groups::replace(
         &state,
-        auth.tenant,
-        &path.1,
-        body.into_value()?,
-        if_match(&req),
-        WriteLog::from_request(&req),
+        write.auth.tenant,
+        &path.id,
+        write.body.into_value()?,
+        if_match,
+        write.log,
     )
     .await?;
-    mark_recorded(&req);
-    Ok(respond_resource(StatusCode::OK, &group))
+    Ok(ScimAnswer::written(StatusCode::OK, replaced))
 }
 
 /// PATCH /Groups/{id}
 pub async fn patch_group(
-    auth: ScimAuth,
     state: web::Data<ScimState>,
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    body: ScimBody,
-) -> Result<HttpResponse, ScimError> {
+    path: web::Path<ResourcePath>,
+    IfMatch(if_match): IfMatch,
+    write: WriteBody,
+) -> Result<ScimAnswer, ScimError> {
     groups::patch(
         &state,
-        auth.tenant,
-        &path.1,
-        body.into_value()?,
-        if_match(&req),
-        WriteLog::from_request(&req),
+        write.auth.tenant,
+        &path.id,
+        write.body.into_value()?,
+        if_match,
+        write.log,
     )
     .await?;
-    mark_recorded(&req);
-    Ok(HttpResponse::NoContent().finish())
+    // Re-sending thousands of members after every batch helps no one: 204.
+    Ok(ScimAnswer::written_empty())
 }
 
 /// DELETE /Groups/{id}
 pub async fn delete_group(
-    auth: ScimAuth,
     state: web::Data<ScimState>,
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ScimError> {
-    groups::delete(
-        &state,
-        auth.tenant,
-        &path.1,
-        if_match(&req),
-        WriteLog::from_request(&req),
-    )
-    .await?;
-    mark_recorded(&req);
-    Ok(HttpResponse::NoContent().finish())
+    path: web::Path<ResourcePath>,
+    IfMatch(if_match): IfMatch,
+    write: WriteOnly,
+) -> Result<ScimAnswer, ScimError> {
+    groups::delete(&state, write.auth.tenant, &path.id, if_match, write.log).await?;
+    Ok(ScimAnswer::written_empty())
 }

@@ -1,14 +1,15 @@
-//! `/Users` handlers.
+//! `/Users` handlers: extract, call one service function, answer.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{if_match, list_query};
+use super::answer::{ResourcePath, ScimAnswer, WriteBody, WriteOnly};
+use super::{IfMatch, list_query};
 use crate::auth::ScimAuth;
 use crate::error::ScimError;
-use crate::json::{ScimBody, respond, respond_resource};
+use crate::json::{ScimBody, respond};
 use crate::protocol::list::ListQuery;
-use crate::service::{ScimState, WriteLog, mark_recorded, users};
+use crate::service::{ScimState, users};
 
 /// GET /Users
 pub async fn list_users(
@@ -38,20 +39,17 @@ pub async fn search_users(
 
 /// POST /Users
 pub async fn create_user(
-    auth: ScimAuth,
     state: web::Data<ScimState>,
-    req: HttpRequest,
-    body: ScimBody,
-) -> Result<HttpResponse, ScimError> {
-    let user = users::create(
+    write: WriteBody,
+) -> Result<ScimAnswer, ScimError> {
+    let created = users::create(
         &state,
-        auth.tenant,
-        body.into_value()?,
-        WriteLog::from_request(&req),
+        write.auth.tenant,
+        write.body.into_value()?,
+        write.log,
     )
     .await?;
-    mark_recorded(&req);
-    Ok(respond_resource(StatusCode::CREATED, &user))
+    Ok(ScimAnswer::written(StatusCode::CREATED, created))
 }
 
 /// GET /Users/{id}
@@ -59,72 +57,59 @@ pub async fn get_user(
     auth: ScimAuth,
     state: web::Data<ScimState>,
     req: HttpRequest,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ScimError> {
+    path: web::Path<ResourcePath>,
+) -> Result<ScimAnswer, ScimError> {
     let query = list_query(&req)?;
-    Ok(respond_resource(
-        StatusCode::OK,
-        &users::get(&state, auth.tenant, &path.1, &query).await?,
+    Ok(ScimAnswer::read(
+        users::get(&state, auth.tenant, &path.id, &query).await?,
     ))
 }
 
 /// PUT /Users/{id}
 pub async fn replace_user(
-    auth: ScimAuth,
     state: web::Data<ScimState>,
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    body: ScimBody,
-) -> Result<HttpResponse, ScimError> {
-    let user = users::replace(
+    path: web::Path<ResourcePath>,
+    IfMatch(if_match): IfMatch,
+    write: WriteBody,
+) -> Result<ScimAnswer, ScimError> {
+    let replaced = users::replace(
         &state,
-        auth.tenant,
-        &path.1,
-        body.into_value()?,
-        if_match(&req),
-        WriteLog::from_request(&req),
+        write.auth.tenant,
+        &path.id,
+        write.body.into_value()?,
+        if_match,
+        write.log,
     )
     .await?;
-    mark_recorded(&req);
-    Ok(respond_resource(StatusCode::OK, &user))
+    Ok(ScimAnswer::written(StatusCode::OK, replaced))
 }
 
 /// PATCH /Users/{id}
 pub async fn patch_user(
-    auth: ScimAuth,
     state: web::Data<ScimState>,
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    body: ScimBody,
-) -> Result<HttpResponse, ScimError> {
-    let user = users::patch(
+    path: web::Path<ResourcePath>,
+    IfMatch(if_match): IfMatch,
+    write: WriteBody,
+) -> Result<ScimAnswer, ScimError> {
+    let patched = users::patch(
         &state,
-        auth.tenant,
-        &path.1,
-        body.into_value()?,
-        if_match(&req),
-        WriteLog::from_request(&req),
+        write.auth.tenant,
+        &path.id,
+        write.body.into_value()?,
+        if_match,
+        write.log,
     )
     .await?;
-    mark_recorded(&req);
-    Ok(respond_resource(StatusCode::OK, &user))
+    Ok(ScimAnswer::written(StatusCode::OK, patched))
 }
 
 /// DELETE /Users/{id}
 pub async fn delete_user(
-    auth: ScimAuth,
     state: web::Data<ScimState>,
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ScimError> {
-    users::delete(
-        &state,
-        auth.tenant,
-        &path.1,
-        if_match(&req),
-        WriteLog::from_request(&req),
-    )
-    .await?;
-    mark_recorded(&req);
-    Ok(HttpResponse::NoContent().finish())
+    path: web::Path<ResourcePath>,
+    IfMatch(if_match): IfMatch,
+    write: WriteOnly,
+) -> Result<ScimAnswer, ScimError> {
+    users::delete(&state, write.auth.tenant, &path.id, if_match, write.log).await?;
+    Ok(ScimAnswer::written_empty())
 }

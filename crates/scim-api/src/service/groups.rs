@@ -11,7 +11,7 @@ use tenancy::directory::{Condition, Page, users};
 use tenancy::{GroupId, PgConnection, TenantId, UserId, retrying, transaction};
 
 use super::totals::total_for_page;
-use super::{ScimState, WriteLog, check_if_match, not_found, parse_id, projection};
+use super::{ScimState, Versioned, WriteLog, check_if_match, not_found, parse_id, projection};
 use crate::error::ScimError;
 use crate::protocol::list::{ListQuery, list_response};
 use crate::protocol::projection::Projection;
@@ -30,7 +30,7 @@ pub async fn create(
     tenant: TenantId,
     body: Value,
     log: WriteLog,
-) -> Result<Value, ScimError> {
+) -> Result<Versioned, ScimError> {
     let (doc, members) = normalize(KIND, body, None)?;
     let fields = group_fields(doc)?;
     let members = parse_member_ids(&members_from_value(members)?)?;
@@ -50,11 +50,13 @@ pub async fn create(
         .await?;
     state.totals.forget(tenant, KIND);
     // The default projection leaves out what is returned on request only (members.display).
-    Ok(Projection::new(KIND, &[], &[]).apply(render_group(
+    Ok(versioned(
         &row,
         Some(&members),
-        &state.locations(tenant),
-    )))
+        state,
+        tenant,
+        &Projection::new(KIND, &[], &[]),
+    ))
 }
 
 /// GET /Groups/{id}; with `excludedAttributes=members` the members are not loaded.
@@ -64,7 +66,7 @@ pub async fn get(
     tenant: TenantId,
     raw_id: &str,
     query: &ListQuery,
-) -> Result<Value, ScimError> {
+) -> Result<Versioned, ScimError> {
     let id: GroupId = parse_id(KIND, raw_id)?;
     let projection = projection(KIND, query);
     let with_members = projection.wants("members");
@@ -81,11 +83,13 @@ pub async fn get(
             Ok::<_, ScimError>((row, members))
         })
         .await?;
-    Ok(projection.apply(render_group(
+    Ok(versioned(
         &row,
         members.as_deref(),
-        &state.locations(tenant),
-    )))
+        state,
+        tenant,
+        &projection,
+    ))
 }
 
 /// GET /Groups with filter (Okta finds groups with `displayName eq "…"`), paging and projection.
@@ -161,7 +165,7 @@ pub async fn replace(
     body: Value,
     if_match: Option<String>,
     log: WriteLog,
-) -> Result<Value, ScimError> {
+) -> Result<Versioned, ScimError> {
     let id: GroupId = parse_id(KIND, raw_id)?;
     let (doc, members) = normalize(KIND, body, Some(raw_id))?;
     let fields = group_fields(doc)?;
@@ -191,11 +195,26 @@ pub async fn replace(
         })
         .await?;
     // The default projection leaves out what is returned on request only (members.display).
-    Ok(Projection::new(KIND, &[], &[]).apply(render_group(
+    Ok(versioned(
         &row,
         Some(&members),
-        &state.locations(tenant),
-    )))
+        state,
+        tenant,
+        &Projection::new(KIND, &[], &[]),
+    ))
+}
+
+/// The answer for `row` with `members`, projected, with the row's version.
+fn versioned(
+    row: &GroupRow,
+    members: Option<&[MemberRow]>,
+    state: &ScimState,
+    tenant: TenantId,
+    projection: &Projection,
+) -> Versioned {
+    let locations = state.locations(tenant);
+    let body = projection.apply(render_group(row, members, &locations));
+    Versioned::new(body, row.version, KIND, &row.id.to_string(), &locations)
 }
 
 /// PATCH /Groups/{id}: member changes run as set-based SQL, other operations go through the

@@ -5,15 +5,14 @@ pub mod groups;
 pub mod totals;
 pub mod users;
 
-use actix_web::HttpMessage as _;
-use actix_web::HttpRequest;
 use scim_protocol::schema::ResourceKind;
+use serde_json::Value;
 use tenancy::events::{self, NewEvent};
 use tenancy::scim_tokens::TokenCache;
 use tenancy::{Db, Deployment, PgConnection, TenantId};
 
 use crate::error::ScimError;
-use crate::events::{Activity, EventRecorded, EventSink, RequestPayload};
+use crate::events::{Activity, EventSink, RequestPayload};
 use crate::protocol::list::ListQuery;
 use crate::protocol::projection::Projection;
 use crate::protocol::resource::Locations;
@@ -50,14 +49,10 @@ pub struct WriteLog {
 }
 
 impl WriteLog {
-    /// Takes the request's activity and redacted payload, and marks the request as recorded
-    /// (the write will record it, or fail and leave it to the middleware).
-    pub fn from_request(req: &HttpRequest) -> Self {
-        let extensions = req.extensions();
-        Self {
-            activity: extensions.get::<Activity>().cloned(),
-            payload: extensions.get::<RequestPayload>().cloned(),
-        }
+    /// The event of a request (its activity, when the request is recorded at all) with its
+    /// redacted payload.
+    pub fn new(activity: Option<Activity>, payload: Option<RequestPayload>) -> Self {
+        Self { activity, payload }
     }
 
     /// The successful write's event, for a repository function that stores it in the write's
@@ -92,9 +87,33 @@ impl WriteLog {
     }
 }
 
-/// Marks a request whose event its write transaction recorded.
-pub fn mark_recorded(req: &HttpRequest) {
-    req.extensions_mut().insert(EventRecorded);
+/// One resource as answered: its document, the version of its row (the ETag) and its address
+/// (the `Location` of a 201).
+#[derive(Debug, Clone)]
+pub struct Versioned {
+    /// The rendered (and projected) document.
+    pub body: Value,
+    /// The row's version.
+    pub version: i64,
+    /// The resource's URL.
+    pub location: String,
+}
+
+impl Versioned {
+    /// `body` for the resource `id` of `kind` at `version`.
+    pub fn new(
+        body: Value,
+        version: i64,
+        kind: ResourceKind,
+        id: &str,
+        locations: &crate::protocol::resource::Locations,
+    ) -> Self {
+        Self {
+            body,
+            version,
+            location: locations.resource(kind, id),
+        }
+    }
 }
 
 /// The precondition of `If-Match`: `*` or a list of ETags one of which must be current.

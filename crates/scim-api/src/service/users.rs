@@ -12,7 +12,7 @@ use tenancy::stored::UserSource;
 use tenancy::{GroupId, PgConnection, TenantId, UserId, transaction};
 
 use super::totals::total_for_page;
-use super::{ScimState, WriteLog, check_if_match, not_found, parse_id, projection};
+use super::{ScimState, Versioned, WriteLog, check_if_match, not_found, parse_id, projection};
 use crate::error::ScimError;
 use crate::protocol::list::{ListQuery, list_response};
 use crate::protocol::resource::{
@@ -29,7 +29,7 @@ pub async fn create(
     tenant: TenantId,
     body: Value,
     log: WriteLog,
-) -> Result<Value, ScimError> {
+) -> Result<Versioned, ScimError> {
     let (doc, _) = normalize(KIND, body, None)?;
     let fields = user_fields(doc)?;
     let now = Utc::now();
@@ -43,7 +43,7 @@ pub async fn create(
         })
         .await?;
     state.totals.forget(tenant, KIND);
-    Ok(render_user(row, &[], &state.locations(tenant)))
+    Ok(versioned(row, &[], state, tenant, None))
 }
 
 /// GET /Users/{id}.
@@ -53,7 +53,7 @@ pub async fn get(
     tenant: TenantId,
     raw_id: &str,
     query: &ListQuery,
-) -> Result<Value, ScimError> {
+) -> Result<Versioned, ScimError> {
     let id: UserId = parse_id(KIND, raw_id)?;
     let projection = projection(KIND, query);
     let with_groups = projection.wants("groups");
@@ -69,7 +69,7 @@ pub async fn get(
             .ok_or_else(|| not_found(KIND, &raw))
         })
         .await?;
-    Ok(projection.apply(render_user(row, &groups, &state.locations(tenant))))
+    Ok(versioned(row, &groups, state, tenant, Some(&projection)))
 }
 
 /// GET /Users with filter, paging, sorting and projection.
@@ -167,7 +167,7 @@ pub async fn replace(
     body: Value,
     if_match: Option<String>,
     log: WriteLog,
-) -> Result<Value, ScimError> {
+) -> Result<Versioned, ScimError> {
     let id: UserId = parse_id(KIND, raw_id)?;
     let (doc, _) = normalize(KIND, body, Some(raw_id))?;
     let fields = user_fields(doc)?;
@@ -188,7 +188,7 @@ pub async fn replace(
             )
         })
         .await?;
-    Ok(render_user(row, &groups, &state.locations(tenant)))
+    Ok(versioned(row, &groups, state, tenant, None))
 }
 
 /// PATCH /Users/{id}: RFC 7644 §3.5.2 operations, all or nothing.
@@ -200,7 +200,7 @@ pub async fn patch(
     body: Value,
     if_match: Option<String>,
     log: WriteLog,
-) -> Result<Value, ScimError> {
+) -> Result<Versioned, ScimError> {
     let id: UserId = parse_id(KIND, raw_id)?;
     let ops = parse_patch_owned(body)?;
     // Okta's and Entra's deactivations need not read the user first (not with If-Match, whose
@@ -241,7 +241,25 @@ pub async fn patch(
             )
         })
         .await?;
-    Ok(render_user(row, &groups, &state.locations(tenant)))
+    Ok(versioned(row, &groups, state, tenant, None))
+}
+
+/// The answer for `row`: rendered, projected when asked, with the row's version.
+fn versioned(
+    row: UserRow,
+    groups: &[(GroupId, String)],
+    state: &ScimState,
+    tenant: TenantId,
+    projection: Option<&crate::protocol::projection::Projection>,
+) -> Versioned {
+    let (id, version) = (row.id.to_string(), row.version);
+    let locations = state.locations(tenant);
+    let body = render_user(row, groups, &locations);
+    let body = match projection {
+        Some(projection) => projection.apply(body),
+        None => body,
+    };
+    Versioned::new(body, version, KIND, &id, &locations)
 }
 
 /// DELETE /Users/{id}: the user, their memberships, cards and sessions go.
