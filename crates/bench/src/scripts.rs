@@ -125,18 +125,67 @@ pub fn a_bare(f: &Facts) -> String {
     format!("{};\n", insert_user(f))
 }
 
-/// A, as the server does it: the user and its event in one statement (a data-modifying CTE:
-/// atomic without BEGIN/COMMIT).
+/// A, as the server does it: the server's own statement (`users::INSERT_RECORDED`), the user
+/// and its event in one data-modifying statement, with the request's values in place of the
+/// parameters.
 pub fn a_server(f: &Facts) -> String {
     let payload = okta::create_user_body("pgb@example.com", 1).replace("1mz050nq", "[redacted]");
-    format!(
-        "{}WITH u AS ({} RETURNING *), e AS ({}) SELECT * FROM u;\nCOMMIT;\n",
-        begin_tenant(f),
-        insert_user(f),
-        event(f, "POST", "/Users", 201, "User", &payload)
-            .trim_end()
-            .trim_end_matches(';')
-    )
+    let payload: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
+    let statement = with_values(
+        &tenancy::directory::users::INSERT_RECORDED,
+        &[
+            &format!("'{}'::uuid", f.tenant),
+            "gen_random_uuid()",
+            "'pgb-' || gen_random_uuid() || '@example.com'",
+            "'00u00000000000000001'",
+            "true",
+            "'Bench User1'",
+            "'Bench'",
+            "'User1'",
+            "'pgb@example.com'",
+            &format!("'{}'::jsonb", literal(&stored_user_doc())),
+            "'scim'",
+            "now()",
+            &events_literal(f, "POST", "/Users", 201, Some(payload)),
+        ],
+    );
+    format!("{}{statement};\nCOMMIT;\n", begin_tenant(f))
+}
+
+/// `sql` with each `$n` replaced by `values[n - 1]` (the highest first, so that `$1` does not
+/// match the start of `$13`).
+fn with_values(sql: &str, values: &[&str]) -> String {
+    let mut out = sql.to_owned();
+    for (i, value) in values.iter().enumerate().rev() {
+        out = out.replace(&format!("${}", i + 1), value);
+    }
+    out
+}
+
+/// The events parameter of a write, as the server builds it (`tenancy::events::NewEvent`), as
+/// a literal.
+fn events_literal(
+    f: &Facts,
+    method: &str,
+    path: &str,
+    status: i16,
+    payload: Option<Value>,
+) -> String {
+    let event = tenancy::events::NewEvent {
+        tenant_id: f.tenant.parse::<uuid::Uuid>().unwrap_or_default().into(),
+        occurred_at: chrono::Utc::now(),
+        method: method.into(),
+        path: path.into(),
+        status,
+        resource_type: Some("User".into()),
+        resource_id: Some("00000000-0000-0000-0000-00000000000a".into()),
+        token_id: f.token_id.parse::<uuid::Uuid>().ok().map(Into::into),
+        duration_us: 1500,
+        error: None,
+        payload,
+    };
+    let json = tenancy::events::events_json(&[event]).to_string();
+    format!("'{}'::jsonb", literal(&json).replace('\'', "''"))
 }
 
 /// B, bare: the indexed select by `(tenant_id, user_name_key)`.
@@ -148,16 +197,20 @@ pub fn b_bare(f: &Facts) -> String {
     )
 }
 
-/// B, as the server does it: the user by userName with their groups in one row; its share
-/// of a batch of read events.
+/// B, as the server does it: the server's own statement
+/// (`user_lookup::WITH_GROUPS_BY_USER_NAME`), the user by userName with their groups in one
+/// row; its share of a batch of read events.
 pub fn b_server(f: &Facts) -> String {
+    let lookup = with_values(
+        &tenancy::directory::user_lookup::WITH_GROUPS_BY_USER_NAME,
+        &[
+            &format!("'{}'::uuid", f.tenant),
+            "'member-' || (:r)::int || '@example.com'",
+        ],
+    );
     format!(
-        "\\set r random(1, :members)\n{}{}COMMIT;\n{}",
+        "\\set r random(1, :members)\n{}{lookup};\nCOMMIT;\n{}",
         begin_tenant(f),
-        user_with_groups(
-            &format!("'{}'", f.tenant),
-            "u.user_name_key = lower('member-' || (:r)::int || '@example.com')"
-        ),
         read_events(f, "/Users", "User"),
     )
 }
@@ -179,37 +232,29 @@ pub fn c_bare(f: &Facts) -> String {
     )
 }
 
-/// C, as the server does it for a PATCH that only sets `active` (`user_active.rs`): one
-/// statement that updates the user, ends their sessions, records the event and returns the
-/// user with their groups. It toggles `active`, so that every run changes the row as every
-/// deactivation of phase C does.
+/// C, as the server does it for a PATCH that only sets `active`: the server's own statement
+/// (`user_active::SET_ACTIVE_RECORDED`), which updates the user, ends their sessions, records
+/// the event and returns the user with their groups. It toggles `active` (the value is the
+/// opposite of the stored one, read by an uncorrelated subquery that runs once per use), so
+/// that every run changes the row as every deactivation of phase C does.
 pub fn c_server(f: &Facts) -> String {
     let t = &f.tenant;
-    let event = event(
-        f,
-        "PATCH",
-        "/Users/x",
-        200,
-        "User",
-        &okta::deactivate_body(),
+    let flipped =
+        format!("(SELECT NOT active FROM users WHERE tenant_id = '{t}' AND id = {MEMBER})");
+    let body: Value = serde_json::from_str(&okta::deactivate_body()).unwrap_or(Value::Null);
+    let statement = with_values(
+        &tenancy::directory::user_active::SET_ACTIVE_RECORDED,
+        &[
+            &format!("'{t}'::uuid"),
+            MEMBER,
+            &flipped,
+            "now()",
+            &events_literal(f, "PATCH", "/Users/x", 200, Some(body)),
+        ],
     );
-    // `INSERT ... SELECT ... WHERE`: recorded only when the user exists.
-    let event = event.trim_end().trim_end_matches(';');
-    let event = event
-        .strip_suffix(')')
-        .unwrap_or(event)
-        .replacen(") VALUES (", ") SELECT ", 1);
-    let groups = groups_of_u();
     format!(
-        "\\set r random(1, :members)\n{begin}\
-         WITH u AS (UPDATE users SET active = NOT active, attributes = jsonb_set(attributes, '{{active}}', to_jsonb(NOT active)), \
-         version = version + 1, updated_at = now(), \
-         deactivated_at = CASE WHEN active THEN now() ELSE NULL END \
-         WHERE tenant_id = '{t}' AND id = {MEMBER} RETURNING *), \
-         s AS (DELETE FROM sessions WHERE tenant_id = '{t}' AND user_id IN (SELECT id FROM u WHERE NOT active)), \
-         e AS ({event} WHERE EXISTS (SELECT 1 FROM u)) \
-         SELECT u.*, m.group_ids, m.group_names FROM u {groups};\nCOMMIT;\n",
-        begin = begin_tenant(f),
+        "\\set r random(1, :members)\n{}{statement};\nCOMMIT;\n",
+        begin_tenant(f)
     )
 }
 

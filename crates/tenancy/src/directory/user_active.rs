@@ -1,6 +1,8 @@
 //! Setting a user's `active` in one statement, without reading the user first: Okta's and
 //! Entra's deactivations, the most frequent write they send.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Jsonb, Timestamptz, Uuid};
@@ -11,6 +13,23 @@ use crate::error::Result;
 use crate::events::{NewEvent, events_json, insert_from_json_sql};
 use crate::ids::{TenantId, UserId};
 use crate::prepared::Prepared;
+
+/// [`set_active_recorded`]'s statement: `$1` tenant, `$2` user, `$3` active, `$4` now, `$5` the
+/// events (JSON). A concurrent write is no hazard: the update applies to the latest version,
+/// and sets only `active`, whatever else that version holds.
+pub static SET_ACTIVE_RECORDED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH u AS (UPDATE users SET active = $3, attributes = jsonb_set(attributes, '{{active}}', to_jsonb($3)), \
+         version = version + 1, updated_at = $4, \
+         deactivated_at = CASE WHEN $3 THEN NULL WHEN users.active THEN $4 ELSE users.deactivated_at END \
+         WHERE tenant_id = $1 AND id = $2 \
+         AND (active <> $3 OR attributes -> 'active' IS DISTINCT FROM to_jsonb($3)) RETURNING *), \
+         {END_SESSIONS_OF_DEACTIVATED}, \
+         e AS ({} WHERE EXISTS (SELECT 1 FROM u)) \
+         SELECT u.*, m.group_ids, m.group_names FROM u {GROUPS_OF_U}",
+        insert_from_json_sql("$5")
+    )
+});
 
 /// Sets `active` (in the column and in the document) when that changes the user, with what
 /// every user write does: a new version, `deactivated_at`, the end of the user's sessions on
@@ -28,21 +47,8 @@ pub fn set_active_recorded(
     now: DateTime<Utc>,
     events: &[NewEvent],
 ) -> Result<Option<UserWithGroups>> {
-    // A concurrent write is no hazard: the update applies to the latest version, and sets
-    // only `active`, whatever else that version holds.
-    let sql = format!(
-        "WITH u AS (UPDATE users SET active = $3, attributes = jsonb_set(attributes, '{{active}}', to_jsonb($3)), \
-         version = version + 1, updated_at = $4, \
-         deactivated_at = CASE WHEN $3 THEN NULL WHEN users.active THEN $4 ELSE users.deactivated_at END \
-         WHERE tenant_id = $1 AND id = $2 \
-         AND (active <> $3 OR attributes -> 'active' IS DISTINCT FROM to_jsonb($3)) RETURNING *), \
-         {END_SESSIONS_OF_DEACTIVATED}, \
-         e AS ({} WHERE EXISTS (SELECT 1 FROM u)) \
-         SELECT u.*, m.group_ids, m.group_names FROM u {GROUPS_OF_U}",
-        insert_from_json_sql("$5")
-    );
     let found: Option<Found> = Prepared(
-        diesel::sql_query(sql)
+        diesel::sql_query(SET_ACTIVE_RECORDED.as_str())
             .bind::<Uuid, _>(tenant.as_uuid())
             .bind::<Uuid, _>(id.as_uuid())
             .bind::<Bool, _>(active)

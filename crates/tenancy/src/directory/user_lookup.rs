@@ -1,6 +1,8 @@
 //! One user together with their groups in one prepared round trip: the reads on the SCIM hot
 //! path (Okta's lookup by userName before every create, and the read before every change).
 
+use std::sync::LazyLock;
+
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Text, Uuid};
 
@@ -14,7 +16,7 @@ pub type UserWithGroups = (UserRow, Vec<(GroupId, String)>);
 
 /// The groups of the user `u` in the same row, ordered by name (an aggregate without
 /// `GROUP BY` always yields one row, so a user in no group gets two empty arrays).
-pub(crate) const GROUPS_OF_U: &str = "CROSS JOIN LATERAL (\
+pub const GROUPS_OF_U: &str = "CROSS JOIN LATERAL (\
      SELECT COALESCE(array_agg(g.id ORDER BY g.display_name, g.id), '{}') AS group_ids, \
      COALESCE(array_agg(g.display_name ORDER BY g.display_name, g.id), '{}') AS group_names \
      FROM group_members gm JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id \
@@ -43,18 +45,31 @@ impl Found {
     }
 }
 
+/// [`find_with_groups`]'s statement: `$1` tenant, `$2` user id.
+pub static WITH_GROUPS_BY_ID: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT u.*, m.group_ids, m.group_names FROM users u {GROUPS_OF_U} \
+         WHERE u.tenant_id = $1 AND u.id = $2"
+    )
+});
+
+/// [`find_by_user_name_with_groups`]'s statement (Okta's `userName eq` lookup): `$1` tenant,
+/// `$2` the userName.
+pub static WITH_GROUPS_BY_USER_NAME: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT u.*, m.group_ids, m.group_names FROM users u {GROUPS_OF_U} \
+         WHERE u.tenant_id = $1 AND u.user_name_key = lower($2)"
+    )
+});
+
 /// The user with this id and their groups (id and display name, by name).
 pub fn find_with_groups(
     conn: &mut PgConnection,
     tenant: TenantId,
     id: UserId,
 ) -> Result<Option<UserWithGroups>> {
-    let sql = format!(
-        "SELECT u.*, m.group_ids, m.group_names FROM users u {GROUPS_OF_U} \
-         WHERE u.tenant_id = $1 AND u.id = $2"
-    );
     let found: Option<Found> = Prepared(
-        diesel::sql_query(sql)
+        diesel::sql_query(WITH_GROUPS_BY_ID.as_str())
             .bind::<Uuid, _>(tenant.as_uuid())
             .bind::<Uuid, _>(id.as_uuid()),
     )
@@ -70,12 +85,8 @@ pub fn find_by_user_name_with_groups(
     tenant: TenantId,
     user_name: &str,
 ) -> Result<Option<UserWithGroups>> {
-    let sql = format!(
-        "SELECT u.*, m.group_ids, m.group_names FROM users u {GROUPS_OF_U} \
-         WHERE u.tenant_id = $1 AND u.user_name_key = lower($2)"
-    );
     let found: Option<Found> = Prepared(
-        diesel::sql_query(sql)
+        diesel::sql_query(WITH_GROUPS_BY_USER_NAME.as_str())
             .bind::<Uuid, _>(tenant.as_uuid())
             .bind::<Text, _>(user_name),
     )

@@ -1,5 +1,7 @@
 //! User rows: the queried columns plus the complete SCIM document in `attributes`.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
@@ -170,6 +172,33 @@ pub fn insert(
         .get_result(conn)?)
 }
 
+/// [`insert_recorded`]'s statement: the user (`$1` tenant, `$2` id, `$3`-`$11` the fields,
+/// `$12` now) and its events (`$13`, JSON) in one statement.
+pub static INSERT_RECORDED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH u AS (INSERT INTO users (tenant_id, id, user_name, external_id, active, display_name, given_name, \
+         family_name, email, attributes, source, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING *), \
+         e AS ({}) SELECT * FROM u",
+        crate::events::insert_from_json_sql("$13")
+    )
+});
+
+/// [`update_recorded`]'s statement: `$1` tenant, `$2` id, `$3` the version read, `$4`-`$11`
+/// the fields, `$12` now, `$13` deactivated_at, `$14` the events (JSON).
+pub static UPDATE_RECORDED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH u AS (UPDATE users SET user_name = $4, external_id = $5, active = $6, display_name = $7, \
+         given_name = $8, family_name = $9, email = $10, attributes = $11, version = $3 + 1, \
+         updated_at = $12, deactivated_at = $13 \
+         WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING *), \
+         {END_SESSIONS_OF_DEACTIVATED}, \
+         e AS ({} WHERE EXISTS (SELECT 1 FROM u)) \
+         SELECT * FROM u",
+        crate::events::insert_from_json_sql("$14")
+    )
+});
+
 /// Inserts a user and records `events` about it in one statement (one round trip, one commit):
 /// either both are stored or neither. A duplicate userName is `Conflict`.
 pub fn insert_recorded(
@@ -182,15 +211,8 @@ pub fn insert_recorded(
     events: &[crate::events::NewEvent],
 ) -> Result<UserRow> {
     use diesel::sql_types::{Bool, Jsonb, Nullable, Text, Timestamptz, Uuid};
-    let sql = format!(
-        "WITH u AS (INSERT INTO users (tenant_id, id, user_name, external_id, active, display_name, given_name, \
-         family_name, email, attributes, source, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING *), \
-         e AS ({}) SELECT * FROM u",
-        crate::events::insert_from_json_sql("$13")
-    );
     Ok(Prepared(
-        diesel::sql_query(sql)
+        diesel::sql_query(INSERT_RECORDED.as_str())
             .bind::<Uuid, _>(tenant.as_uuid())
             .bind::<Uuid, _>(id.as_uuid())
             .bind::<Text, _>(&fields.user_name)
@@ -280,7 +302,7 @@ pub fn update(
 
 /// The CTE that ends the sessions of the user written by the CTE `u` (tenant `$1`) when the
 /// write left them inactive: a deactivation signs the user out in the same statement.
-pub(crate) const END_SESSIONS_OF_DEACTIVATED: &str = "s AS (DELETE FROM sessions WHERE tenant_id = $1 \
+pub const END_SESSIONS_OF_DEACTIVATED: &str = "s AS (DELETE FROM sessions WHERE tenant_id = $1 \
      AND user_id IN (SELECT id FROM u WHERE NOT active))";
 
 /// Writes a user's new fields if its version is still `current.version`, and records `events`
@@ -301,18 +323,8 @@ pub fn update_recorded(
         (false, false) => current.deactivated_at,
         _ => None,
     };
-    let sql = format!(
-        "WITH u AS (UPDATE users SET user_name = $4, external_id = $5, active = $6, display_name = $7, \
-         given_name = $8, family_name = $9, email = $10, attributes = $11, version = $3 + 1, \
-         updated_at = $12, deactivated_at = $13 \
-         WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING *), \
-         {END_SESSIONS_OF_DEACTIVATED}, \
-         e AS ({} WHERE EXISTS (SELECT 1 FROM u)) \
-         SELECT * FROM u",
-        crate::events::insert_from_json_sql("$14")
-    );
     Ok(Prepared(
-        diesel::sql_query(sql)
+        diesel::sql_query(UPDATE_RECORDED.as_str())
             .bind::<Uuid, _>(tenant.as_uuid())
             .bind::<Uuid, _>(current.id.as_uuid())
             .bind::<BigInt, _>(current.version)
