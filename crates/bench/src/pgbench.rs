@@ -61,7 +61,7 @@ impl Runner {
     pub fn new(database_url: &str, dir: &Path, postmaster_pid: &str) -> anyhow::Result<Self> {
         // The bin folder found may hold symlinks to the server binaries only: look next to
         // the real `postgres` too.
-        let bin_dir = tenancy::cluster::find_bin_dir()?;
+        let bin_dir = local_postgres::find_bin_dir()?;
         let real_dir = std::fs::canonicalize(bin_dir.join("postgres"))
             .ok()
             .and_then(|p| p.parent().map(Path::to_path_buf));

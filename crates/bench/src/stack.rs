@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow, bail};
-use tenancy::cluster::{Durability, LocalCluster};
+use local_postgres::{Durability, LocalCluster};
 
 /// The release binary the benchmark drives by default.
 pub const SERVER_BINARY: &str = "target/release/insights";

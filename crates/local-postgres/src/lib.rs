@@ -11,8 +11,25 @@ use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::error::{Error, Result};
-use crate::secret::random_alphanumeric;
+use rand::RngExt as _;
+use rand::distr::Alphanumeric;
+
+/// What went wrong with the cluster, in words (what failed and what to check).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Error(pub String);
+
+/// The result of cluster work.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// A random password of `len` letters and digits.
+fn random_alphanumeric(len: usize) -> String {
+    rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}
 
 /// The unprivileged account that runs PostgreSQL when we are root.
 const SERVICE_ACCOUNT: &str = "postgres";
@@ -402,5 +419,5 @@ fn free_port() -> Result<u16> {
 }
 
 fn cluster_error(message: String) -> Error {
-    Error::Cluster(message)
+    Error(message)
 }

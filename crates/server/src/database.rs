@@ -1,8 +1,8 @@
 //! Where the database comes from: `DATABASE_URL`, or the private cluster in the data folder.
 
 use anyhow::Context as _;
+use local_postgres::{Durability, LocalCluster};
 use tenancy::Db;
-use tenancy::cluster::{Durability, LocalCluster};
 
 use crate::settings::Settings;
 

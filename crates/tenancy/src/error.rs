@@ -36,10 +36,6 @@ pub enum Error {
     /// Any other database failure. Its cause is logged, never shown.
     #[error("database error")]
     Db(#[source] DieselError),
-    /// The private PostgreSQL cluster could not be set up or started; the message says why
-    /// and what to do.
-    #[error("{0}")]
-    Cluster(String),
     /// A step of ours failed that no input can cause (hashing a password, a migration): the
     /// message is for the log and the operator, never for a person using the console or an
     /// identity provider, who see an internal error.

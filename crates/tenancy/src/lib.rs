@@ -4,7 +4,6 @@
 
 pub mod admins;
 pub mod bootstrap;
-pub mod cluster;
 pub mod db;
 pub mod deployment;
 pub mod directory;

@@ -9,8 +9,8 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use diesel::{Connection as _, PgConnection, RunQueryDsl as _};
+use local_postgres::{Durability, LocalCluster};
 use tenancy::Db;
-use tenancy::cluster::{Durability, LocalCluster};
 
 /// Connections per test database pool: enough for concurrency tests, small enough that many
 /// tests can run side by side.

@@ -1,6 +1,5 @@
 //! Integration tests of the storage layer against a real PostgreSQL.
 
-mod cluster;
 mod console_reads;
 mod row_security;
 mod scim_tokens;
