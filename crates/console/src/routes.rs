@@ -11,9 +11,10 @@ use crate::assets;
 use crate::client::client_of;
 use crate::error::ConsoleError;
 use crate::form::{contains_nul, nul_refused};
+use crate::page::Page;
 use crate::pages::{
-    activity, directory_settings, end_user, groups, import, login, password, see_other,
-    sign_in_settings, user_group_sync, users,
+    activity, directory_settings, end_user, groups, import, login, password, sign_in_settings,
+    user_group_sync, users,
 };
 use crate::session::{FLASH_COOKIE, removal, same_origin};
 
@@ -49,7 +50,7 @@ pub fn is_action(path: &str) -> bool {
 /// `web::Data<Db>`, `web::Data<Deployment>` and `web::Data<Oidc>`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // The bare address leads to the console (which leads to sign-in when signed out).
-    cfg.route("/", web::get().to(|| async { see_other("/console") }));
+    cfg.route("/", web::get().to(|| async { Page::see_other("/console") }));
     cfg.service(
         web::scope("/t/{tenant}")
             .wrap(from_fn(end_user_guard))
@@ -74,18 +75,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             }))
             .route(
                 "",
-                web::get().to(|| async { see_other("/console/secure/advanced/user-group-sync") }),
+                web::get()
+                    .to(|| async { Page::see_other("/console/secure/advanced/user-group-sync") }),
             )
             .route(
                 "/",
-                web::get().to(|| async { see_other("/console/secure/advanced/user-group-sync") }),
+                web::get()
+                    .to(|| async { Page::see_other("/console/secure/advanced/user-group-sync") }),
             )
             .route("/static/{name}", web::get().to(assets::serve_asset))
             .route("/login", web::get().to(login::show_login))
             .route("/login", web::post().to(login::login))
             .route("/logout", web::post().to(login::logout))
             // A bookmarked or typed sign-out address: signing out needs the form (POST + CSRF).
-            .route("/logout", web::get().to(|| async { see_other("/console") }))
+            .route(
+                "/logout",
+                web::get().to(|| async { Page::see_other("/console") }),
+            )
             .route("/password", web::get().to(password::show_password))
             .route("/password", web::post().to(password::change_password))
             .route(

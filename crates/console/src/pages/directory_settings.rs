@@ -2,17 +2,17 @@
 
 use actix_web::web;
 use askama::Template;
-use askama_web::WebTemplate;
 use chrono::Utc;
 use tenancy::{Db, Deployment};
 
 use super::token_status::{self, TokenStatus};
 use crate::error::ConsoleError;
 use crate::layout::Layout;
+use crate::page::Page;
 use crate::session::Console;
 
 /// The page.
-#[derive(Template, WebTemplate)]
+#[derive(Template)]
 #[template(path = "direct/settings.html")]
 pub struct DirectSettingsPage {
     layout: Layout,
@@ -25,7 +25,7 @@ pub async fn show_direct_settings(
     console: Console,
     db: web::Data<Db>,
     deployment: web::Data<Deployment>,
-) -> Result<DirectSettingsPage, ConsoleError> {
+) -> Result<Page, ConsoleError> {
     let tenant = console.tenant.id;
     let url = deployment.tenant_url(tenant);
     let status = db
@@ -33,7 +33,7 @@ pub async fn show_direct_settings(
             token_status::load(conn, tenant, url, Utc::now())
         })
         .await?;
-    Ok(DirectSettingsPage {
+    Page::ok(&DirectSettingsPage {
         layout: Layout::new(&console, "direct", "Directory settings"),
         scim_enabled: console.tenant.scim_enabled,
         status,

@@ -3,8 +3,8 @@
 //! offers it, at the provider).
 
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, web};
 use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
@@ -18,6 +18,7 @@ use crate::assets;
 use crate::error::ConsoleError;
 use crate::form::Form;
 use crate::oidc::Oidc;
+use crate::page::Page;
 use crate::session::{removal, secure_cookies};
 
 /// The end-user session cookie (scoped to the tenant's paths). SameSite=Lax, because the
@@ -54,15 +55,8 @@ struct MePage {
     logout_url: String,
 }
 
-fn html(
-    status: StatusCode,
-    body: Result<String, askama::Error>,
-) -> Result<HttpResponse, ConsoleError> {
-    let body = body.map_err(|_| ConsoleError::Internal)?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body))
+fn html(status: StatusCode, page: &impl Template) -> Result<Page, ConsoleError> {
+    Ok(Page::ok(page)?.with_status(status))
 }
 
 fn message(
@@ -71,7 +65,7 @@ fn message(
     title: &str,
     text: &str,
     retry: Option<&'static str>,
-) -> Result<HttpResponse, ConsoleError> {
+) -> Result<Page, ConsoleError> {
     let page = MessagePage {
         css: assets::css_url(),
         title: title.to_owned(),
@@ -81,11 +75,11 @@ fn message(
             .zip(retry)
             .map(|(t, label)| (format!("/t/{}/login", t.id), label)),
     };
-    html(status, page.render())
+    html(status, &page)
 }
 
 /// The page for a sign-in address whose tenant does not exist.
-fn unknown_organisation() -> Result<HttpResponse, ConsoleError> {
+fn unknown_organisation() -> Result<Page, ConsoleError> {
     message(
         StatusCode::NOT_FOUND,
         None,
@@ -116,7 +110,7 @@ pub async fn start_login(
     db: web::Data<Db>,
     oidc: web::Data<Oidc>,
     deployment: web::Data<Deployment>,
-) -> Result<HttpResponse, ConsoleError> {
+) -> Result<Page, ConsoleError> {
     let Some(tenant) = load_tenant(&db, &path).await? else {
         return unknown_organisation();
     };
@@ -153,10 +147,7 @@ pub async fn start_login(
         sign_in::start(conn, tenant_id, &state, &nonce, &verifier, Utc::now())
     })
     .await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, start.url))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish())
+    Ok(Page::see_other(&start.url))
 }
 
 /// The provider's redirect back.
@@ -175,7 +166,7 @@ pub async fn callback(
     db: web::Data<Db>,
     oidc: web::Data<Oidc>,
     deployment: web::Data<Deployment>,
-) -> Result<HttpResponse, ConsoleError> {
+) -> Result<Page, ConsoleError> {
     let Some(tenant) = load_tenant(&db, &path).await? else {
         return unknown_organisation();
     };
@@ -294,10 +285,7 @@ pub async fn callback(
         .secure(secure_cookies(&deployment))
         .same_site(SameSite::Lax)
         .finish();
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, format!("/t/{tenant_id}/me")))
-        .cookie(cookie)
-        .finish())
+    Ok(Page::see_other(&format!("/t/{tenant_id}/me")).cookie(cookie))
 }
 
 /// GET /t/{tenant}/me: the signed-in user's page; signed out when the session ended (for
@@ -306,15 +294,13 @@ pub async fn show_me(
     req: HttpRequest,
     path: web::Path<String>,
     db: web::Data<Db>,
-) -> Result<HttpResponse, ConsoleError> {
+) -> Result<Page, ConsoleError> {
     let Some(tenant) = load_tenant(&db, &path).await? else {
         return Err(ConsoleError::NotFound);
     };
     let login = format!("/t/{}/login", tenant.id);
     let Some(cookie) = req.cookie(USER_COOKIE).map(|c| c.value().to_owned()) else {
-        return Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, login))
-            .finish());
+        return Ok(Page::see_other(&login));
     };
     let tenant_id = tenant.id;
     let loaded = db
@@ -334,10 +320,7 @@ pub async fn show_me(
         })
         .await?;
     let Some((session, user, groups, cards)) = loaded else {
-        return Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, login))
-            .cookie(removal(USER_COOKIE, format!("/t/{tenant_id}")))
-            .finish());
+        return Ok(Page::see_other(&login).cookie(removal(USER_COOKIE, format!("/t/{tenant_id}"))));
     };
     let name = user.shown_name();
     let page = MePage {
@@ -355,7 +338,7 @@ pub async fn show_me(
         csrf: session.csrf_token,
         logout_url: format!("/t/{tenant_id}/logout"),
     };
-    html(StatusCode::OK, page.render())
+    html(StatusCode::OK, &page)
 }
 
 /// The sign-out form.
@@ -373,7 +356,7 @@ pub async fn logout(
     db: web::Data<Db>,
     oidc: web::Data<Oidc>,
     deployment: web::Data<Deployment>,
-) -> Result<HttpResponse, ConsoleError> {
+) -> Result<Page, ConsoleError> {
     let Some(tenant) = load_tenant(&db, &path).await? else {
         return Err(ConsoleError::NotFound);
     };
@@ -401,17 +384,11 @@ pub async fn logout(
         .end_session_url(&tenant, &signed_out)
         .await
         .unwrap_or_else(|| format!("/t/{tenant_id}/signed-out"));
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .cookie(removal(USER_COOKIE, format!("/t/{tenant_id}")))
-        .finish())
+    Ok(Page::see_other(&location).cookie(removal(USER_COOKIE, format!("/t/{tenant_id}"))))
 }
 
 /// GET /t/{tenant}/signed-out
-pub async fn signed_out(
-    path: web::Path<String>,
-    db: web::Data<Db>,
-) -> Result<HttpResponse, ConsoleError> {
+pub async fn signed_out(path: web::Path<String>, db: web::Data<Db>) -> Result<Page, ConsoleError> {
     let tenant = load_tenant(&db, &path).await?;
     message(
         StatusCode::OK,

@@ -8,9 +8,9 @@ mod upload;
 use self::parse::{check_csv, read_rows};
 use self::upload::read_upload;
 use actix_multipart::Multipart;
-use actix_web::{HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::web;
 use askama::Template;
-use askama_web::WebTemplate;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::Value;
@@ -18,9 +18,10 @@ use tenancy::imports::{self, ImportJob, ImportKind, ImportStatus, RowOutcome, Ro
 use tenancy::tenants::AuthType;
 use tenancy::{CrossTenant, Db, ImportJobId, TenantId};
 
-use super::see_other;
 use crate::error::ConsoleError;
 use crate::layout::{Layout, time};
+use crate::listing::MAX_PAGE;
+use crate::page::Page;
 use crate::session::Console;
 
 /// The largest file accepted.
@@ -29,7 +30,7 @@ pub const MAX_FILE_BYTES: usize = 50 * 1024 * 1024;
 const ROWS_PER_PAGE: i64 = 100;
 
 /// The import page.
-#[derive(Template, WebTemplate)]
+#[derive(Template)]
 #[template(path = "import/form.html")]
 pub struct ImportPage {
     layout: Layout,
@@ -78,8 +79,8 @@ fn status_text(job: &ImportJob) -> String {
 }
 
 /// GET /console/import
-pub async fn show_import(console: Console, db: web::Data<Db>) -> Result<ImportPage, ConsoleError> {
-    import_page(&console, &db, None).await
+pub async fn show_import(console: Console, db: web::Data<Db>) -> Result<Page, ConsoleError> {
+    Page::ok(&import_page(&console, &db, None).await?)
 }
 
 async fn import_page(
@@ -99,12 +100,14 @@ async fn import_page(
     })
 }
 
-/// POST /console/import (multipart: csrf, kind, file)
+/// POST /console/import (multipart: csrf, kind, file). The one form that is not a
+/// [`crate::form::CsrfForm`]: its token is a field of the multipart stream, checked here as soon
+/// as the stream has been read and before anything is stored.
 pub async fn upload_import(
     console: Console,
     payload: Multipart,
     db: web::Data<Db>,
-) -> Result<HttpResponse, ConsoleError> {
+) -> Result<Page, ConsoleError> {
     let upload = match read_upload(payload).await {
         Ok(upload) => upload,
         Err(message) => return rejected(&console, &db, message).await,
@@ -164,24 +167,17 @@ pub async fn upload_import(
         .await?;
     drop(file);
     spawn_job(db.get_ref().clone(), tenant, job.id);
-    Ok(see_other(&format!("/console/import/{}", job.id)))
+    Ok(Page::see_other(&format!("/console/import/{}", job.id)))
 }
 
-async fn rejected(
-    console: &Console,
-    db: &Db,
-    message: String,
-) -> Result<HttpResponse, ConsoleError> {
+async fn rejected(console: &Console, db: &Db, message: String) -> Result<Page, ConsoleError> {
     let page = import_page(
         console,
         db,
         Some(format!("{message} Nothing was imported.")),
     )
     .await?;
-    let body = page.render().map_err(|_| ConsoleError::Internal)?;
-    Ok(HttpResponse::BadRequest()
-        .content_type("text/html; charset=utf-8")
-        .body(body))
+    Ok(Page::ok(&page)?.with_status(StatusCode::BAD_REQUEST))
 }
 
 /// Applies a job's rows in batches in the background until none are left.
@@ -233,7 +229,7 @@ pub struct JobQuery {
 }
 
 /// A job's progress and report.
-#[derive(Template, WebTemplate)]
+#[derive(Template)]
 #[template(path = "import/job.html")]
 pub struct JobPage {
     layout: Layout,
@@ -282,10 +278,10 @@ pub async fn show_import_job(
     path: web::Path<String>,
     query: web::Query<JobQuery>,
     db: web::Data<Db>,
-) -> Result<JobPage, ConsoleError> {
+) -> Result<Page, ConsoleError> {
     let id: ImportJobId = path.parse().map_err(|_| ConsoleError::NotFound)?;
     let errors_only = query.errors.is_some();
-    let page = super::page_number(query.page);
+    let page = query.page.unwrap_or(1).clamp(1, MAX_PAGE);
     let tenant = console.tenant.id;
     let (job, rows) = db
         .run(tenant, move |conn| -> Result<_, tenancy::Error> {
@@ -306,7 +302,7 @@ pub async fn show_import_job(
     } else {
         i64::from(job.total_rows)
     };
-    Ok(JobPage {
+    Page::ok(&JobPage {
         layout: Layout::new(&console, "import", format!("Import of {}", job.file_name)),
         pending: job.pending(),
         percent: job.percent(),

@@ -2,8 +2,7 @@
 //! for unknown emails), back-off after repeated failures, a new server-side session each time.
 
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -53,7 +52,7 @@ pub struct LoginForm {
 pub async fn show_login(
     query: web::Query<NextQuery>,
     deployment: web::Data<Deployment>,
-) -> Result<HttpResponse, ConsoleError> {
+) -> Result<Page, ConsoleError> {
     render_login(
         &deployment,
         safe_next(query.next.as_deref()),
@@ -69,7 +68,7 @@ fn render_login(
     email: String,
     error: Option<String>,
     status: actix_web::http::StatusCode,
-) -> Result<HttpResponse, ConsoleError> {
+) -> Result<Page, ConsoleError> {
     let csrf = secret::random_alphanumeric(32);
     let page = LoginPage {
         css: assets::css_url(),
@@ -84,11 +83,7 @@ fn render_login(
         .secure(secure_cookies(deployment))
         .same_site(SameSite::Strict)
         .finish();
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .cookie(cookie)
-        .body(page.render().map_err(|_| ConsoleError::Internal)?))
+    Ok(Page::ok(&page)?.with_status(status).cookie(cookie))
 }
 
 /// What checking the password against the candidates found.
@@ -108,7 +103,7 @@ pub async fn login(
     db: web::Data<Db>,
     deployment: web::Data<Deployment>,
     limits: web::Data<SignInLimits>,
-) -> Result<HttpResponse, ConsoleError> {
+) -> Result<Page, ConsoleError> {
     let form = form.into_inner();
     let cookie_csrf = req
         .cookie(LOGIN_CSRF_COOKIE)
@@ -156,11 +151,9 @@ pub async fn login(
             } else {
                 next
             };
-            Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, location))
+            Ok(Page::see_other(&location)
                 .cookie(session_cookie(cookie, secure_cookies(&deployment)))
-                .cookie(removal(LOGIN_CSRF_COOKIE, "/console"))
-                .finish())
+                .cookie(removal(LOGIN_CSRF_COOKIE, "/console")))
         }
         Checked::Locked(seconds) => render_login(
             &deployment,
@@ -224,9 +217,9 @@ fn throttled(
     next: String,
     email: String,
     wait: std::time::Duration,
-) -> Result<HttpResponse, ConsoleError> {
+) -> Result<Page, ConsoleError> {
     let seconds = retry_after_seconds(wait);
-    let mut response = render_login(
+    Ok(render_login(
         deployment,
         next,
         email,
@@ -235,11 +228,8 @@ fn throttled(
             wait_text(i64::try_from(seconds).unwrap_or(i64::MAX))
         )),
         actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-    )?;
-    if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
-    Ok(response)
+    )?
+    .retry_after(seconds))
 }
 
 /// The sign-out form: nothing but its CSRF token.
