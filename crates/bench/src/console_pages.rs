@@ -62,12 +62,16 @@ pub async fn run(stack: &Stack) -> anyhow::Result<String> {
     diesel::sql_query("SELECT set_config('insights_seed.tenant', $1, false) AS id")
         .bind::<Text, _>(&tenant)
         .execute(&mut conn)?;
-    let script: String = SEED_SCRIPT
+    // psql's own commands are left out; VACUUM cannot run inside the one multi-statement
+    // string the rest is sent as, so it is sent by itself.
+    let (script, vacuum): (Vec<&str>, Vec<&str>) = SEED_SCRIPT
         .lines()
         .filter(|line| !line.starts_with('\\'))
-        .collect::<Vec<_>>()
-        .join("\n");
-    conn.batch_execute(&script)?;
+        .partition(|line| !line.starts_with("VACUUM"));
+    conn.batch_execute(&script.join("\n"))?;
+    for statement in vacuum {
+        conn.batch_execute(statement)?;
+    }
     let seeded = started.elapsed();
 
     // The server's maintenance rolls the hours up within a minute; doing it here instead makes
