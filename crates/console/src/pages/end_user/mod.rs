@@ -1,6 +1,8 @@
 //! End-user sign-in with the tenant's OpenID provider, under `/t/{tenant}`: start the flow,
 //! handle the callback, show the signed-in user's page, sign out (locally and, when the provider
-//! offers it, at the provider).
+//! offers it, at the provider). The callback's database work is in [`service`].
+
+mod service;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
@@ -9,11 +11,12 @@ use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
 use tenancy::directory::{cards, users};
-use tenancy::sessions::{self, Principal};
-use tenancy::sign_in::{self, Matched};
+use tenancy::sessions;
+use tenancy::sign_in;
 use tenancy::tenants::{self, AuthType, TenantRow};
 use tenancy::{Db, Deployment, TenantId, secret};
 
+use self::service::SignedIn;
 use crate::assets;
 use crate::error::ConsoleError;
 use crate::form::Form;
@@ -167,20 +170,12 @@ pub async fn callback(
     oidc: web::Data<Oidc>,
     deployment: web::Data<Deployment>,
 ) -> Result<Page, ConsoleError> {
-    let Some(tenant) = load_tenant(&db, &path).await? else {
+    let query = query.into_inner();
+    let Some((tenant, pending)) = service::take_pending(&db, &path, query.state.clone()).await?
+    else {
         return unknown_organisation();
     };
-    let query = query.into_inner();
     let tenant_id = tenant.id;
-    let pending = match query.state.clone() {
-        Some(state) => {
-            db.run(tenant_id, move |conn| {
-                sign_in::take(conn, tenant_id, &state, Utc::now())
-            })
-            .await?
-        }
-        None => None,
-    };
     if let Some(error) = &query.error {
         tracing::warn!(tenant_id = %tenant.id, error, description = ?query.error_description, "identity provider refused the sign-in");
         let text = match error.as_str() {
@@ -242,16 +237,16 @@ pub async fn callback(
             );
         }
     };
-    let subject = identity.subject.clone();
-    let names = identity.names.clone();
-    let matched = db
-        .run(tenant_id, move |conn| {
-            sign_in::match_user(conn, tenant_id, &subject, &names)
-        })
-        .await?;
-    let user = match matched {
-        Matched::Active(user) => user,
-        Matched::Deactivated(user) => {
+    let signed_in = service::sign_in(
+        &db,
+        tenant_id,
+        identity.subject.clone(),
+        identity.names.clone(),
+    )
+    .await?;
+    let (user, cookie) = match signed_in {
+        SignedIn::Session(user, cookie) => (user, cookie),
+        SignedIn::Deactivated(user) => {
             tracing::info!(tenant_id = %tenant.id, user_id = %user.id, "sign-in refused: user deactivated");
             return message(
                 StatusCode::FORBIDDEN,
@@ -261,7 +256,7 @@ pub async fn callback(
                 None,
             );
         }
-        Matched::NotProvisioned => {
+        SignedIn::NotProvisioned => {
             tracing::info!(tenant_id = %tenant.id, subject = %identity.subject, "sign-in refused: not provisioned");
             return message(
                 StatusCode::FORBIDDEN,
@@ -272,12 +267,6 @@ pub async fn callback(
             );
         }
     };
-    let user_id = user.id;
-    let (cookie, _) = db
-        .run(tenant_id, move |conn| {
-            sessions::create(conn, tenant_id, Principal::User(user_id), Utc::now())
-        })
-        .await?;
     tracing::info!(tenant_id = %tenant.id, user_id = %user.id, "user signed in with OpenID Connect");
     let cookie = Cookie::build(USER_COOKIE, cookie)
         .path(format!("/t/{tenant_id}"))
