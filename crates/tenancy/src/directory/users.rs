@@ -167,18 +167,21 @@ pub fn insert(
             users::source.eq(source),
             users::created_at.eq(now),
             users::updated_at.eq(now),
+            // A user created deactivated was deactivated when created.
+            users::deactivated_at.eq((!fields.active).then_some(now)),
         ))
         .returning(UserRow::as_returning())
         .get_result(conn)?)
 }
 
 /// [`insert_recorded`]'s statement: the user (`$1` tenant, `$2` id, `$3`-`$11` the fields,
-/// `$12` now) and its events (`$13`, JSON) in one statement.
+/// `$12` now) and its events (`$13`, JSON) in one statement. A user created deactivated was
+/// deactivated when created.
 pub static INSERT_RECORDED: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH u AS (INSERT INTO users (tenant_id, id, user_name, external_id, active, display_name, given_name, \
-         family_name, email, attributes, source, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING *), \
+         family_name, email, attributes, source, created_at, updated_at, deactivated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, CASE WHEN $5 THEN NULL ELSE $12 END) RETURNING *), \
          e AS ({}) SELECT * FROM u",
         crate::events::insert_from_json_sql("$13")
     )
