@@ -126,6 +126,17 @@ pub struct Settings {
     )]
     pub token_overlap_days: u32,
 
+    /// Days provisioning events are kept for a tenant that has not chosen (7 to 365); older
+    /// events, and the reports of imports finished before then, are deleted by the maintenance.
+    #[arg(
+        long,
+        env = "INSIGHTS_EVENT_RETENTION_DAYS",
+        default_value_t = tenancy::maintenance::retention::DEFAULT_RETENTION_DAYS,
+        value_parser = clap::value_parser!(i16).range(7..=365),
+        global = true
+    )]
+    pub event_retention_days: i16,
+
     /// Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses or
     /// networks, comma-separated (for example `127.0.0.1,10.0.0.0/8`). Empty: none.
     #[arg(
@@ -178,6 +189,7 @@ impl Settings {
             db_statement_timeout_ms: 15_000,
             db_lock_timeout_ms: 5_000,
             token_overlap_days: 7,
+            event_retention_days: tenancy::maintenance::retention::DEFAULT_RETENTION_DAYS,
             trusted_proxies: TrustedProxies::default(),
             secret_key: Some(tenancy::sealed::TEST_KEY_HEX.to_owned()),
             previous_secret_keys: None,
@@ -216,6 +228,12 @@ impl Settings {
             .with_context(|| format!("cannot write the secret key to {}", path.display()))?;
         tracing::info!(path = %path.display(), "created a new secret key for settings encrypted at rest");
         Ok(key)
+    }
+
+    /// How long events and the rest are kept (the range is checked when the setting is read).
+    pub fn retention(&self) -> tenancy::maintenance::Retention {
+        tenancy::maintenance::Retention::with_default_days(self.event_retention_days)
+            .unwrap_or_default()
     }
 
     /// The limits of the database pool.

@@ -175,6 +175,7 @@ diesel::table! {
         oidc_client_secret -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        event_retention_days -> Nullable<Int2>,
     }
 }
 

@@ -54,7 +54,10 @@ async fn run(settings: &Settings, database: &Database) -> anyhow::Result<()> {
     // Imports interrupted by a stop carry on where they were.
     tokio::spawn(console::resume_imports(database.db.clone()));
     // The activity chart's hourly roll-up, on one server at a time.
-    let maintenance = tokio::spawn(tenancy::maintenance::run(database.db.clone()));
+    let maintenance = tokio::spawn(tenancy::maintenance::run(
+        database.db.clone(),
+        settings.retention(),
+    ));
     shutdown_signal().await;
     tracing::info!("shutting down");
     maintenance.abort();

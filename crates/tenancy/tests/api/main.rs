@@ -1,6 +1,7 @@
 //! Integration tests of the storage layer against a real PostgreSQL.
 
 mod console_reads;
+mod retention;
 mod row_security;
 mod scim_tokens;
 mod tenants;

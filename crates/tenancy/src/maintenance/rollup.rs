@@ -1,16 +1,12 @@
-//! Background work for every tenant, done by one server at a time: rolling finished hours of
-//! provisioning events up into `event_hours`, which the activity chart sums instead of counting
-//! a week of events. Every server runs [`run`]; a PostgreSQL advisory lock taken per pass makes
-//! the others skip while one works, and another takes over when that one stops.
-
-use std::time::Duration as StdDuration;
+//! Rolling finished hours of provisioning events up into `event_hours`, which the activity
+//! chart sums instead of counting a week of events.
 
 use chrono::{DateTime, Duration, DurationRound as _, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Nullable, Timestamptz};
+use diesel::sql_types::{Nullable, Timestamptz};
 
 use crate::db::{CrossTenant, Db};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// How long after an hour ends its events are final: the activity log's writer retries a batch
 /// for a minute at most and a statement runs for 15 seconds at most, so nothing older arrives.
@@ -19,8 +15,6 @@ pub const ROLLUP_GRACE: Duration = Duration::minutes(5);
 const FIRST_ROLLUP: Duration = Duration::days(31);
 /// Hours rolled up per transaction at most, to keep each one short.
 const HOURS_PER_PASS: i64 = 24;
-/// How often a server tries.
-const EVERY: StdDuration = StdDuration::from_secs(60);
 /// The advisory lock of the roll-up (an arbitrary constant, unique to Insights).
 const ROLLUP_LOCK: i64 = 0x1_5164_7001;
 
@@ -31,12 +25,6 @@ const ROLL_UP: &str = "INSERT INTO event_hours (tenant_id, hour, requests, failu
 
 const ADVANCE: &str = "INSERT INTO event_rollup (single, rolled_until) VALUES (true, $1) \
      ON CONFLICT (single) DO UPDATE SET rolled_until = EXCLUDED.rolled_until";
-
-#[derive(QueryableByName)]
-struct Locked {
-    #[diesel(sql_type = Bool)]
-    locked: bool,
-}
 
 #[derive(QueryableByName)]
 struct RolledUntil {
@@ -51,10 +39,7 @@ pub fn roll_up_events(
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>> {
     crate::db::transaction(conn, |conn| {
-        let locked: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
-            .bind::<diesel::sql_types::BigInt, _>(ROLLUP_LOCK)
-            .get_result(conn)?;
-        if !locked.locked {
+        if !super::try_lock(conn, ROLLUP_LOCK)? {
             return Ok(None);
         }
         let done: RolledUntil =
@@ -96,23 +81,6 @@ pub async fn catch_up(db: &Db) -> Result<()> {
         match done {
             Some(until) if until < hour_of(now - ROLLUP_GRACE) => continue,
             _ => return Ok(()),
-        }
-    }
-}
-
-/// Runs the maintenance every minute until the task is dropped. A failed pass is logged and
-/// tried again at the next minute.
-pub async fn run(db: Db) {
-    let mut ticks = tokio::time::interval(EVERY);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        match catch_up(&db).await {
-            Ok(()) => {}
-            Err(Error::Unavailable) => {
-                tracing::debug!("maintenance skipped: the database is unavailable");
-            }
-            Err(error) => tracing::warn!(%error, "maintenance failed; trying again in a minute"),
         }
     }
 }
