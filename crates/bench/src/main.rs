@@ -13,6 +13,7 @@ mod okta;
 mod pgbench;
 mod phases;
 mod procfs;
+mod purge;
 mod report;
 mod runner;
 mod scripts;
@@ -88,6 +89,13 @@ struct Args {
     /// (scripts/seed-console.sql) and load every console page 20 times; prints p50 and p95.
     #[arg(long)]
     console: bool,
+    /// Run only the purge scenario: this many expired events are purged while SCIM creates
+    /// arrive at the first concurrency level; prints the create p99 without and during it.
+    #[arg(long)]
+    purge: Option<usize>,
+    /// Rows per purge transaction in the purge scenario (the server's default unless set).
+    #[arg(long)]
+    purge_batch: Option<i64>,
     /// Large bodies each client sends in the memory scenario.
     #[arg(long, default_value_t = 4)]
     memory_bodies: usize,
@@ -128,6 +136,14 @@ async fn bench(args: Args) -> anyhow::Result<()> {
                 concurrency: args.concurrency.first().copied().unwrap_or(16),
                 bodies_per_client: args.memory_bodies,
             },
+        )
+        .await
+        .map(|figures| println!("{figures}")),
+        None if args.purge.is_some() => purge::run(
+            &stack,
+            args.purge.unwrap_or_default(),
+            args.concurrency.first().copied().unwrap_or(16),
+            args.purge_batch,
         )
         .await
         .map(|figures| println!("{figures}")),

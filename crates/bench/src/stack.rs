@@ -89,6 +89,8 @@ impl Stack {
             .env("INSIGHTS_DATA_DIR", dir.join("unused"))
             .env("INSIGHTS_DB_POOL_SIZE", pool_size.to_string())
             .env("INSIGHTS_SECRET_KEY", &stack.secret_key)
+            // The server's own maintenance keeps everything; the purge scenario purges itself.
+            .env("INSIGHTS_EVENT_RETENTION_DAYS", "365")
             .env_remove("INSIGHTS_PUBLIC_URL")
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
