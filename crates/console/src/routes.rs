@@ -32,6 +32,7 @@ pub const ACTIONS: &[&str] = &[
     "/import",
     "/settings/sign-in",
     "/settings/sign-in/test",
+    "/direct/settings/retention",
 ];
 
 /// Whether `path` (below `/console`) is one of the [`ACTIONS`]; `{…}` matches one segment.
@@ -109,6 +110,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/direct/settings",
                 web::get().to(directory_settings::show_direct_settings),
+            )
+            .route(
+                "/direct/settings/retention",
+                web::post().to(directory_settings::save_retention),
             )
             .route("/users", web::get().to(users::list_users))
             .route("/users/{id}", web::get().to(users::show_user))

@@ -269,6 +269,7 @@ impl Settings {
         .with_body_timeout(std::time::Duration::from_secs(
             self.request_body_timeout_secs.max(1),
         ))
+        .with_event_retention_days(self.event_retention_days)
     }
 }
 

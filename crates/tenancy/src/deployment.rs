@@ -20,6 +20,8 @@ pub struct Deployment {
     pub trusted_proxies: TrustedProxies,
     /// How long a request body (a SCIM document, a console form) may take to arrive.
     pub body_timeout: std::time::Duration,
+    /// Days provisioning events are kept for a tenant that has not chosen.
+    pub event_retention_days: i16,
 }
 
 /// The default of [`Deployment::body_timeout`].
@@ -33,7 +35,14 @@ impl Deployment {
             token_overlap,
             trusted_proxies: TrustedProxies::default(),
             body_timeout: DEFAULT_BODY_TIMEOUT,
+            event_retention_days: crate::maintenance::retention::DEFAULT_RETENTION_DAYS,
         }
+    }
+
+    /// The same deployment with another default event retention.
+    pub fn with_event_retention_days(mut self, days: i16) -> Self {
+        self.event_retention_days = days;
+        self
     }
 
     /// The same deployment with another body timeout.

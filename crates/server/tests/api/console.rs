@@ -37,4 +37,5 @@ pub const POST_ACTIONS: &[&str] = &[
     "/console/import",
     "/console/settings/sign-in",
     "/console/settings/sign-in/test",
+    "/console/direct/settings/retention",
 ];

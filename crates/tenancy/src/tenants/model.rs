@@ -36,6 +36,8 @@ pub struct TenantRow {
     pub created_at: DateTime<Utc>,
     /// When its settings last changed.
     pub updated_at: DateTime<Utc>,
+    /// Days its provisioning events are kept; `None`: the operator's default.
+    pub event_retention_days: Option<i16>,
 }
 
 impl TenantRow {

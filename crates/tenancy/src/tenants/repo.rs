@@ -141,6 +141,30 @@ pub fn reseal_client_secrets(conn: &mut PgConnection, keys: &SecretKeys) -> Resu
     Ok(sealed)
 }
 
+/// Sets how many days the tenant's provisioning events are kept (7 to 365), or `None` for the
+/// operator's default.
+pub fn set_event_retention(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    days: Option<i16>,
+) -> Result<TenantRow> {
+    use crate::maintenance::retention::{MAX_RETENTION_DAYS, MIN_RETENTION_DAYS};
+    if let Some(days) = days
+        && !(MIN_RETENTION_DAYS..=MAX_RETENTION_DAYS).contains(&days)
+    {
+        return Err(Error::Invalid(format!(
+            "Choose from {MIN_RETENTION_DAYS} to {MAX_RETENTION_DAYS} days."
+        )));
+    }
+    Ok(diesel::update(tenants::table.find(tenant))
+        .set((
+            tenants::event_retention_days.eq(days),
+            tenants::updated_at.eq(Utc::now()),
+        ))
+        .returning(TenantRow::as_returning())
+        .get_result(conn)?)
+}
+
 /// Makes password the tenant's sign-in type; the OpenID settings are kept for a later switch back.
 pub fn set_password_sign_in(conn: &mut PgConnection, tenant: TenantId) -> Result<TenantRow> {
     Ok(diesel::update(tenants::table.find(tenant))

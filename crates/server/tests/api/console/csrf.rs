@@ -220,8 +220,8 @@ async fn fingerprint(app: &TestApp, admin: &Admin) -> String {
                 .map(|a| a.password_hash)
                 .collect();
             Ok(format!(
-                "tokens={tokens:?} cards={cards} users={users} jobs={jobs} auth={} hashes={hashes:?}",
-                row.auth_type
+                "tokens={tokens:?} cards={cards} users={users} jobs={jobs} auth={} retention={:?} hashes={hashes:?}",
+                row.auth_type, row.event_retention_days
             ))
         })
         .await

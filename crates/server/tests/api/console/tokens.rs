@@ -469,3 +469,69 @@ async fn sign_in_settings_switch_to_openid_and_refuse_bad_input() {
             .contains("OpenID sign-in is needed first")
     );
 }
+
+#[tokio::test]
+async fn the_activity_retention_is_chosen_in_direct_settings_within_its_range() {
+    let app = spawn_app().await;
+    let admin = app.login_admin().await;
+    let tenant = admin.tenant.id;
+    let stored = |app: &crate::helpers::TestApp| {
+        let db = app.db().clone();
+        async move {
+            db.run(tenant, move |conn| tenancy::tenants::find(conn, tenant))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .event_retention_days
+        }
+    };
+
+    let page = admin.page("/console/direct/settings").await;
+    assert!(page.contains("the default (30 days)"), "{page}");
+    let saved = admin
+        .submit(
+            "/console/direct/settings",
+            "/console/direct/settings/retention",
+            &[("days", "90")],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(stored(&app).await, Some(90));
+    assert!(
+        admin
+            .page("/console/direct/settings")
+            .await
+            .contains("Provisioning activity is now kept for 90 days.")
+    );
+
+    for refused in ["5", "366", "a week"] {
+        let response = admin
+            .submit(
+                "/console/direct/settings",
+                "/console/direct/settings/retention",
+                &[("days", refused)],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{refused}");
+        let html = text(response).await;
+        assert!(html.contains("7 to 365"), "{refused}: {html}");
+        assert!(
+            html.contains(&format!("value=\"{refused}\"")),
+            "the typed value is kept"
+        );
+    }
+    assert_eq!(
+        stored(&app).await,
+        Some(90),
+        "a refused value changes nothing"
+    );
+
+    let reset = admin
+        .submit(
+            "/console/direct/settings",
+            "/console/direct/settings/retention",
+            &[("days", "")],
+        )
+        .await;
+    assert_eq!(reset.status(), StatusCode::SEE_OTHER);
+    assert_eq!(stored(&app).await, None, "empty: the operator's default");
+}
