@@ -4,7 +4,8 @@
 //! accepted it recently and nothing changed since, one indexed lookup
 //! (`tenancy::scim_tokens::TokenCache`). Nothing else is read or written for a request that
 //! fails here. Failures are throttled per client address and per tenant ([`AuthLimits`]):
-//! past the quota the answer is 429 with `Retry-After`, before any database work.
+//! past the quota the answer is 429 with `Retry-After`, before any database work. Every
+//! refusal is counted for the tenant the URL names ([`crate::events::RejectionLog`]).
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
@@ -12,11 +13,12 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, web};
 use chrono::Utc;
 use tenancy::limits::{FailureLimiter, FailureQuota, retry_after_seconds};
 use tenancy::scim_tokens::Rejection;
+use tenancy::stored::RejectionReason;
 use tenancy::{RequestClient, TenantId, TokenId};
 
 use crate::error::ScimError;
@@ -94,27 +96,54 @@ impl FromRequest for ScimAuth {
                 .cloned()
                 .ok_or_else(ScimError::internal)?;
             let address = client_address(&req);
-            if let Some(wait) = state.auth_limits.by_address.wait(&address) {
-                return Err(throttled(wait));
-            }
             // A tenant id that is not even a UUID cannot have tokens: same answer as a bad token.
             let tenant: Option<TenantId> =
                 req.match_info().get("tenant").and_then(|t| t.parse().ok());
+            let now = Utc::now();
+            // Every refusal is counted for the tenant the URL names (kept only if it exists),
+            // so that a broken connection shows in its console.
+            let user_agent = req
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let refused = |tenant: Option<TenantId>, reason: RejectionReason, error: ScimError| {
+                if let Some(tenant) = tenant {
+                    let reason = if error.status == StatusCode::TOO_MANY_REQUESTS {
+                        RejectionReason::Throttled
+                    } else {
+                        reason
+                    };
+                    state
+                        .rejections
+                        .record(tenant, reason, address, user_agent.as_deref(), now);
+                }
+                error
+            };
+            if let Some(wait) = state.auth_limits.by_address.wait(&address) {
+                return Err(refused(tenant, RejectionReason::Throttled, throttled(wait)));
+            }
             let presented = match bearer_token(&req) {
                 Ok(presented) => presented,
-                Err(refusal) => return Err(state.auth_limits.failed(address, tenant, refusal)),
+                Err(refusal) => {
+                    let answer = state.auth_limits.failed(address, tenant, refusal);
+                    return Err(refused(tenant, RejectionReason::MissingToken, answer));
+                }
             };
             let unknown =
                 || ScimError::unauthorized("The bearer token is not valid for this tenant.");
             let Some(tenant) = tenant else {
                 return Err(state.auth_limits.failed(address, None, unknown()));
             };
-            let now = Utc::now();
             let remembered = state.tokens.remembered(tenant, &presented, now);
             if remembered.is_none()
                 && let Some(wait) = state.auth_limits.by_tenant.wait(&tenant)
             {
-                return Err(throttled(wait));
+                return Err(refused(
+                    Some(tenant),
+                    RejectionReason::Throttled,
+                    throttled(wait),
+                ));
             }
             let verified = match remembered {
                 Some(verified) => Ok(verified),
@@ -126,16 +155,23 @@ impl FromRequest for ScimAuth {
                 }
             };
             let verified = verified.map_err(|rejection| {
-                let refusal = match rejection {
-                    Rejection::Unknown => unknown(),
-                    Rejection::Revoked => ScimError::unauthorized(
-                        "The bearer token has been revoked or replaced; use the current token from the console.",
+                let (reason, refusal) = match rejection {
+                    Rejection::Unknown => (RejectionReason::UnknownToken, unknown()),
+                    Rejection::Revoked => (
+                        RejectionReason::RevokedToken,
+                        ScimError::unauthorized(
+                            "The bearer token has been revoked or replaced; use the current token from the console.",
+                        ),
                     ),
-                    Rejection::Expired => ScimError::unauthorized(
-                        "The bearer token expired (tokens last one year); generate a new one in the console.",
+                    Rejection::Expired => (
+                        RejectionReason::ExpiredToken,
+                        ScimError::unauthorized(
+                            "The bearer token expired (tokens last one year); generate a new one in the console.",
+                        ),
                     ),
                 };
-                state.auth_limits.failed(address, Some(tenant), refusal)
+                let answer = state.auth_limits.failed(address, Some(tenant), refusal);
+                refused(Some(tenant), reason, answer)
             })?;
             let auth = ScimAuth {
                 tenant,
@@ -145,13 +181,21 @@ impl FromRequest for ScimAuth {
             req.extensions_mut()
                 .insert(Activity::begin(&req, auth, started, now));
             if !verified.scim_enabled {
-                return Err(ScimError::forbidden(
-                    "SCIM provisioning is not enabled for this tenant; it is available on request from Insights support.",
+                return Err(refused(
+                    Some(tenant),
+                    RejectionReason::ScimDisabled,
+                    ScimError::forbidden(
+                        "SCIM provisioning is not enabled for this tenant; it is available on request from Insights support.",
+                    ),
                 ));
             }
             if !verified.openid {
-                return Err(ScimError::forbidden(
-                    "SCIM provisioning needs the tenant's sign-in type to be OpenID; an admin can change it in the console.",
+                return Err(refused(
+                    Some(tenant),
+                    RejectionReason::SignInNotOpenId,
+                    ScimError::forbidden(
+                        "SCIM provisioning needs the tenant's sign-in type to be OpenID; an admin can change it in the console.",
+                    ),
                 ));
             }
             req.extensions_mut().insert(auth);

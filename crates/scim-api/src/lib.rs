@@ -13,6 +13,6 @@ pub mod routes;
 pub mod service;
 
 pub use error::ScimError;
-pub use events::EventSink;
+pub use events::{EventSink, RejectionLog};
 pub use routes::configure;
 pub use service::ScimState;

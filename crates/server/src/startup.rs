@@ -40,6 +40,8 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let deployment = settings.deployment(Some(addr));
     let (events, event_writer) = EventSink::start(db.clone());
+    // Counts of refused requests are a diagnosis: the writer stops with the runtime.
+    let (rejections, _rejection_writer) = scim_api::RejectionLog::start(db.clone());
     let tokens = TokenCache::listening(&db);
     let scim_state = ScimState {
         db: db.clone(),
@@ -48,6 +50,7 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
         events,
         totals: Totals::default(),
         auth_limits: std::sync::Arc::default(),
+        rejections,
     };
     let db_data = web::Data::new(db);
     let deployment_data = web::Data::new(deployment.clone());

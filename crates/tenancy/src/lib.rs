@@ -16,6 +16,7 @@ pub mod maintenance;
 pub mod migrations;
 pub mod password;
 mod prepared;
+pub mod rejections;
 pub mod schema;
 pub mod scim_tokens;
 pub mod sealed;

@@ -134,6 +134,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    rejected_requests (tenant_id, minute, reason) {
+        tenant_id -> Uuid,
+        minute -> Timestamptz,
+        reason -> Text,
+        requests -> Int4,
+        last_at -> Timestamptz,
+        last_address -> Text,
+        last_user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     scim_tokens (tenant_id, id) {
         tenant_id -> Uuid,
         id -> Uuid,
@@ -207,6 +219,7 @@ diesel::joinable!(admins -> tenants (tenant_id));
 diesel::joinable!(groups -> tenants (tenant_id));
 diesel::joinable!(import_jobs -> tenants (tenant_id));
 diesel::joinable!(pending_oidc_logins -> tenants (tenant_id));
+diesel::joinable!(rejected_requests -> tenants (tenant_id));
 diesel::joinable!(scim_tokens -> tenants (tenant_id));
 diesel::joinable!(sessions -> tenants (tenant_id));
 diesel::joinable!(users -> tenants (tenant_id));
@@ -223,6 +236,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     import_rows,
     pending_oidc_logins,
     provisioning_events,
+    rejected_requests,
     scim_tokens,
     sessions,
     tenants,

@@ -145,6 +145,26 @@ stored_enum! {
     }
 }
 
+stored_enum! {
+    /// Why a request to a tenant's SCIM URL was refused before it reached the directory.
+    RejectionReason {
+        /// No `Authorization: Bearer` token, or a malformed one.
+        MissingToken = "missing_token",
+        /// A token that is not one of the tenant's (mistyped, another tenant's, made up).
+        UnknownToken = "unknown_token",
+        /// A token that was revoked or replaced.
+        RevokedToken = "revoked_token",
+        /// A token past its year.
+        ExpiredToken = "expired_token",
+        /// The operator has not switched SCIM on for the tenant.
+        ScimDisabled = "scim_disabled",
+        /// The tenant's sign-in type is not OpenID.
+        SignInNotOpenId = "sign_in_not_openid",
+        /// Too many failed authentications: answered 429.
+        Throttled = "throttled",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

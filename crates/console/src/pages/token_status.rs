@@ -1,10 +1,13 @@
 //! The token status component shared by User and Group Sync and Direct > Settings: the Tenant
 //! URL, the current token's dates and last use, previous tokens during an overlap, counts, the
-//! last error from the identity provider, and warnings.
+//! last error from the identity provider, and warnings, among them the requests refused in the
+//! last hour (a token pasted wrongly shows here instead of looking like silence).
 
 use chrono::{DateTime, Duration, Utc};
 use tenancy::directory::{Condition, groups, users};
+use tenancy::rejections::{self, RejectedSummary};
 use tenancy::scim_tokens::{self, RevokedReason, ScimTokenRow, TokenState};
+use tenancy::stored::RejectionReason;
 use tenancy::{PgConnection, TenantId, events};
 
 use crate::layout::{date, time};
@@ -122,6 +125,9 @@ pub fn load(
             ));
         }
     }
+    for rejected in rejections::since(conn, tenant, now - Duration::hours(1))? {
+        warnings.push(("danger", rejected_sentence(&rejected)));
+    }
     Ok(TokenStatus {
         tenant_url,
         current,
@@ -133,6 +139,53 @@ pub fn load(
         connected: tokens.iter().any(|t| t.first_used_at.is_some()),
         any_request: events::any(conn, tenant)?,
     })
+}
+
+/// Refused requests of the last hour in plain words, with what to do about them.
+fn rejected_sentence(rejected: &RejectedSummary) -> String {
+    let (what, fix) = match rejected.reason {
+        RejectionReason::MissingToken => (
+            "had no bearer token",
+            "Set the authentication mode to an OAuth bearer token and paste the current token.",
+        ),
+        RejectionReason::UnknownToken => (
+            "used a token that is not this organisation's",
+            "Paste the current token into your identity provider (Okta: OAuth Bearer Token; Entra ID: Secret Token).",
+        ),
+        RejectionReason::RevokedToken => (
+            "used a revoked or replaced token",
+            "Paste the current token into your identity provider (Okta: OAuth Bearer Token; Entra ID: Secret Token).",
+        ),
+        RejectionReason::ExpiredToken => (
+            "used an expired token",
+            "Regenerate the token and paste it into your identity provider.",
+        ),
+        RejectionReason::ScimDisabled => (
+            "arrived while SCIM is switched off for this organisation",
+            "Ask Insights support to switch SCIM on, or turn provisioning off in your identity provider.",
+        ),
+        RejectionReason::SignInNotOpenId => (
+            "arrived while the sign-in type is not OpenID",
+            "Switch the sign-in type to OpenID Connect in Sign-in settings.",
+        ),
+        RejectionReason::Throttled => (
+            "were refused after too many failed attempts in a row",
+            "Correct the token in your identity provider; requests are accepted again once it is right.",
+        ),
+    };
+    let agent = rejected
+        .last_user_agent
+        .as_deref()
+        .filter(|agent| !agent.is_empty())
+        .map(|agent| format!(", user agent {agent}"))
+        .unwrap_or_default();
+    format!(
+        "Rejected: {} request{} in the last hour {what} (last at {} from {}{agent}). {fix}",
+        rejected.requests,
+        if rejected.requests == 1 { "" } else { "s" },
+        time(rejected.last_at),
+        rejected.last_address,
+    )
 }
 
 fn view(token: &ScimTokenRow, now: DateTime<Utc>) -> TokenView {

@@ -7,6 +7,7 @@
 //! which batches rows into one INSERT every few milliseconds, off the request's path.
 
 mod payload;
+mod rejections;
 mod sink;
 
 use std::future::{Ready, ready};
@@ -22,6 +23,7 @@ use scim_protocol::schema::ResourceKind;
 use tenancy::events::NewEvent;
 
 pub use self::payload::{MAX_LOGGED_BODY, RequestPayload};
+pub use self::rejections::RejectionLog;
 pub use self::sink::{EventSink, RETRY_FOR};
 use crate::auth::ScimAuth;
 use crate::error::ScimError;

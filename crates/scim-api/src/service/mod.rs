@@ -32,6 +32,8 @@ pub struct ScimState {
     pub totals: totals::Totals,
     /// Throttling of failed authentication.
     pub auth_limits: std::sync::Arc<crate::auth::AuthLimits>,
+    /// Counts of refused requests, for the tenant's connection health.
+    pub rejections: crate::events::RejectionLog,
 }
 
 impl ScimState {

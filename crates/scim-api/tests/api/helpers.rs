@@ -104,6 +104,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     }
     // Mirrors crates/server/src/startup.rs.
     let (events, _writer) = EventSink::start(db.clone());
+    let (rejections, _rejection_writer) = scim_api::RejectionLog::start(db.clone());
     let tokens = TokenCache::listening(&db);
     let state = ScimState {
         db: db.clone(),
@@ -112,6 +113,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         events,
         totals: Totals::default(),
         auth_limits: std::sync::Arc::new(options.auth_limits.unwrap_or_default()),
+        rejections,
     };
     let db_data = web::Data::new(db);
     let scim_data = web::Data::new(state);

@@ -19,5 +19,6 @@ mod isolation;
 mod okta;
 mod okta_groups;
 mod protocol;
+mod rejections;
 mod secrets;
 mod users;

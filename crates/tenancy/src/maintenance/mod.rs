@@ -48,6 +48,7 @@ pub async fn run(db: Db, retention: Retention) {
                 tracing::info!(
                     events = purged.events,
                     event_hours = purged.event_hours,
+                    rejected = purged.rejected,
                     import_rows = purged.import_rows,
                     sessions = purged.sessions,
                     pending_logins = purged.pending_logins,

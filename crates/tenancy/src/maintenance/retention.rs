@@ -1,5 +1,5 @@
-//! Bounded growth: provisioning events and their hourly roll-ups older than the tenant's
-//! retention, the report rows of imports that finished before it, expired console and end-user
+//! Bounded growth: provisioning events, their hourly roll-ups and the counts of refused
+//! requests older than the tenant's retention, the report rows of imports that finished before it, expired console and end-user
 //! sessions and expired pending OpenID logins are deleted, at most [`Retention::batch`] rows of
 //! each kind per transaction with a pause between transactions, so that purging a million
 //! events never holds a connection, a lock or the disk for long while SCIM requests arrive.
@@ -67,6 +67,8 @@ pub struct Purged {
     pub events: usize,
     /// Hourly roll-ups of the activity chart.
     pub event_hours: usize,
+    /// Counts of refused requests.
+    pub rejected: usize,
     /// Report rows of finished imports.
     pub import_rows: usize,
     /// Console and end-user sessions.
@@ -84,6 +86,7 @@ impl Purged {
     fn add(&mut self, other: Self) {
         self.events += other.events;
         self.event_hours += other.event_hours;
+        self.rejected += other.rejected;
         self.import_rows += other.import_rows;
         self.sessions += other.sessions;
         self.pending_logins += other.pending_logins;
@@ -101,6 +104,11 @@ const DELETE_EVENTS: &str = "DELETE FROM provisioning_events p WHERE (p.tenant_i
 
 const DELETE_EVENT_HOURS: &str = "DELETE FROM event_hours h WHERE (h.tenant_id, h.hour) IN (\
      SELECT x.tenant_id, x.hour FROM event_hours x WHERE x.hour < $1 \
+     AND x.tenant_id IN (SELECT id FROM tenants WHERE coalesce(event_retention_days, $2::smallint) = $3::smallint) \
+     LIMIT $4)";
+
+const DELETE_REJECTED: &str = "DELETE FROM rejected_requests r WHERE (r.tenant_id, r.minute, r.reason) IN (\
+     SELECT x.tenant_id, x.minute, x.reason FROM rejected_requests x WHERE x.minute < $1 \
      AND x.tenant_id IN (SELECT id FROM tenants WHERE coalesce(event_retention_days, $2::smallint) = $3::smallint) \
      LIMIT $4)";
 
@@ -159,6 +167,7 @@ pub fn purge_batch(
             };
             purged.events += full(delete(conn, DELETE_EVENTS)?);
             purged.event_hours += full(delete(conn, DELETE_EVENT_HOURS)?);
+            purged.rejected += full(delete(conn, DELETE_REJECTED)?);
             purged.import_rows += full(delete(conn, DELETE_IMPORT_ROWS)?);
         }
         purged.sessions = full(

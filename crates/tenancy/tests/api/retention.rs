@@ -138,6 +138,7 @@ async fn what_outlived_its_retention_is_removed_and_nothing_else() -> Result<(),
         Purged {
             events: 3,
             event_hours: 3,
+            rejected: 0,
             import_rows: 3,
             sessions: 2,
             pending_logins: 1,

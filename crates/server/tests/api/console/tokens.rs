@@ -535,3 +535,36 @@ async fn the_activity_retention_is_chosen_in_direct_settings_within_its_range() 
     assert_eq!(reset.status(), StatusCode::SEE_OTHER);
     assert_eq!(stored(&app).await, None, "empty: the operator's default");
 }
+
+#[tokio::test]
+async fn requests_with_a_wrong_token_show_on_the_sync_page_with_what_to_do() {
+    let app = spawn_app().await;
+    let admin = app.login_admin().await;
+    let tenant = admin.tenant.id;
+    let client = reqwest::Client::new();
+    for _ in 0..2 {
+        let answer = client
+            .get(format!("{}/scim/v2/{tenant}/Users", app.base))
+            .bearer_auth("scim_pastedWrongly000000000000000000000000000")
+            .header("User-Agent", "Okta SCIM Client 1.0.0")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    }
+    let wanted =
+        "Rejected: 2 requests in the last hour used a token that is not this organisation&#39;s";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let page = loop {
+        let page = admin.page("/console/secure/advanced/user-group-sync").await;
+        if page.contains(wanted) || std::time::Instant::now() > deadline {
+            break page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    };
+    assert!(page.contains(wanted), "{page}");
+    assert!(page.contains("user agent Okta SCIM Client 1.0.0"));
+    assert!(page.contains("Paste the current token into your identity provider"));
+    let settings = admin.page("/console/direct/settings").await;
+    assert!(settings.contains(wanted), "Direct > Settings shows it too");
+}

@@ -1,0 +1,106 @@
+//! Refused SCIM requests, counted per tenant, minute and reason (see the migration
+//! `rejected_requests`): written in batches by the SCIM API's rejection log, read by the
+//! console's connection health. Never the presented token, never the body.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Timestamptz, Uuid};
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::ids::TenantId;
+use crate::stored::RejectionReason;
+
+/// Refused requests of one tenant, minute and reason, as gathered by one server.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejected {
+    /// The tenant the URL named.
+    pub tenant_id: TenantId,
+    /// The minute they arrived in.
+    pub minute: DateTime<Utc>,
+    /// Why they were refused.
+    #[serde(serialize_with = "spelled")]
+    pub reason: RejectionReason,
+    /// How many.
+    pub requests: i32,
+    /// When the last arrived.
+    pub last_at: DateTime<Utc>,
+    /// The last client's address.
+    pub last_address: String,
+    /// The last client's user agent.
+    pub last_user_agent: Option<String>,
+}
+
+fn spelled<S: serde::Serializer>(
+    reason: &RejectionReason,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serializer.serialize_str(reason.as_str())
+}
+
+// One statement for any number of rows (one JSON parameter, so it stays prepared); tenants
+// that do not exist are left out by the join, and counts of the same minute add up.
+const RECORD: &str = "INSERT INTO rejected_requests \
+     (tenant_id, minute, reason, requests, last_at, last_address, last_user_agent) \
+     SELECT r.tenant_id, r.minute, r.reason, r.requests, r.last_at, r.last_address, r.last_user_agent \
+     FROM jsonb_to_recordset($1) AS r(tenant_id uuid, minute timestamptz, reason text, requests int, \
+       last_at timestamptz, last_address text, last_user_agent text) \
+     JOIN tenants t ON t.id = r.tenant_id \
+     ON CONFLICT (tenant_id, minute, reason) DO UPDATE SET \
+       requests = rejected_requests.requests + EXCLUDED.requests, \
+       last_at = greatest(rejected_requests.last_at, EXCLUDED.last_at), \
+       last_address = CASE WHEN EXCLUDED.last_at >= rejected_requests.last_at \
+         THEN EXCLUDED.last_address ELSE rejected_requests.last_address END, \
+       last_user_agent = CASE WHEN EXCLUDED.last_at >= rejected_requests.last_at \
+         THEN EXCLUDED.last_user_agent ELSE rejected_requests.last_user_agent END";
+
+/// Stores `rejected` (at most one entry per tenant, minute and reason); returns the rows
+/// written (entries of unknown tenants are not).
+pub fn record_many(conn: &mut PgConnection, rejected: &[Rejected]) -> Result<usize> {
+    if rejected.is_empty() {
+        return Ok(0);
+    }
+    let rows = serde_json::to_value(rejected).unwrap_or(serde_json::Value::Array(Vec::new()));
+    Ok(
+        crate::prepared::Prepared(diesel::sql_query(RECORD).bind::<Jsonb, _>(rows))
+            .execute(conn)?,
+    )
+}
+
+/// Refused requests of one reason over a period.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct RejectedSummary {
+    /// Why.
+    #[diesel(sql_type = Text)]
+    pub reason: RejectionReason,
+    /// How many.
+    #[diesel(sql_type = BigInt)]
+    pub requests: i64,
+    /// When the last arrived.
+    #[diesel(sql_type = Timestamptz)]
+    pub last_at: DateTime<Utc>,
+    /// The last client's address.
+    #[diesel(sql_type = Text)]
+    pub last_address: String,
+    /// The last client's user agent.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub last_user_agent: Option<String>,
+}
+
+const SINCE: &str = "SELECT reason, sum(requests)::bigint AS requests, max(last_at) AS last_at, \
+     (array_agg(last_address ORDER BY last_at DESC))[1] AS last_address, \
+     (array_agg(last_user_agent ORDER BY last_at DESC))[1] AS last_user_agent \
+     FROM rejected_requests WHERE tenant_id = $1 AND minute >= $2 \
+     GROUP BY reason ORDER BY max(last_at) DESC";
+
+/// The tenant's refused requests since `since`, by reason, the most recent first.
+pub fn since(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    since: DateTime<Utc>,
+) -> Result<Vec<RejectedSummary>> {
+    Ok(diesel::sql_query(SINCE)
+        .bind::<Uuid, _>(tenant.as_uuid())
+        .bind::<Timestamptz, _>(since)
+        .load(conn)?)
+}
