@@ -188,7 +188,8 @@ fn client() -> reqwest::Client {
     CLIENT.get_or_init(reqwest::Client::new).clone()
 }
 
-fn percentiles(mut latencies: Vec<f64>) -> (f64, f64) {
+/// The p50 and p99 of latencies in ms.
+pub fn percentiles(mut latencies: Vec<f64>) -> (f64, f64) {
     latencies.sort_by(f64::total_cmp);
     let at = |p: f64| {
         let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;

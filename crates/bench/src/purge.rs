@@ -15,6 +15,7 @@ use reqwest::header::CONTENT_TYPE;
 use tenancy::maintenance::Retention;
 use tenancy::maintenance::retention::purge_batch;
 
+use crate::fairness::percentiles;
 use crate::seed;
 use crate::stack::Stack;
 
@@ -168,13 +169,4 @@ async fn creates(
         all.extend(worker.await??);
     }
     Ok(all)
-}
-
-fn percentiles(mut latencies: Vec<f64>) -> (f64, f64) {
-    latencies.sort_by(f64::total_cmp);
-    let at = |p: f64| {
-        let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
-        latencies.get(i).copied().unwrap_or(0.0)
-    };
-    (at(0.50), at(0.99))
 }
