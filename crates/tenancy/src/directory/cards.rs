@@ -78,26 +78,14 @@ pub struct CardHolder {
 impl CardHolder {
     /// How to name them to an admin: displayName, else given and family name, else userName.
     pub fn name(&self) -> String {
-        let display = self
-            .display_name
-            .as_deref()
-            .map(str::trim)
-            .unwrap_or_default();
-        if !display.is_empty() {
-            return display.to_owned();
-        }
-        let full = [self.given_name.as_deref(), self.family_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .map(str::trim)
-            .filter(|part| !part.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
-        if full.is_empty() {
-            self.user_name.clone()
-        } else {
-            full
-        }
+        super::users::or_user_name(
+            super::users::person_name(
+                self.display_name.as_deref(),
+                self.given_name.as_deref(),
+                self.family_name.as_deref(),
+            ),
+            &self.user_name,
+        )
     }
 }
 

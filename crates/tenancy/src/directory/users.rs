@@ -55,13 +55,38 @@ pub struct UserRow {
 impl UserRow {
     /// The name to show a person: displayName, else given and family name (may be empty).
     pub fn shown_name(&self) -> String {
-        self.display_name.clone().unwrap_or_else(|| {
-            [self.given_name.as_deref(), self.family_name.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
+        person_name(
+            self.display_name.as_deref(),
+            self.given_name.as_deref(),
+            self.family_name.as_deref(),
+        )
+    }
+
+    /// [`UserRow::shown_name`], else the userName when that is blank.
+    pub fn name_or_user_name(&self) -> String {
+        or_user_name(self.shown_name(), &self.user_name)
+    }
+}
+
+/// The name to show a person: displayName, else given and family name (may be empty). Every
+/// place that names a user (lists, pages, card holders, group members) goes through it.
+pub fn person_name(display: Option<&str>, given: Option<&str>, family: Option<&str>) -> String {
+    match display {
+        Some(display) => display.to_owned(),
+        None => [given, family]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+/// `name`, else `user_name` when `name` is blank.
+pub fn or_user_name(name: String, user_name: &str) -> String {
+    if name.trim().is_empty() {
+        user_name.to_owned()
+    } else {
+        name
     }
 }
 

@@ -6,6 +6,7 @@ pub mod service;
 use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
+use tenancy::directory::users::person_name;
 use tenancy::{Db, GroupId};
 
 use crate::error::ConsoleError;
@@ -153,13 +154,11 @@ pub async fn show_group(
             .members
             .into_iter()
             .map(|m| {
-                let name = m.display_name.clone().unwrap_or_else(|| {
-                    [m.given_name.as_deref(), m.family_name.as_deref()]
-                        .into_iter()
-                        .flatten()
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                });
+                let name = person_name(
+                    m.display_name.as_deref(),
+                    m.given_name.as_deref(),
+                    m.family_name.as_deref(),
+                );
                 MemberRow {
                     id: m.id.to_string(),
                     name,

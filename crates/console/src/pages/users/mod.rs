@@ -14,7 +14,7 @@ use tenancy::stored::UserSource;
 use tenancy::{CardId, Db, UserId};
 
 use self::profile::Fact;
-use self::service::{CardAdded, CardRefused, UserDetail, UserSearch, shown_name};
+use self::service::{CardAdded, CardRefused, UserDetail, UserSearch};
 use crate::error::ConsoleError;
 use crate::form::CsrfForm;
 use crate::layout::{Layout, time};
@@ -144,7 +144,7 @@ fn line(row: &UserRow) -> UserLine {
     let email = row.email.clone().unwrap_or_default();
     UserLine {
         id: row.id.to_string(),
-        name: shown_name(row),
+        name: row.name_or_user_name(),
         other_email: if email.eq_ignore_ascii_case(&row.user_name) {
             String::new()
         } else {

@@ -167,7 +167,7 @@ fn read_detail(
         Some(reference) => {
             let found = match reference.value.as_deref().map(str::parse::<UserId>) {
                 Some(Ok(manager_id)) if manager_id != id => {
-                    users::find(conn, tenant, manager_id)?.map(|m| (m.id, shown_name(&m)))
+                    users::find(conn, tenant, manager_id)?.map(|m| (m.id, m.name_or_user_name()))
                 }
                 _ => None,
             };
@@ -191,16 +191,6 @@ fn read_detail(
         manager,
         deactivated_by,
     })
-}
-
-/// The name to show: displayName, given and family name, else userName.
-pub fn shown_name(row: &UserRow) -> String {
-    let name = row.shown_name();
-    if name.trim().is_empty() {
-        row.user_name.clone()
-    } else {
-        name
-    }
 }
 
 /// Why a card was not added, for the form.
