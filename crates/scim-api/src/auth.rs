@@ -102,13 +102,13 @@ impl FromRequest for ScimAuth {
             let now = Utc::now();
             // Every refusal is counted for the tenant the URL names (kept only if it exists),
             // so that a broken connection shows in its console.
-            let user_agent = req
-                .headers()
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+            // (The user agent is read only for a refusal: an accepted request pays nothing.)
             let refused = |tenant: Option<TenantId>, reason: RejectionReason, error: ScimError| {
                 if let Some(tenant) = tenant {
+                    let user_agent = req
+                        .headers()
+                        .get(header::USER_AGENT)
+                        .and_then(|v| v.to_str().ok());
                     let reason = if error.status == StatusCode::TOO_MANY_REQUESTS {
                         RejectionReason::Throttled
                     } else {
@@ -116,7 +116,7 @@ impl FromRequest for ScimAuth {
                     };
                     state
                         .rejections
-                        .record(tenant, reason, address, user_agent.as_deref(), now);
+                        .record(tenant, reason, address, user_agent, now);
                 }
                 error
             };
