@@ -14,21 +14,11 @@ use tenancy::directory::users::{self, UserFields, UserRow};
 use tenancy::events::{self, NewEvent};
 use tenancy::maintenance;
 use tenancy::stored::{CardSource, UserSource};
-use tenancy::tenants::{self, NewTenant};
 use tenancy::{Error, TenantId, UserId};
 use testkit::TestDb;
 
 fn tenant(conn: &mut PgConnection) -> Result<TenantId, Error> {
-    let row = tenants::create(
-        conn,
-        &NewTenant {
-            name: "Search".into(),
-            scim_enabled: true,
-            openid: None,
-        },
-        &tenancy::sealed::SecretKeys::for_tests(),
-    )?;
-    Ok(row.id)
+    crate::support::tenant(conn, "Search")
 }
 
 fn user(

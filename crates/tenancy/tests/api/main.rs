@@ -4,5 +4,6 @@ mod console_reads;
 mod retention;
 mod row_security;
 mod scim_tokens;
+mod support;
 mod tenants;
 mod token_cache;

@@ -10,22 +10,10 @@ use tenancy::directory::users::{self, UserFields};
 use tenancy::maintenance::{self, Purged, Retention};
 use tenancy::sessions::{self, Principal};
 use tenancy::stored::UserSource;
-use tenancy::tenants::{self, NewTenant};
 use tenancy::{Error, TenantId, sign_in};
 use testkit::TestDb;
 
-fn tenant(conn: &mut PgConnection, name: &str) -> Result<TenantId, Error> {
-    Ok(tenants::create(
-        conn,
-        &NewTenant {
-            name: name.into(),
-            scim_enabled: true,
-            openid: None,
-        },
-        &tenancy::sealed::SecretKeys::for_tests(),
-    )?
-    .id)
-}
+use crate::support::tenant;
 
 /// Events and roll-ups `days` old for `tenant`, tagged with the age in the path.
 fn aged(conn: &mut PgConnection, tenant: TenantId, days: &[i64]) -> Result<(), Error> {

@@ -6,24 +6,12 @@ use diesel::prelude::*;
 use tenancy::directory::users::{self, UserFields, UserRow};
 use tenancy::schema::{provisioning_events, tenants as tenants_table, users as users_table};
 use tenancy::stored::UserSource;
-use tenancy::tenants::{self, NewTenant};
+use tenancy::tenants;
 use tenancy::{CrossTenant, Error, TenantId};
 use testkit::TestDb;
 
 fn tenant(conn: &mut PgConnection, name: &str) -> TenantId {
-    let created = tenants::create(
-        conn,
-        &NewTenant {
-            name: name.into(),
-            scim_enabled: true,
-            openid: None,
-        },
-        &tenancy::sealed::SecretKeys::for_tests(),
-    );
-    match created {
-        Ok(row) => row.id,
-        Err(e) => panic!("cannot create tenant: {e}"),
-    }
+    crate::support::tenant(conn, name).unwrap_or_else(|e| panic!("cannot create tenant: {e}"))
 }
 
 fn user(conn: &mut PgConnection, tenant: TenantId, user_name: &str) {
