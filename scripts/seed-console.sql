@@ -94,7 +94,7 @@ FROM generate_series(1, 20000) AS g, seed;
 -- 2,000,000 requests over 30 days, shaped like Okta's: lookups, creates, updates,
 -- deactivations and group pushes, 3 % of them failed.
 INSERT INTO provisioning_events (tenant_id, occurred_at, method, path, status, resource_type,
-                                 resource_id, duration_us, error, payload)
+                                 resource_id, duration_us, error, payload, operation, subject, response)
 SELECT seed.tenant,
        now() - make_interval(secs => g * 1.296),
        (ARRAY['GET','GET','GET','POST','PATCH','PATCH','PUT','PATCH','GET','DELETE'])[1 + g % 10],
@@ -119,7 +119,18 @@ SELECT seed.tenant,
        CASE WHEN g % 10 IN (4, 5, 7) THEN jsonb_build_object(
                 'schemas', jsonb_build_array('urn:ietf:params:scim:api:messages:2.0:PatchOp'),
                 'Operations', jsonb_build_array(jsonb_build_object('op', 'replace', 'value',
-                    jsonb_build_object('active', g % 2 = 0)))) END
+                    jsonb_build_object('active', g % 2 = 0)))) END,
+       CASE WHEN g % 10 IN (0, 1, 2, 8) THEN 'lookup' WHEN g % 10 = 3 THEN 'create'
+            WHEN g % 10 = 9 THEN 'delete' WHEN g % 10 = 6 THEN 'update' WHEN g % 10 = 7 THEN 'membership'
+            WHEN g % 2 = 0 THEN 'reactivate' ELSE 'deactivate' END,
+       CASE WHEN g % 10 IN (0, 3) THEN 'p' || lpad((g % 100000)::text, 6, '0') || '@corp.example'
+            WHEN g % 10 = 2 THEN 'Team ' || (g % 300 + 1) END,
+       CASE WHEN g % 33 = 0 THEN jsonb_build_object(
+                'schemas', jsonb_build_array('urn:ietf:params:scim:api:messages:2.0:Error'),
+                'status', ((ARRAY[409, 404, 400])[1 + g % 3])::text,
+                'scimType', (ARRAY['uniqueness', NULL, 'invalidFilter'])[1 + g % 3],
+                'detail', (ARRAY['A user with this userName already exists.',
+                                 'No such user.', 'The filter could not be parsed.'])[1 + g % 3]) END
 FROM generate_series(1, 2000000) AS g, seed;
 
 INSERT INTO import_jobs (tenant_id, id, kind, status, file_name, total_rows, processed_rows,

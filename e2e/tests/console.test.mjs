@@ -295,6 +295,24 @@ describe("admin console in headless Chromium", { concurrency: 1 }, () => {
     await screenshot("direct-settings");
   });
 
+  step("shows the wrong token's refusal in the connection-health line, linked to the refusals", async () => {
+    const health = page.locator("#connection-health");
+    // The refusal is counted off the request path and stored within about a second.
+    for (let attempt = 0; ; attempt += 1) {
+      await page.goto(`${BASE}/console/secure/advanced/user-group-sync`);
+      if (/Rejected:/.test(await health.textContent()) || attempt >= 20) break;
+      await page.waitForTimeout(250);
+    }
+    assert.match(await health.getAttribute("class"), /\bred\b/);
+    assert.match(await health.textContent(), /Rejected: 1 request in the last hour used a token that is not this organisation's/);
+    assert.match(await health.textContent(), /Paste the current token into your identity provider/);
+    await screenshot("health-rejected");
+    await health.getByRole("link", { name: "See the refused requests" }).click();
+    await page.waitForURL(/operation=rejected/);
+    assert.match(await page.locator("table.data").textContent(), /Unknown token/);
+    await screenshot("activity-rejected");
+  });
+
   step("regenerates the token and shows both tokens' states", async () => {
     await page.goto(`${BASE}/console/secure/advanced/user-group-sync`);
     await page.getByText("Regenerate Token").click();
@@ -404,18 +422,47 @@ describe("admin console in headless Chromium", { concurrency: 1 }, () => {
     await page.getByRole("link", { name: "Activity", exact: true }).click();
     await page.waitForURL(`${BASE}/console/activity`);
     await assertLabelled("activity");
-    const row = page.locator("table.data tr", { hasText: state.userId }).filter({ hasText: "Create User" });
+    const row = page
+      .locator("table.data tr")
+      .filter({ has: page.locator(`a[href="/console/users/${state.userId}"]`) })
+      .filter({ hasText: "Create user" });
     await row.waitFor();
     assert.match(await row.textContent(), /201/);
-    assert.ok(await page.locator("svg[role=img]").isVisible(), "the hourly chart");
+    assert.ok(await page.locator("section.chart svg").isVisible(), "the chart");
     await screenshot("activity");
-    await row.getByRole("link").click();
+    await row.locator("a[href^='/console/activity/']").click();
     await page.waitForURL(/\/console\/activity\/\d+$/);
-    const payload = await page.locator("pre.json").textContent();
+    const payload = await page.getByLabel("Request body as JSON").textContent();
     assert.match(payload, new RegExp(USER_NAME.replace(".", "\\.")));
     assert.match(payload, /\[redacted\]/);
     assert.ok(!(await page.content()).includes(SCIM_PASSWORD), "the password is shown");
     await screenshot("activity-event");
+  });
+
+  step("searches the activity, filters it by operation and follows a chart bar", async () => {
+    await page.goto(`${BASE}/console/activity`);
+    await page.getByLabel("Search").fill("ann.lee");
+    await page.getByLabel("Search").press("Enter");
+    await page.waitForURL(/[?&]q=ann\.lee/);
+    assert.ok((await page.locator(`table.data a[href="/console/users/${state.userId}"]`).count()) >= 1, "rows name the user");
+    await page.getByLabel("Operation").selectOption("create");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.waitForURL(/operation=create/);
+    assert.match(page.url(), /q=ann\.lee/, "the search stays in the URL");
+    assert.equal((await page.locator(".list-summary").textContent()).trim(), "1 event");
+    await screenshot("activity-search");
+
+    await page.goto(`${BASE}/console/activity?range=1h`);
+    assert.match(await page.locator("#chart-title").textContent(), /Requests per minute, last hour/);
+    const label = await page.evaluate(
+      () => [...document.querySelectorAll("section.chart svg a")].map((a) => a.getAttribute("aria-label")).find((l) => !/: 0 requests/.test(l)),
+    );
+    assert.ok(label, "a bar with requests");
+    await page.locator(`section.chart svg a[aria-label="${label}"]`).click();
+    await page.waitForURL(/from=\d+&to=\d+/);
+    assert.match(await page.locator("#interval").textContent(), /Only requests from/);
+    assert.ok((await page.locator("table.data tbody tr").count()) >= 1, "the bar's requests are listed");
+    await screenshot("activity-bar");
   });
 
   step("lists groups", async () => {
@@ -443,6 +490,8 @@ describe("admin console in headless Chromium", { concurrency: 1 }, () => {
       ["phone-user", `/console/users/${state.userId}`],
       ["phone-groups", "/console/groups"],
       ["phone-activity", "/console/activity"],
+      ["phone-activity-chart", "/console/activity?range=24h&q=ann"],
+      ["phone-settings", "/console/direct/settings"],
       ["phone-sign-in-settings", "/console/settings/sign-in"],
       ["phone-not-found", "/console/users/00000000-0000-0000-0000-000000000000"],
       ["phone-import", "/console/import"],

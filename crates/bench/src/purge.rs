@@ -34,8 +34,8 @@ pub async fn run(
     let mut conn = seed::connect(&stack.database_url)?;
     eprintln!("seeding {events} events 60 days old");
     conn.batch_execute(&format!(
-        "INSERT INTO provisioning_events (tenant_id, occurred_at, method, path, status, resource_type, duration_us) \
-         SELECT '{t}', now() - interval '60 days' + g * interval '1 millisecond', 'GET', '/Users', 200, 'User', 900 \
+        "INSERT INTO provisioning_events (tenant_id, occurred_at, method, path, status, resource_type, duration_us, operation) \
+         SELECT '{t}', now() - interval '60 days' + g * interval '1 millisecond', 'GET', '/Users', 200, 'User', 900, 'lookup' \
          FROM generate_series(1, {events}) AS g",
         t = stack.tenant
     ))?;

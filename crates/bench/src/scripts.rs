@@ -64,8 +64,10 @@ fn insert_user(f: &Facts) -> String {
 fn event(f: &Facts, method: &str, path: &str, status: u16, kind: &str, payload: &str) -> String {
     format!(
         "INSERT INTO provisioning_events (tenant_id, occurred_at, method, path, status, resource_type, \
-         resource_id, token_id, duration_us, error, payload) VALUES ('{t}', now(), '{method}', '{path}', \
-         {status}, '{kind}', gen_random_uuid()::text, '{tok}', 1500, NULL, '{payload}'::jsonb);\n",
+         resource_id, token_id, duration_us, error, payload, operation) VALUES ('{t}', now(), '{method}', '{path}', \
+         {status}, '{kind}', gen_random_uuid()::text, '{tok}', 1500, NULL, '{payload}'::jsonb, \
+         '{operation}');\n",
+        operation = if method == "POST" { "create" } else { "update" },
         t = f.tenant,
         tok = f.token_id,
         payload = literal(payload),
@@ -94,8 +96,8 @@ fn read_events(f: &Facts, path: &str, kind: &str) -> String {
     format!(
         "\\set k random(1, {READ_EVENT_BATCH})\n\\if :k = 1\n\
          INSERT INTO provisioning_events (tenant_id, occurred_at, method, path, status, resource_type, \
-         resource_id, token_id, duration_us, error, payload) SELECT '{t}', now(), 'GET', '{path}', 200, \
-         '{kind}', NULL, '{tok}', 900, NULL, NULL FROM generate_series(1, {READ_EVENT_BATCH});\n\\endif\n",
+         resource_id, token_id, duration_us, error, payload, operation) SELECT '{t}', now(), 'GET', '{path}', 200, \
+         '{kind}', NULL, '{tok}', 900, NULL, NULL, 'lookup' FROM generate_series(1, {READ_EVENT_BATCH});\n\\endif\n",
         t = f.tenant,
         tok = f.token_id,
     )
@@ -183,6 +185,13 @@ fn events_literal(
         duration_us: 1500,
         error: None,
         payload,
+        operation: if method == "POST" {
+            tenancy::stored::EventOperation::Create
+        } else {
+            tenancy::stored::EventOperation::Update
+        },
+        subject: None,
+        response: None,
     };
     let json = tenancy::events::events_json(&[event]).to_string();
     format!("'{}'::jsonb", literal(&json).replace('\'', "''"))

@@ -56,3 +56,42 @@ pub fn date(at: chrono::DateTime<chrono::Utc>) -> String {
 pub fn time(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%b %-d, %Y %H:%M UTC").to_string()
 }
+
+/// A time to the second, as the activity log shows it (UTC).
+pub fn time_seconds(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%b %-d, %Y %H:%M:%S UTC").to_string()
+}
+
+/// How long before `now` a moment was, in words ("just now", "4 min ago", "3 days ago").
+pub fn ago(at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
+    let seconds = (now - at).num_seconds();
+    match seconds {
+        s if s < 0 => "in the future".to_owned(),
+        0..=9 => "just now".to_owned(),
+        10..=59 => format!("{seconds} s ago"),
+        60..=3_599 => format!("{} min ago", seconds / 60),
+        3_600..=86_399 => format!("{} h ago", seconds / 3_600),
+        86_400..=172_799 => "1 day ago".to_owned(),
+        _ => format!("{} days ago", seconds / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone as _, Utc};
+
+    use super::*;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 2, 10, 0, 0).unwrap();
+        assert_eq!(ago(now, now), "just now");
+        assert_eq!(ago(now - Duration::seconds(42), now), "42 s ago");
+        assert_eq!(ago(now - Duration::minutes(4), now), "4 min ago");
+        assert_eq!(ago(now - Duration::hours(5), now), "5 h ago");
+        assert_eq!(ago(now - Duration::hours(30), now), "1 day ago");
+        assert_eq!(ago(now - Duration::days(63), now), "63 days ago");
+        assert_eq!(ago(now + Duration::minutes(1), now), "in the future");
+        assert_eq!(time_seconds(now), "Dec 2, 2026 10:00:00 UTC");
+    }
+}

@@ -128,6 +128,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/import", web::post().to(import::upload_import))
             .route("/import/{id}", web::get().to(import::show_import_job))
             .route("/activity", web::get().to(activity::list_activity))
+            .route(
+                "/activity/export",
+                web::get().to(activity::export::export_activity),
+            )
             .route("/activity/{id}", web::get().to(activity::show_event))
             .route(
                 "/settings/sign-in",

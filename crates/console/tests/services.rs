@@ -6,7 +6,7 @@ use console::pages::users::service::{self, CardAdded, UserSearch};
 use serde_json::json;
 use tenancy::directory::users::{self, UserFields};
 use tenancy::events::{self, NewEvent};
-use tenancy::stored::UserSource;
+use tenancy::stored::{EventOperation, UserSource};
 use tenancy::tenants::{self, NewTenant};
 use tenancy::{CrossTenant, TenantId, UserId};
 use testkit::TestDb;
@@ -105,6 +105,9 @@ async fn a_user_created_deactivated_shows_the_request_that_created_them() {
         duration_us: 900,
         error: None,
         payload: None,
+        operation: EventOperation::Create,
+        subject: None,
+        response: None,
     };
     db.run(tenant, move |conn| {
         events::insert_many(conn, &[deactivation])

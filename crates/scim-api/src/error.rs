@@ -146,16 +146,21 @@ impl ScimError {
 
     /// The RFC 7644 §3.12 body.
     pub fn body(&self) -> serde_json::Value {
-        let mut body = json!({
-            "schemas": [ERROR_SCHEMA],
-            "status": self.status.as_u16().to_string(),
-            "detail": self.detail,
-        });
-        if let (Some(scim_type), Some(map)) = (self.scim_type, body.as_object_mut()) {
-            map.insert("scimType".into(), scim_type.into());
-        }
-        body
+        error_body(self.status.as_u16(), self.scim_type, &self.detail)
     }
+}
+
+/// An RFC 7644 §3.12 error body.
+pub fn error_body(status: u16, scim_type: Option<&str>, detail: &str) -> serde_json::Value {
+    let mut body = json!({
+        "schemas": [ERROR_SCHEMA],
+        "status": status.to_string(),
+        "detail": detail,
+    });
+    if let (Some(scim_type), Some(map)) = (scim_type, body.as_object_mut()) {
+        map.insert("scimType".into(), scim_type.into());
+    }
+    body
 }
 
 impl ResponseError for ScimError {

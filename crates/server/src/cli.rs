@@ -80,6 +80,15 @@ pub enum TenantCommand {
         /// The tenant id.
         tenant: String,
     },
+    /// The connection health the tenant's console shows: state, level, message, what to do,
+    /// the last request and today's counts.
+    Status {
+        /// The tenant id.
+        tenant: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `insights token ...`

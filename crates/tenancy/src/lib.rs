@@ -9,6 +9,7 @@ pub mod deployment;
 pub mod directory;
 pub mod error;
 pub mod events;
+pub mod health;
 pub mod ids;
 pub mod imports;
 pub mod limits;

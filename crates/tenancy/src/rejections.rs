@@ -19,7 +19,6 @@ pub struct Rejected {
     /// The minute they arrived in.
     pub minute: DateTime<Utc>,
     /// Why they were refused.
-    #[serde(serialize_with = "spelled")]
     pub reason: RejectionReason,
     /// How many.
     pub requests: i32,
@@ -29,13 +28,6 @@ pub struct Rejected {
     pub last_address: String,
     /// The last client's user agent.
     pub last_user_agent: Option<String>,
-}
-
-fn spelled<S: serde::Serializer>(
-    reason: &RejectionReason,
-    serializer: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    serializer.serialize_str(reason.as_str())
 }
 
 // One statement for any number of rows (one JSON parameter, so it stays prepared); tenants
@@ -103,4 +95,60 @@ pub fn since(
         .bind::<Uuid, _>(tenant.as_uuid())
         .bind::<Timestamptz, _>(since)
         .load(conn)?)
+}
+
+/// One minute's refused requests of one reason, as the Activity log lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::rejected_requests, check_for_backend(diesel::pg::Pg))]
+pub struct RejectedMinute {
+    /// The minute.
+    pub minute: DateTime<Utc>,
+    /// Why.
+    pub reason: RejectionReason,
+    /// How many.
+    pub requests: i32,
+    /// When the last arrived.
+    pub last_at: DateTime<Utc>,
+    /// The last client's address.
+    pub last_address: String,
+    /// The last client's user agent.
+    pub last_user_agent: Option<String>,
+}
+
+/// The tenant's refused requests by minute in `[since, until)`, newest first: a page of
+/// `limit` after `offset`, and how many minutes there are (up to `count_limit` + 1).
+pub fn minutes(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    (offset, limit): (i64, i64),
+    count_limit: i64,
+) -> Result<(Vec<RejectedMinute>, i64)> {
+    use crate::schema::rejected_requests as r;
+    let query = || {
+        let mut query = r::table.filter(r::tenant_id.eq(tenant)).into_boxed();
+        if let Some(since) = since {
+            query = query.filter(r::minute.ge(since));
+        }
+        if let Some(until) = until {
+            query = query.filter(r::minute.lt(until));
+        }
+        query
+    };
+    let total = i64::try_from(
+        query()
+            .select(r::minute)
+            .limit(count_limit + 1)
+            .load::<DateTime<Utc>>(conn)?
+            .len(),
+    )
+    .unwrap_or(count_limit + 1);
+    let rows = query()
+        .order((r::minute.desc(), r::reason))
+        .offset(offset)
+        .limit(limit)
+        .select(RejectedMinute::as_select())
+        .load(conn)?;
+    Ok((rows, total))
 }

@@ -130,6 +130,9 @@ diesel::table! {
         duration_us -> Int8,
         error -> Nullable<Text>,
         payload -> Nullable<Jsonb>,
+        operation -> Text,
+        subject -> Nullable<Text>,
+        response -> Nullable<Jsonb>,
     }
 }
 

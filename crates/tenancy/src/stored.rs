@@ -50,6 +50,12 @@ macro_rules! stored_enum {
             }
         }
 
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
         impl ToSql<Text, Pg> for $name {
             fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
                 <str as ToSql<Text, Pg>>::to_sql(self.as_str(), &mut out.reborrow())
@@ -162,6 +168,28 @@ stored_enum! {
         SignInNotOpenId = "sign_in_not_openid",
         /// Too many failed authentications: answered 429.
         Throttled = "throttled",
+    }
+}
+
+stored_enum! {
+    /// What a recorded SCIM request did, as the Activity log's Operation filter names it.
+    EventOperation {
+        /// POST of a user or group.
+        Create = "create",
+        /// PUT or PATCH that changed attributes.
+        Update = "update",
+        /// PUT or PATCH that set a user's `active` to false.
+        Deactivate = "deactivate",
+        /// PATCH that set a user's `active` to true.
+        Reactivate = "reactivate",
+        /// DELETE of a user or group.
+        Delete = "delete",
+        /// PATCH of a group's members.
+        Membership = "membership",
+        /// A read: one resource, a list, a filter or a `.search`.
+        Lookup = "lookup",
+        /// ServiceProviderConfig, Schemas or ResourceTypes.
+        Discovery = "discovery",
     }
 }
 

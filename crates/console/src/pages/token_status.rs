@@ -1,21 +1,20 @@
-//! The token status component shared by User and Group Sync and Direct > Settings: the Tenant
-//! URL, the current token's dates and last use, previous tokens during an overlap, counts, the
-//! last error from the identity provider, and warnings, among them the requests refused in the
-//! last hour (a token pasted wrongly shows here instead of looking like silence).
+//! The token status component shared by User and Group Sync and Direct > Settings: the
+//! connection-health line at the top of both pages (see [`tenancy::health`]; a token pasted
+//! wrongly shows there instead of looking like silence), the Tenant URL, the current token's
+//! dates and last use, previous tokens during an overlap, counts, the last error from the
+//! identity provider, and the warnings the health line leaves out.
 
 use chrono::{DateTime, Duration, Utc};
 use tenancy::directory::{Condition, groups, users};
-use tenancy::rejections::{self, RejectedSummary};
+use tenancy::health::{self, Health, Level, State};
+use tenancy::rejections;
 use tenancy::scim_tokens::{self, RevokedReason, ScimTokenRow, TokenState};
 use tenancy::stored::RejectionReason;
 use tenancy::{PgConnection, TenantId, events};
 
 use crate::layout::{date, time};
 
-/// Warn this long before a token expires.
-pub const EXPIRY_WARNING: Duration = Duration::days(30);
-/// Warn when the identity provider has not called for this long.
-pub const SILENCE_WARNING: Duration = Duration::days(60);
+use tenancy::health::EXPIRY_WARNING;
 
 /// One token as shown.
 #[derive(Debug, Clone)]
@@ -61,6 +60,52 @@ pub struct TokenStatus {
     pub connected: bool,
     /// Whether any request of the identity provider was recorded.
     pub any_request: bool,
+    /// The connection-health line shown at the top of the page.
+    pub health: HealthLine,
+}
+
+/// The connection-health line: the state in words, its colour, what to do, and a link to the
+/// requests behind it.
+#[derive(Debug, Clone)]
+pub struct HealthLine {
+    /// `green`, `amber` or `red` (the CSS class).
+    pub level: &'static str,
+    /// The state in plain words.
+    pub message: String,
+    /// What to do, if anything.
+    pub action: Option<String>,
+    /// (link, text): today's failures, or the refused requests.
+    pub link: Option<(String, &'static str)>,
+}
+
+impl HealthLine {
+    fn of(health: Health, now: DateTime<Utc>) -> Self {
+        let today = health::start_of_day(now).timestamp();
+        let link = match health.state {
+            State::Rejected => Some((
+                "/console/activity?operation=rejected&range=1h".to_owned(),
+                "See the refused requests",
+            )),
+            State::Connected | State::TokenExpiring if health.failed_today > 0 => Some((
+                format!(
+                    "/console/activity?status=failed&from={today}&to={}",
+                    today + 86_400
+                ),
+                "See today's failures",
+            )),
+            _ => None,
+        };
+        Self {
+            level: match health.level {
+                Level::Green => "green",
+                Level::Amber => "amber",
+                Level::Red => "red",
+            },
+            message: health.message,
+            action: health.action,
+            link,
+        }
+    }
 }
 
 impl TokenStatus {
@@ -104,29 +149,41 @@ pub fn load(
         })
         .map(|t| view(t, now))
         .collect();
+    let health = health::load(conn, tenant, now)?;
     let mut warnings = Vec::new();
-    if let Some(token) = newest.filter(|t| t.revoked_at.is_none()) {
-        match token.state(now) {
-            TokenState::Expired { at } => warnings.push((
-                "danger",
-                format!("The token expired on {}. Your identity provider can no longer provision users: regenerate the token and paste it into the identity provider.", date(at)),
-            )),
-            _ if token.expires_at - now <= EXPIRY_WARNING => warnings.push((
-                "amber",
-                format!("The token expires on {} ({}). Regenerate it and update your identity provider before then.", date(token.expires_at), days_left(token.expires_at, now)),
-            )),
-            _ => {}
-        }
-        let last_seen = token.last_used_at.unwrap_or(token.created_at);
-        if now - last_seen >= SILENCE_WARNING {
+    // The health line states the worst thing; a token about to expire behind a worse state
+    // (refused requests, silence) is still worth a line of its own.
+    if let Some(token) = newest.filter(|t| t.revoked_at.is_none())
+        && !matches!(
+            health.state,
+            State::TokenExpired | State::TokenExpiring | State::NoToken
+        )
+        && token.expires_at > now
+        && token.expires_at - now <= EXPIRY_WARNING
+    {
+        warnings.push((
+            "amber",
+            format!("The token expires on {} ({}). Regenerate it and update your identity provider before then.", date(token.expires_at), days_left(token.expires_at, now)),
+        ));
+    }
+    // The health line names the most recent reason; any other reason of the hour is listed too.
+    if health.state == State::Rejected {
+        for rejected in rejections::since(conn, tenant, now - health::REJECTED_WINDOW)?
+            .iter()
+            .skip(1)
+        {
+            let (what, fix) = health::rejection_words(rejected.reason);
             warnings.push((
-                "amber",
-                format!("Your identity provider has not called Insights for {} days. Check that provisioning is still switched on there.", (now - last_seen).num_days()),
+                "danger",
+                format!(
+                    "Also rejected: {} request{} in the last hour {what} (last at {} from {}). {fix}",
+                    rejected.requests,
+                    if rejected.requests == 1 { "" } else { "s" },
+                    time(rejected.last_at),
+                    rejected.last_address,
+                ),
             ));
         }
-    }
-    for rejected in rejections::since(conn, tenant, now - Duration::hours(1))? {
-        warnings.push(("danger", rejected_sentence(&rejected)));
     }
     Ok(TokenStatus {
         tenant_url,
@@ -137,55 +194,22 @@ pub fn load(
         last_error,
         warnings,
         connected: tokens.iter().any(|t| t.first_used_at.is_some()),
+        health: HealthLine::of(health, now),
         any_request: events::any(conn, tenant)?,
     })
 }
 
-/// Refused requests of the last hour in plain words, with what to do about them.
-fn rejected_sentence(rejected: &RejectedSummary) -> String {
-    let (what, fix) = match rejected.reason {
-        RejectionReason::MissingToken => (
-            "had no bearer token",
-            "Set the authentication mode to an OAuth bearer token and paste the current token.",
-        ),
-        RejectionReason::UnknownToken => (
-            "used a token that is not this organisation's",
-            "Paste the current token into your identity provider (Okta: OAuth Bearer Token; Entra ID: Secret Token).",
-        ),
-        RejectionReason::RevokedToken => (
-            "used a revoked or replaced token",
-            "Paste the current token into your identity provider (Okta: OAuth Bearer Token; Entra ID: Secret Token).",
-        ),
-        RejectionReason::ExpiredToken => (
-            "used an expired token",
-            "Regenerate the token and paste it into your identity provider.",
-        ),
-        RejectionReason::ScimDisabled => (
-            "arrived while SCIM is switched off for this organisation",
-            "Ask Insights support to switch SCIM on, or turn provisioning off in your identity provider.",
-        ),
-        RejectionReason::SignInNotOpenId => (
-            "arrived while the sign-in type is not OpenID",
-            "Switch the sign-in type to OpenID Connect in Sign-in settings.",
-        ),
-        RejectionReason::Throttled => (
-            "were refused after too many failed attempts in a row",
-            "Correct the token in your identity provider; requests are accepted again once it is right.",
-        ),
-    };
-    let agent = rejected
-        .last_user_agent
-        .as_deref()
-        .filter(|agent| !agent.is_empty())
-        .map(|agent| format!(", user agent {agent}"))
-        .unwrap_or_default();
-    format!(
-        "Rejected: {} request{} in the last hour {what} (last at {} from {}{agent}). {fix}",
-        rejected.requests,
-        if rejected.requests == 1 { "" } else { "s" },
-        time(rejected.last_at),
-        rejected.last_address,
-    )
+/// A refusal's reason as the Activity log lists it.
+pub fn reason_words(reason: RejectionReason) -> &'static str {
+    match reason {
+        RejectionReason::MissingToken => "No bearer token",
+        RejectionReason::UnknownToken => "Unknown token",
+        RejectionReason::RevokedToken => "Revoked or replaced token",
+        RejectionReason::ExpiredToken => "Expired token",
+        RejectionReason::ScimDisabled => "SCIM switched off",
+        RejectionReason::SignInNotOpenId => "Sign-in type is not OpenID",
+        RejectionReason::Throttled => "Throttled after failed attempts",
+    }
 }
 
 fn view(token: &ScimTokenRow, now: DateTime<Utc>) -> TokenView {

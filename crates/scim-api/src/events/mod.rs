@@ -6,6 +6,7 @@
 //! successful write can be lost. Everything else (reads, failures) is handed to [`EventSink`],
 //! which batches rows into one INSERT every few milliseconds, off the request's path.
 
+mod classify;
 mod payload;
 mod rejections;
 mod sink;
@@ -35,6 +36,15 @@ pub struct EventRecorded;
 /// The resource a request was about, when the handler knows better than the path (a create).
 #[derive(Debug, Clone)]
 pub struct EventResource(pub String);
+
+/// What a failed request was answered: the error's words and its `scimType`.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// The error in plain words (the body's `detail`).
+    pub detail: String,
+    /// RFC 7644 `scimType`, where one applies.
+    pub scim_type: Option<&'static str>,
+}
 
 /// What is known about an authenticated request from its start.
 #[derive(Debug, Clone)]
@@ -85,14 +95,15 @@ impl Activity {
         status: u16,
         resource_id: Option<String>,
         payload: Option<&RequestPayload>,
-        error: Option<String>,
+        failure: Option<Failure>,
     ) -> NewEvent {
         let mut secrets: Vec<String> = self.secrets.to_vec();
         if let Some(payload) = payload {
             secrets.extend(payload.secrets.iter().cloned());
         }
         let opaque = payload.is_some_and(|p| p.opaque);
-        let error = error.map(|text| {
+        let scim_type = failure.as_ref().and_then(|f| f.scim_type);
+        let error = failure.map(|Failure { detail: text, .. }| {
             if opaque {
                 "The request was refused (its details are not kept: it names a write-only attribute such as the password).".to_owned()
             } else {
@@ -101,6 +112,13 @@ impl Activity {
         });
         let path = redact::scrub(&self.path, &secrets);
         let (resource_type, path_id) = resource_of(&path);
+        let body = payload.map(|p| &*p.value);
+        let operation = classify::operation(&self.method, resource_type.as_deref(), &path, body);
+        let subject = classify::subject(resource_type.as_deref(), &path, body);
+        // The body the identity provider received, rebuilt from the same scrubbed words.
+        let response = error
+            .as_ref()
+            .map(|detail| crate::error::error_body(status, scim_type, detail));
         NewEvent {
             tenant_id: self.auth.tenant,
             occurred_at: self.occurred_at,
@@ -112,7 +130,10 @@ impl Activity {
             token_id: Some(self.auth.token),
             duration_us: i64::try_from(self.started.elapsed().as_micros()).unwrap_or(i64::MAX),
             error,
-            payload: payload.map(|p| (*p.value).clone()),
+            payload: body.cloned(),
+            operation,
+            subject,
+            response,
         }
         .storable()
     }
@@ -249,8 +270,16 @@ where
             {
                 let status = response.status().as_u16();
                 let error = response.response().error().map(|e| {
-                    e.as_error::<ScimError>()
-                        .map_or_else(|| e.to_string(), |s| s.detail.clone())
+                    e.as_error::<ScimError>().map_or_else(
+                        || Failure {
+                            detail: e.to_string(),
+                            scim_type: None,
+                        },
+                        |s| Failure {
+                            detail: s.detail.clone(),
+                            scim_type: s.scim_type,
+                        },
+                    )
                 });
                 let payload = extensions.get::<RequestPayload>();
                 let resource = extensions.get::<EventResource>().map(|r| r.0.clone());

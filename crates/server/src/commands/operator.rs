@@ -6,7 +6,7 @@ use anyhow::{Context as _, anyhow};
 use chrono::Utc;
 use serde_json::json;
 use tenancy::tenants::{self, NewTenant, OpenIdSettings, TenantRow};
-use tenancy::{CrossTenant, Db, TenantId, bootstrap, scim_tokens};
+use tenancy::{CrossTenant, Db, TenantId, bootstrap, health, scim_tokens};
 
 use crate::cli::{TenantCommand, TokenCommand};
 use crate::database::Database;
@@ -59,6 +59,7 @@ pub async fn tenant(settings: Settings, command: TenantCommand) -> anyhow::Resul
             TenantCommand::Reseal => reseal(&db, &settings).await,
             TenantCommand::EnableScim { tenant } => set_scim(&db, &tenant, true).await,
             TenantCommand::DisableScim { tenant } => set_scim(&db, &tenant, false).await,
+            TenantCommand::Status { tenant, json } => status(&db, &tenant, json).await,
         }
     })
     .await
@@ -216,6 +217,24 @@ async fn set_scim(db: &Db, tenant: &str, enabled: bool) -> anyhow::Result<()> {
     );
     if enabled && !row.scim_usable() {
         println!("Note: SCIM needs OpenID sign-in; configure it before generating a token.");
+    }
+    Ok(())
+}
+
+async fn status(db: &Db, tenant: &str, json: bool) -> anyhow::Result<()> {
+    let tenant = parse_tenant(tenant)?;
+    let health = db
+        .run(tenant, move |conn| health::load(conn, tenant, Utc::now()))
+        .await
+        .map_err(|e| explain(e, tenant))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&health)?);
+    } else {
+        let level = serde_json::to_value(health.level)?;
+        println!("{}: {}", level.as_str().unwrap_or_default(), health.message);
+        if let Some(action) = &health.action {
+            println!("{action}");
+        }
     }
     Ok(())
 }

@@ -55,6 +55,30 @@ fn tenant_create_with_openid_then_token_generate_print_usable_values() {
         matches!(verified, Ok(Ok(v)) if v.scim_enabled && v.openid),
         "the printed token must verify"
     );
+
+    // The console's health line, for the operator. The token was just used once (verified
+    // above), so the identity provider counts as connected.
+    let status = json_stdout(&insights(
+        test_db.url(),
+        &["tenant", "status", &tenant, "--json"],
+    ));
+    assert_eq!(status["state"], "connected", "{status}");
+    assert_eq!(status["level"], "green");
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Connected: last request just now")
+    );
+    assert!(status["token_expires_at"].is_string());
+    let text = insights(test_db.url(), &["tenant", "status", &tenant]);
+    assert!(String::from_utf8_lossy(&text.stdout).starts_with("green: Connected"));
+    let unknown = insights(
+        test_db.url(),
+        &["tenant", "status", "00000000-0000-4000-8000-000000000000"],
+    );
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("there is no tenant"));
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! and cards, CSV import jobs and the provisioning activity log.
 
 mod activity;
+mod activity_log;
 mod auth;
 mod csrf;
 mod directory;

@@ -302,3 +302,35 @@ pub fn list(
 pub fn count(conn: &mut PgConnection, tenant: TenantId, condition: &Condition) -> Result<i64> {
     query::count(conn, "groups", "g", tenant, condition)
 }
+
+/// The ids of up to `limit` groups whose name contains `text`, ignoring case (the activity
+/// log's search).
+pub fn ids_named_like(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    text: &str,
+    limit: i64,
+) -> Result<Vec<GroupId>> {
+    let pattern = format!("%{}%", query::escape_like(text));
+    Ok(groups::table
+        .filter(groups::tenant_id.eq(tenant))
+        .filter(groups::display_name.ilike(pattern))
+        .select(groups::id)
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// The group named `name`, ignoring case as the unique index does.
+pub fn find_by_name(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    name: &str,
+) -> Result<Option<GroupRow>> {
+    diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+    Ok(groups::table
+        .filter(groups::tenant_id.eq(tenant))
+        .filter(groups::display_name_key.eq(lower(name)))
+        .select(GroupRow::as_select())
+        .first(conn)
+        .optional()?)
+}

@@ -183,6 +183,18 @@ pub(crate) struct CountRow {
     pub n: i64,
 }
 
+/// `text` with the `LIKE` wildcards (`%`, `_`) and the escape character taken literally.
+pub fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,3 +52,30 @@ pub fn status_counts(
         .bind::<Uuid, _>(tenant.as_uuid());
     Ok(query::bind_all(query, &condition.binds).get_result(conn)?)
 }
+
+/// The ids of up to `limit` users matching `text` (see [`matching`]), for the activity log's
+/// search.
+pub fn ids_matching(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    text: &str,
+    limit: i64,
+) -> Result<Vec<crate::ids::UserId>> {
+    Ok(diesel::sql_query(
+        "SELECT u.id FROM users u WHERE u.tenant_id = $1 \
+         AND strpos(u.search_key, insights_fold($2)) > 0 LIMIT $3",
+    )
+    .bind::<Uuid, _>(tenant.as_uuid())
+    .bind::<diesel::sql_types::Text, _>(text)
+    .bind::<BigInt, _>(limit)
+    .load::<MatchedUser>(conn)?
+    .into_iter()
+    .map(|row| row.id)
+    .collect())
+}
+
+#[derive(QueryableByName)]
+struct MatchedUser {
+    #[diesel(sql_type = Uuid)]
+    id: crate::ids::UserId,
+}

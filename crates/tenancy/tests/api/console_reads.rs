@@ -13,7 +13,7 @@ use tenancy::directory::user_search;
 use tenancy::directory::users::{self, UserFields, UserRow};
 use tenancy::events::{self, NewEvent};
 use tenancy::maintenance;
-use tenancy::stored::{CardSource, UserSource};
+use tenancy::stored::{CardSource, EventOperation, UserSource};
 use tenancy::{Error, TenantId, UserId};
 use testkit::TestDb;
 
@@ -223,6 +223,14 @@ fn event(
         duration_us: 100,
         error: None,
         payload: None,
+        operation: match method {
+            "GET" => EventOperation::Lookup,
+            "POST" => EventOperation::Create,
+            "DELETE" => EventOperation::Delete,
+            _ => EventOperation::Update,
+        },
+        subject: None,
+        response: None,
     }
 }
 
@@ -287,18 +295,18 @@ async fn the_chart_counts_the_same_before_and_after_the_roll_up() -> Result<(), 
     events::insert_many(&mut conn, &batch)?;
 
     let since = now - Duration::days(7);
-    let live = events::hourly(&mut conn, tenant, since)?;
+    let live = events::buckets(&mut conn, tenant, events::Bucketing::Hour, since)?;
     assert_eq!(live.iter().map(|h| h.1).sum::<i64>(), 8);
 
     maintenance::catch_up(test_db.db()).await?;
-    let rolled = events::hourly(&mut conn, tenant, since)?;
+    let rolled = events::buckets(&mut conn, tenant, events::Bucketing::Hour, since)?;
     assert_eq!(rolled, live, "the roll-up changes no figure");
     let thirty = rolled.iter().find(|h| h.0 == hour(30));
     assert_eq!(thirty.map(|h| (h.1, h.2)), Some((3, 1)));
 
     // Events of an hour already rolled up can no longer arrive; a later event still counts.
     events::insert_many(&mut conn, &[event(tenant, now, "GET", 200, None)])?;
-    let later = events::hourly(&mut conn, tenant, since)?;
+    let later = events::buckets(&mut conn, tenant, events::Bucketing::Hour, since)?;
     assert_eq!(later.iter().map(|h| h.1).sum::<i64>(), 9);
 
     // While one server holds the roll-up's lock, another skips its pass.

@@ -1,5 +1,6 @@
 //! Integration tests of the storage layer against a real PostgreSQL.
 
+mod activity_log;
 mod console_reads;
 mod retention;
 mod row_security;

@@ -19,8 +19,8 @@ use crate::support::tenant;
 fn aged(conn: &mut PgConnection, tenant: TenantId, days: &[i64]) -> Result<(), Error> {
     for &age in days {
         diesel::sql_query(
-            "INSERT INTO provisioning_events (tenant_id, occurred_at, method, path, status, duration_us) \
-             VALUES ($1, now() - make_interval(days => $2::int), 'GET', '/Users?age=' || $2, 200, 1)",
+            "INSERT INTO provisioning_events (tenant_id, occurred_at, method, path, status, duration_us, operation) \
+             VALUES ($1, now() - make_interval(days => $2::int), 'GET', '/Users?age=' || $2, 200, 1, 'lookup')",
         )
         .bind::<SqlUuid, _>(tenant.as_uuid())
         .bind::<BigInt, _>(age)

@@ -1,5 +1,6 @@
 //! Tenants and admins.
 
+use tenancy::stored::EventOperation;
 use tenancy::tenants::{self, NewTenant, OpenIdSettings};
 use tenancy::{Error, admins, password};
 use testkit::TestDb;
@@ -161,6 +162,9 @@ fn a_deleted_tenant_takes_its_activity_along_and_leaves_others_alone() -> Result
         duration_us: 10,
         error: None,
         payload: None,
+        operation: EventOperation::Lookup,
+        subject: None,
+        response: None,
     };
     assert_eq!(
         events::insert_many(&mut conn, &[event(gone), event(gone), event(kept)])?,

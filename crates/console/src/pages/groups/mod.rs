@@ -111,6 +111,7 @@ struct GroupPage {
     members: Vec<MemberRow>,
     member_count: String,
     pager: Pager,
+    history: Vec<crate::pages::activity::EventLine>,
 }
 
 /// GET /console/groups/{id}
@@ -169,6 +170,7 @@ pub async fn show_group(
             })
             .collect(),
         member_count: thousands(detail.member_count),
+        history: crate::pages::activity::history_lines(&detail.history),
         pager,
         q: query.q,
     })

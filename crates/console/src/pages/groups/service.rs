@@ -74,6 +74,8 @@ pub struct GroupDetail {
     pub matching: i64,
     /// Members in all.
     pub member_count: i64,
+    /// The newest requests about it (Provisioning history).
+    pub history: Vec<tenancy::events::EventRow>,
 }
 
 /// The group `id` with the page (`offset`, `limit`) of its members matching `search`.
@@ -96,11 +98,18 @@ pub async fn group_detail(
             } else {
                 matching
             };
+            let history = tenancy::events::recent_about(
+                conn,
+                tenant,
+                &id.to_string(),
+                crate::pages::users::service::HISTORY,
+            )?;
             Ok(GroupDetail {
                 group,
                 members,
                 matching,
                 member_count,
+                history,
             })
         })
         .await?)

@@ -188,6 +188,7 @@ struct UserPage {
     deactivation: Option<String>,
     /// The event page of the request that deactivated the user.
     deactivation_event: Option<i64>,
+    history: Vec<crate::pages::activity::EventLine>,
     work: Vec<Fact>,
     contact: Vec<Fact>,
     manager: Option<ManagerLine>,
@@ -225,6 +226,7 @@ fn user_page(
         cards,
         manager,
         deactivated_by,
+        history,
     } = detail;
     let deactivation = match (row.active, row.deactivated_at) {
         (true, _) => None,
@@ -240,6 +242,7 @@ fn user_page(
         updated: time(row.updated_at),
         deactivation,
         deactivation_event: deactivated_by.map(|e| e.id),
+        history: crate::pages::activity::history_lines(&history),
         work: profile::work_facts(&row.attributes),
         contact: profile::contact_facts(&row.attributes),
         manager: manager.map(|m| match m.user {

@@ -138,7 +138,12 @@ pub struct UserDetail {
     pub manager: Option<Manager>,
     /// For a deactivated user: the recorded request that deactivated them, if any.
     pub deactivated_by: Option<EventRow>,
+    /// The newest requests about them (Provisioning history).
+    pub history: Vec<EventRow>,
 }
+
+/// Requests shown in a user's or group's Provisioning history (the rest are a link away).
+pub const HISTORY: i64 = 10;
 
 /// The user `id` (`NotFound` when the tenant has no such user).
 pub async fn user_detail(
@@ -184,12 +189,14 @@ fn read_detail(
         (false, Some(at)) => events::last_write_to(conn, tenant, &id.to_string(), at)?,
         _ => None,
     };
+    let history = events::recent_about(conn, tenant, &id.to_string(), HISTORY)?;
     Ok(UserDetail {
         row,
         groups,
         cards,
         manager,
         deactivated_by,
+        history,
     })
 }
 

@@ -63,8 +63,8 @@ async fn a_scim_request_appears_in_the_activity_with_its_password_redacted() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 
-    let event = wait_for_event_id(&admin, "Create User").await;
-    wait_for_event_id(&admin, "Read User").await;
+    let event = wait_for_event_id(&admin, "Create user").await;
+    wait_for_event_id(&admin, "Read user").await;
     let list = admin.page("/console/activity").await;
     let detail = admin.page(&format!("/console/activity/{event}")).await;
     let failed = admin.page("/console/activity?status=failed").await;
@@ -75,17 +75,20 @@ async fn a_scim_request_appears_in_the_activity_with_its_password_redacted() {
 
     assert!(list.contains("2 events"), "{list}");
     assert!(list.contains("<svg"), "the hourly chart");
-    assert!(list.contains("2 requests, 1 error."), "{list}");
-    assert!(detail.contains("Create User"));
+    assert!(
+        list.contains("2 requests, <span class=\"error-count\">1 error</span>."),
+        "{list}"
+    );
+    assert!(detail.contains("Create user"));
     assert!(detail.contains("POST /Users"));
     assert!(detail.contains(">201<"));
     assert!(detail.contains("ann@acme.example"));
     assert!(detail.contains("[redacted]"));
     assert!(!detail.contains("Hunter2-do-not-log"));
     assert!(!list.contains("Hunter2-do-not-log"));
-    assert!(failed.contains("Read User") && !failed.contains("Create User"));
+    assert!(failed.contains("Read user") && !failed.contains("Create user"));
     assert!(failed.contains(">404<"));
-    assert!(succeeded.contains("Create User") && !succeeded.contains("Read User"));
+    assert!(succeeded.contains("Create user") && !succeeded.contains("Read user"));
     assert!(groups.contains("0 events"));
     let sync = admin.page("/console/secure/advanced/user-group-sync").await;
     assert!(sync.contains("1 user, 0 groups"));

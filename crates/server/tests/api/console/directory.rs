@@ -316,7 +316,7 @@ async fn another_tenants_users_groups_cards_jobs_and_events_answer_404() {
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let event = super::activity::wait_for_event_id(&other, "List Users").await;
+    let event = super::activity::wait_for_event_id(&other, "List users").await;
     // Their own admin sees all of it.
     for path in [
         format!("/console/users/{user}"),

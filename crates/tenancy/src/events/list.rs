@@ -1,0 +1,244 @@
+//! Reading the activity log: a filtered page of events (by status, resource, operation, time and
+//! a search), one event, and the few facts the connection health needs.
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable, Text};
+
+use super::EventRow;
+use crate::directory::query::escape_like;
+use crate::error::Result;
+use crate::ids::TenantId;
+use crate::schema::provisioning_events;
+use crate::stored::EventOperation;
+
+diesel::define_sql_function! {
+    /// SQL `lower`, as the subject index is built on it.
+    fn lower(text: Nullable<Text>) -> Nullable<Text>;
+}
+
+/// Which events to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    /// Only failures (status >= 400), or only successes.
+    pub failed: Option<bool>,
+    /// Only this resource type (`User`, `Group`, ...).
+    pub resource_type: Option<String>,
+    /// Only requests about this resource (its SCIM id).
+    pub resource_id: Option<String>,
+    /// Only requests that did this.
+    pub operation: Option<EventOperation>,
+    /// Only requests about these resources or naming this text.
+    pub search: Option<EventSearch>,
+    /// Only at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only before this time.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// A search of the log: the events about any of `resource_ids` (the users and groups whose
+/// names matched, found by the caller in the directory) or whose recorded subject (the userName
+/// or group name the request carried) starts with `text`, ignoring case.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventSearch {
+    /// What was typed.
+    pub text: String,
+    /// Ids of the resources that match it now.
+    pub resource_ids: Vec<String>,
+}
+
+impl EventSearch {
+    /// The `LIKE` pattern for a subject starting with the text (its own `%`, `_` and `\` taken
+    /// literally).
+    fn prefix_pattern(&self) -> String {
+        format!("{}%", escape_like(&self.text.to_lowercase()))
+    }
+}
+
+/// Events are counted up to this many; beyond it a list says "more than" (counting two million
+/// events exactly would cost more than the whole rest of the page).
+pub const COUNT_LIMIT: i64 = 10_000;
+
+type BoxedEvents<'a> = provisioning_events::BoxedQuery<'a, diesel::pg::Pg>;
+
+fn filtered(tenant: TenantId, filter: &EventFilter) -> BoxedEvents<'_> {
+    let mut query = provisioning_events::table
+        .filter(provisioning_events::tenant_id.eq(tenant))
+        .into_boxed();
+    match filter.failed {
+        Some(true) => query = query.filter(provisioning_events::status.ge(400)),
+        Some(false) => query = query.filter(provisioning_events::status.lt(400)),
+        None => {}
+    }
+    if let Some(kind) = &filter.resource_type {
+        query = query.filter(provisioning_events::resource_type.eq(kind.clone()));
+    }
+    if let Some(id) = &filter.resource_id {
+        query = query.filter(provisioning_events::resource_id.eq(id.clone()));
+    }
+    if let Some(operation) = filter.operation {
+        query = query.filter(provisioning_events::operation.eq(operation));
+    }
+    if let Some(search) = &filter.search {
+        // Two indexed conditions (the resource index and the subject index), combined by a
+        // bitmap OR; `subject IS NOT NULL` lets the partial subject index serve.
+        let named = provisioning_events::subject
+            .is_not_null()
+            .and(lower(provisioning_events::subject).like(search.prefix_pattern()));
+        query = if search.resource_ids.is_empty() {
+            query.filter(named)
+        } else {
+            query.filter(
+                provisioning_events::resource_id
+                    .eq_any(search.resource_ids.clone())
+                    .or(named),
+            )
+        };
+    }
+    if let Some(since) = filter.since {
+        query = query.filter(provisioning_events::occurred_at.ge(since));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(provisioning_events::occurred_at.lt(until));
+    }
+    query
+}
+
+/// A page of events, newest first, and how many match in all, counted up to
+/// [`COUNT_LIMIT`] + 1 (which means "more than [`COUNT_LIMIT`]").
+pub fn list(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    filter: &EventFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<EventRow>, i64)> {
+    let total = i64::try_from(
+        filtered(tenant, filter)
+            .select(provisioning_events::id)
+            .limit(COUNT_LIMIT + 1)
+            .load::<i64>(conn)?
+            .len(),
+    )
+    .unwrap_or(COUNT_LIMIT + 1);
+    let rows = page(conn, tenant, filter, offset, limit)?;
+    Ok((rows, total))
+}
+
+/// The page (`offset`, `limit`) of events matching `filter`, newest first, without a count.
+pub fn page(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    filter: &EventFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<EventRow>> {
+    Ok(filtered(tenant, filter)
+        .order((
+            provisioning_events::occurred_at.desc(),
+            provisioning_events::id.desc(),
+        ))
+        .offset(offset)
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load(conn)?)
+}
+
+/// Up to `limit` events matching `filter` that come after `(at, id)` in newest-first order
+/// (all from the newest when `after` is `None`): the export reads the log in such chunks, each
+/// through the time index, without an offset that grows.
+pub fn page_after(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    filter: &EventFilter,
+    after: Option<(DateTime<Utc>, i64)>,
+    limit: i64,
+) -> Result<Vec<EventRow>> {
+    let mut query = filtered(tenant, filter);
+    if let Some((at, id)) = after {
+        query = query.filter(
+            sql::<Bool>("(occurred_at, id) < (")
+                .bind::<diesel::sql_types::Timestamptz, _>(at)
+                .sql(", ")
+                .bind::<diesel::sql_types::BigInt, _>(id)
+                .sql(")"),
+        );
+    }
+    Ok(query
+        .order((
+            provisioning_events::occurred_at.desc(),
+            provisioning_events::id.desc(),
+        ))
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load(conn)?)
+}
+
+/// One event of the tenant.
+pub fn find(conn: &mut PgConnection, tenant: TenantId, id: i64) -> Result<Option<EventRow>> {
+    Ok(provisioning_events::table
+        .find((tenant, id))
+        .select(EventRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The newest `limit` events about the resource `resource_id`: a user's or group's
+/// Provisioning history.
+pub fn recent_about(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    resource_id: &str,
+    limit: i64,
+) -> Result<Vec<EventRow>> {
+    Ok(provisioning_events::table
+        .filter(provisioning_events::tenant_id.eq(tenant))
+        .filter(provisioning_events::resource_id.eq(resource_id))
+        .order((
+            provisioning_events::occurred_at.desc(),
+            provisioning_events::id.desc(),
+        ))
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load(conn)?)
+}
+
+/// The last successful write (PUT, PATCH or POST) about `resource_id` at or before `at`: the
+/// request that, for example, deactivated a user.
+pub fn last_write_to(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    resource_id: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<EventRow>> {
+    Ok(provisioning_events::table
+        .filter(provisioning_events::tenant_id.eq(tenant))
+        .filter(provisioning_events::resource_id.eq(resource_id))
+        .filter(provisioning_events::occurred_at.le(at))
+        .filter(provisioning_events::status.lt(300))
+        .filter(provisioning_events::method.eq_any(["PUT", "PATCH", "POST"]))
+        .order(provisioning_events::occurred_at.desc())
+        .select(EventRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Whether the tenant's identity provider has made any request that was recorded.
+pub fn any(conn: &mut PgConnection, tenant: TenantId) -> Result<bool> {
+    Ok(diesel::select(diesel::dsl::exists(
+        provisioning_events::table.filter(provisioning_events::tenant_id.eq(tenant)),
+    ))
+    .get_result(conn)?)
+}
+
+/// The most recent failed request, if any.
+pub fn last_error(conn: &mut PgConnection, tenant: TenantId) -> Result<Option<EventRow>> {
+    Ok(provisioning_events::table
+        .filter(provisioning_events::tenant_id.eq(tenant))
+        .filter(provisioning_events::status.ge(400))
+        .order(provisioning_events::occurred_at.desc())
+        .select(EventRow::as_select())
+        .first(conn)
+        .optional()?)
+}

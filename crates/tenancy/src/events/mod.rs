@@ -1,0 +1,180 @@
+//! The provisioning activity log: one row per authenticated SCIM request, written by the SCIM
+//! API ([`insert_many`], or with the write it records) and read by the console ([`list`],
+//! [`buckets`], [`names`]).
+
+mod buckets;
+mod list;
+mod names;
+
+pub use self::buckets::{Bucketing, buckets, rolled_until};
+pub use self::list::{
+    COUNT_LIMIT, EventFilter, EventSearch, any, find, last_error, last_write_to, list, page,
+    page_after, recent_about,
+};
+pub use self::names::{ResourceName, names};
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::ids::{TenantId, TokenId};
+use crate::prepared::Prepared;
+use crate::schema::provisioning_events;
+use crate::stored::EventOperation;
+
+/// An event to record. The payload must already have its secrets removed.
+#[derive(Debug, Clone, Insertable, serde::Serialize)]
+#[diesel(table_name = provisioning_events)]
+pub struct NewEvent {
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// When the request arrived.
+    pub occurred_at: DateTime<Utc>,
+    /// HTTP method.
+    pub method: String,
+    /// Path below the tenant's SCIM base, with the query string.
+    pub path: String,
+    /// HTTP status answered.
+    pub status: i16,
+    /// `User`, `Group`, or a discovery resource.
+    pub resource_type: Option<String>,
+    /// The resource's id, when one was addressed or created.
+    pub resource_id: Option<String>,
+    /// The token that authenticated the request.
+    pub token_id: Option<TokenId>,
+    /// Time to answer, in microseconds.
+    pub duration_us: i64,
+    /// What went wrong, in plain words.
+    pub error: Option<String>,
+    /// The request body, redacted.
+    pub payload: Option<Value>,
+    /// What the request did.
+    pub operation: EventOperation,
+    /// The userName or group displayName the request carried, as sent.
+    pub subject: Option<String>,
+    /// The SCIM error body answered to a failed request, redacted like the payload.
+    pub response: Option<Value>,
+}
+
+impl NewEvent {
+    /// The event with every text made storable: PostgreSQL's `text` and `jsonb` cannot hold
+    /// U+0000, which an identity provider can put into a path (`/Users/a%00b`) or a filter, so
+    /// it is replaced by U+FFFD wherever it appears. One such event must never fail the batch
+    /// it is written with.
+    pub fn storable(mut self) -> Self {
+        fn clean(text: &mut String) {
+            if text.contains('\0') {
+                *text = text.replace('\0', "\u{FFFD}");
+            }
+        }
+        fn clean_json(value: &mut Value) {
+            match value {
+                Value::String(text) => clean(text),
+                Value::Array(items) => items.iter_mut().for_each(clean_json),
+                Value::Object(map) => {
+                    if map.keys().any(|key| key.contains('\0')) {
+                        *map = std::mem::take(map)
+                            .into_iter()
+                            .map(|(key, value)| (key.replace('\0', "\u{FFFD}"), value))
+                            .collect();
+                    }
+                    map.values_mut().for_each(clean_json);
+                }
+                Value::Null | Value::Bool(_) | Value::Number(_) => {}
+            }
+        }
+        clean(&mut self.method);
+        clean(&mut self.path);
+        for text in [
+            &mut self.resource_type,
+            &mut self.resource_id,
+            &mut self.error,
+            &mut self.subject,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            clean(text);
+        }
+        for json in [&mut self.payload, &mut self.response]
+            .into_iter()
+            .flatten()
+        {
+            clean_json(json);
+        }
+        self
+    }
+}
+
+/// The SQL that inserts the events of a JSON array bound at `placeholder` (see
+/// [`events_json`]), for use as a data-modifying CTE beside the write it records, so that the
+/// write and its event are one statement and one commit.
+pub(crate) fn insert_from_json_sql(placeholder: &str) -> String {
+    format!(
+        "INSERT INTO provisioning_events (tenant_id, occurred_at, method, path, status, resource_type, \
+         resource_id, token_id, duration_us, error, payload, operation, subject, response) \
+         SELECT tenant_id, occurred_at, method, path, status, resource_type, resource_id, token_id, \
+         duration_us, error, payload, operation, subject, response FROM jsonb_populate_recordset(NULL::provisioning_events, {placeholder})"
+    )
+}
+
+/// [`insert_many`]'s statement, with the events as `$1`.
+pub static INSERT_MANY: LazyLock<String> = LazyLock::new(|| insert_from_json_sql("$1"));
+
+/// Events as the JSON array [`insert_from_json_sql`] reads.
+pub fn events_json(events: &[NewEvent]) -> Value {
+    serde_json::to_value(events).unwrap_or(Value::Array(Vec::new()))
+}
+
+/// Records events in one INSERT whose text is the same for any number of events (one JSON
+/// parameter), so that it stays prepared: a multi-row `VALUES` list would be planned anew for
+/// every batch size.
+pub fn insert_many(conn: &mut PgConnection, events: &[NewEvent]) -> Result<usize> {
+    if events.is_empty() {
+        return Ok(0);
+    }
+    Ok(Prepared(
+        diesel::sql_query(INSERT_MANY.as_str())
+            .bind::<diesel::sql_types::Jsonb, _>(events_json(events)),
+    )
+    .execute(conn)?)
+}
+
+/// A recorded event.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = provisioning_events, check_for_backend(diesel::pg::Pg))]
+pub struct EventRow {
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// Sequence number.
+    pub id: i64,
+    /// When the request arrived.
+    pub occurred_at: DateTime<Utc>,
+    /// HTTP method.
+    pub method: String,
+    /// Path below the tenant base, with query.
+    pub path: String,
+    /// HTTP status.
+    pub status: i16,
+    /// Resource type.
+    pub resource_type: Option<String>,
+    /// Resource id.
+    pub resource_id: Option<String>,
+    /// Token used.
+    pub token_id: Option<TokenId>,
+    /// Microseconds to answer.
+    pub duration_us: i64,
+    /// The error in plain words.
+    pub error: Option<String>,
+    /// The redacted request body.
+    pub payload: Option<Value>,
+    /// What the request did.
+    pub operation: EventOperation,
+    /// The userName or group displayName the request carried.
+    pub subject: Option<String>,
+    /// The error body answered, for a failure.
+    pub response: Option<Value>,
+}
