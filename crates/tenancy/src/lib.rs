@@ -10,6 +10,7 @@ pub mod directory;
 pub mod error;
 pub mod events;
 pub mod health;
+pub mod hints;
 pub mod ids;
 pub mod imports;
 pub mod limits;

@@ -7,6 +7,7 @@
 use chrono::{DateTime, Duration, Utc};
 use tenancy::directory::{Condition, groups, users};
 use tenancy::health::{self, Health, Level, State};
+use tenancy::hints;
 use tenancy::rejections;
 use tenancy::scim_tokens::{self, RevokedReason, ScimTokenRow, TokenState};
 use tenancy::stored::RejectionReason;
@@ -62,6 +63,21 @@ pub struct TokenStatus {
     pub any_request: bool,
     /// The connection-health line shown at the top of the page.
     pub health: HealthLine,
+    /// Configuration hints from the last 7 days (shown on User and Group Sync).
+    pub hints: Vec<HintLine>,
+}
+
+/// A configuration hint as shown.
+#[derive(Debug, Clone)]
+pub struct HintLine {
+    /// What was seen.
+    pub message: String,
+    /// What to change in the identity provider.
+    pub fix: &'static str,
+    /// The requests behind it, in the Activity log.
+    pub link: String,
+    /// When the last of them arrived.
+    pub last: String,
 }
 
 /// The connection-health line: the state in words, its colour, what to do, and a link to the
@@ -195,6 +211,15 @@ pub fn load(
         warnings,
         connected: tokens.iter().any(|t| t.first_used_at.is_some()),
         health: HealthLine::of(health, now),
+        hints: hints::hints(conn, tenant, now)?
+            .into_iter()
+            .map(|hint| HintLine {
+                message: hint.message,
+                fix: hint.fix,
+                link: format!("/console/activity?{}", hint.filter),
+                last: time(hint.last_at),
+            })
+            .collect(),
         any_request: events::any(conn, tenant)?,
     })
 }

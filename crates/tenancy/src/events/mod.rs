@@ -8,8 +8,8 @@ mod names;
 
 pub use self::buckets::{Bucketing, buckets, rolled_until};
 pub use self::list::{
-    COUNT_LIMIT, EventFilter, EventSearch, any, find, last_error, last_write_to, list, page,
-    page_after, recent_about,
+    COUNT_LIMIT, EventFilter, EventSearch, any, by_ids, find, last_error, last_write_to, list,
+    matching_keys, page, page_after, recent_about,
 };
 pub use self::names::{ResourceName, names};
 

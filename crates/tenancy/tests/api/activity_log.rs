@@ -447,3 +447,117 @@ fn health_follows_the_tokens_the_requests_and_the_clock() -> Result<(), Error> {
     );
     Ok(())
 }
+
+#[test]
+fn hints_come_from_the_last_seven_days_of_traffic() -> Result<(), Error> {
+    use tenancy::hints::{self, HintKind};
+    let test_db = TestDb::new();
+    let mut conn = test_db.connect();
+    let tenant = openid_tenant(&mut conn, "Acme")?;
+    let now = Utc::now();
+    assert!(
+        hints::hints(&mut conn, tenant, now)?.is_empty(),
+        "no traffic, no hints"
+    );
+
+    let ago = |minutes: i64| now - Duration::minutes(minutes);
+    let conflict = |at| {
+        event(
+            tenant,
+            at,
+            "POST",
+            "/Users",
+            409,
+            None,
+            EventOperation::Create,
+            Some("dup@acme.example"),
+        )
+    };
+    let mut filter_refused = event(
+        tenant,
+        ago(7),
+        "GET",
+        "/Users?filter=x",
+        400,
+        None,
+        EventOperation::Lookup,
+        None,
+    );
+    filter_refused.response = Some(json!({"status": "400", "scimType": "invalidFilter"}));
+    let mut replace = event(
+        tenant,
+        ago(6),
+        "PUT",
+        "/Users/u",
+        200,
+        Some("u".into()),
+        EventOperation::Update,
+        Some("u"),
+    );
+    replace.payload = Some(json!({"userName": "u"}));
+    let mut replace_with_active = replace.clone();
+    replace_with_active.payload = Some(json!({"userName": "u", "active": false}));
+    events::insert_many(
+        &mut conn,
+        &[
+            conflict(ago(30)),
+            conflict(ago(20)),
+            conflict(ago(10)),
+            conflict(now - Duration::days(8)),
+            event(
+                tenant,
+                ago(9),
+                "PATCH",
+                "/Groups/g",
+                404,
+                Some("g".into()),
+                EventOperation::Membership,
+                None,
+            ),
+            filter_refused,
+            replace,
+            replace_with_active,
+        ],
+    )?;
+    rejections::record_many(
+        &mut conn,
+        &[Rejected {
+            tenant_id: tenant,
+            minute: (now - Duration::hours(3))
+                .duration_trunc(Duration::minutes(1))
+                .unwrap_or(now),
+            reason: RejectionReason::RevokedToken,
+            requests: 5,
+            last_at: now - Duration::hours(3),
+            last_address: "203.0.113.9".into(),
+            last_user_agent: None,
+        }],
+    )?;
+
+    let found = hints::hints(&mut conn, tenant, now)?;
+    let kinds: Vec<HintKind> = found.iter().map(|h| h.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            HintKind::ReplaceWithoutActive,
+            HintKind::RefusedFilters,
+            HintKind::MissingGroups,
+            HintKind::DuplicateCreates,
+            HintKind::RefusedTokens,
+        ],
+        "newest first: {found:?}"
+    );
+    let duplicates = &found[3];
+    assert_eq!(
+        duplicates.requests, 3,
+        "the create of 8 days ago is outside the window"
+    );
+    assert_eq!(duplicates.filter, "operation=create&status=failed&range=7d");
+    assert_eq!(
+        found[0].requests, 1,
+        "the replace that carried active is fine"
+    );
+    assert_eq!(found[4].requests, 5);
+    assert!(found.iter().all(|h| !h.fix.is_empty()));
+    Ok(())
+}

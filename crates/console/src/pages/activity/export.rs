@@ -1,7 +1,8 @@
 //! The export of the filtered activity log as CSV or JSON lines, streamed: the events are read
-//! in chunks of [`CHUNK`] through the time index (keyset, no growing offset) and each chunk is
-//! written out before the next is read, so that an export of millions of events holds one chunk
-//! in memory. The first chunk is read before the answer starts, so that a database outage is a
+//! in chunks of [`CHUNK`] and each chunk is written out before the next is read, so that an
+//! export of millions of events holds one chunk in memory. A selective filter (up to
+//! [`service::EXPORT_BY_KEYS`] matches) is exported by the matching keys, read once through its
+//! own indexes; a broad one walks the time index after the last key sent (no growing offset). The first chunk is read before the answer starts, so that a database outage is a
 //! readable error page rather than a cut-off file.
 
 use std::collections::HashMap;
@@ -9,7 +10,7 @@ use std::collections::HashMap;
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpResponse, HttpResponseBuilder};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use futures_util::stream;
 use serde_json::json;
 use tenancy::Db;
@@ -71,24 +72,25 @@ pub async fn export_activity(
     let now = Utc::now();
     let understood = query.understood(now)?;
     let tenant = console.tenant.id;
-    let filter = service::export_filter(&db, tenant, understood.filter, understood.search).await?;
-    let (first, names) =
-        service::export_chunk(&db, tenant, filter.clone(), None, FIRST_CHUNK).await?;
+    let (filter, cursor) =
+        service::export_start(&db, tenant, understood.filter, understood.search).await?;
+    let (first, names, cursor) =
+        service::export_chunk(&db, tenant, filter.clone(), cursor, FIRST_CHUNK).await?;
     let mut head = match format {
         Format::Csv => CSV_HEADER.to_owned(),
         Format::JsonLines => String::new(),
     };
     write_chunk(&mut head, format, &first, &names);
-    let after = next_key(&first, FIRST_CHUNK);
     let rest = stream::unfold(
-        (db.into_inner(), filter, after),
-        move |(db, filter, after)| async move {
-            let after = after?;
-            match service::export_chunk(&db, tenant, filter.clone(), Some(after), CHUNK).await {
-                Ok((events, names)) => {
+        (db.into_inner(), filter, cursor),
+        move |(db, filter, cursor)| async move {
+            if matches!(cursor, service::ExportCursor::Done) {
+                return None;
+            }
+            match service::export_chunk(&db, tenant, filter.clone(), cursor, CHUNK).await {
+                Ok((events, names, next)) => {
                     let mut text = String::with_capacity(events.len() * 200);
                     write_chunk(&mut text, format, &events, &names);
-                    let next = next_key(&events, CHUNK);
                     Some((Ok(Bytes::from(text)), (db, filter, next)))
                 }
                 Err(error) => {
@@ -98,7 +100,7 @@ pub async fn export_activity(
                         Err(actix_web::error::ErrorServiceUnavailable(
                             "export interrupted",
                         )),
-                        (db, filter, None),
+                        (db, filter, service::ExportCursor::Done),
                     ))
                 }
             }
@@ -117,14 +119,6 @@ pub async fn export_activity(
             format!("attachment; filename=\"{file}\""),
         ))
         .streaming(futures_util::StreamExt::chain(body, rest)))
-}
-
-/// Where the next chunk starts: after the last event of a full chunk.
-fn next_key(events: &[EventRow], asked: i64) -> Option<(DateTime<Utc>, i64)> {
-    if (events.len() as i64) < asked {
-        return None;
-    }
-    events.last().map(|e| (e.occurred_at, e.id))
 }
 
 fn write_chunk(

@@ -192,37 +192,82 @@ fn collided(
     })
 }
 
-/// One chunk of the export: up to `limit` events after `after` (newest first) with their
-/// resources' names.
-pub async fn export_chunk(
-    db: &Db,
-    tenant: TenantId,
-    filter: EventFilter,
-    after: Option<(DateTime<Utc>, i64)>,
-    limit: i64,
-) -> Result<(Vec<EventRow>, HashMap<String, ResourceName>), ConsoleError> {
-    Ok(db
-        .run(tenant, move |conn| -> Result<_, tenancy::Error> {
-            let events = events::page_after(conn, tenant, &filter, after, limit)?;
-            let names = events::names(conn, tenant, &events)?;
-            Ok((events, names))
-        })
-        .await?)
+/// Up to this many matching events are exported by their keys, read once through the
+/// filter's own indexes; beyond it, matches are common and the export walks the time index.
+pub const EXPORT_BY_KEYS: i64 = 100_000;
+
+/// Where an export is.
+#[derive(Debug, Clone)]
+pub enum ExportCursor {
+    /// The ids still to export, newest first.
+    Keys(std::collections::VecDeque<i64>),
+    /// After this key (from the newest when `None`) in the time index.
+    After(Option<(DateTime<Utc>, i64)>),
+    /// Done.
+    Done,
 }
 
-/// Resolves the search of an export once, before its chunks are read.
-pub async fn export_filter(
+/// A chunk of the export and where the next one starts.
+pub type ExportChunk = (Vec<EventRow>, HashMap<String, ResourceName>, ExportCursor);
+
+/// Starts an export: resolves its search and, for a selective filter, reads the matching keys.
+pub async fn export_start(
     db: &Db,
     tenant: TenantId,
     mut filter: EventFilter,
     search: Option<String>,
-) -> Result<EventFilter, ConsoleError> {
-    let Some(text) = search else {
-        return Ok(filter);
-    };
-    let (search, _) = db
-        .run(tenant, move |conn| resolve_search(conn, tenant, &text))
-        .await?;
-    filter.search = Some(search);
-    Ok(filter)
+) -> Result<(EventFilter, ExportCursor), ConsoleError> {
+    Ok(db
+        .run(tenant, move |conn| -> Result<_, tenancy::Error> {
+            if let Some(text) = &search {
+                filter.search = Some(resolve_search(conn, tenant, text)?.0);
+            }
+            let cursor = match events::matching_keys(conn, tenant, &filter, EXPORT_BY_KEYS)? {
+                Some(keys) => ExportCursor::Keys(keys.into_iter().map(|key| key.1).collect()),
+                None => ExportCursor::After(None),
+            };
+            Ok((filter, cursor))
+        })
+        .await?)
+}
+
+/// The next chunk of up to `limit` events of the export at `cursor`, with their resources'
+/// names.
+pub async fn export_chunk(
+    db: &Db,
+    tenant: TenantId,
+    filter: EventFilter,
+    cursor: ExportCursor,
+    limit: i64,
+) -> Result<ExportChunk, ConsoleError> {
+    Ok(db
+        .run(tenant, move |conn| -> Result<_, tenancy::Error> {
+            let size = usize::try_from(limit).unwrap_or(0);
+            let (events, next) = match cursor {
+                ExportCursor::Done => (Vec::new(), ExportCursor::Done),
+                ExportCursor::Keys(mut ids) => {
+                    let chunk: Vec<i64> = ids.drain(..size.min(ids.len())).collect();
+                    let events = events::by_ids(conn, tenant, &chunk)?;
+                    let next = if ids.is_empty() {
+                        ExportCursor::Done
+                    } else {
+                        ExportCursor::Keys(ids)
+                    };
+                    (events, next)
+                }
+                ExportCursor::After(after) => {
+                    let events = events::page_after(conn, tenant, &filter, after, limit)?;
+                    let next = match events.last() {
+                        Some(last) if events.len() >= size => {
+                            ExportCursor::After(Some((last.occurred_at, last.id)))
+                        }
+                        _ => ExportCursor::Done,
+                    };
+                    (events, next)
+                }
+            };
+            let names = events::names(conn, tenant, &events)?;
+            Ok((events, names, next))
+        })
+        .await?)
 }

@@ -328,6 +328,18 @@ async fn the_log_names_resources_searches_filters_explains_and_exports() {
         "{sync}"
     );
     assert!(sync.contains("See today&#39;s failures"));
+    // The 404 on a group is a hint of its own (one 409 is not yet a pattern).
+    assert!(sync.contains("Hints from the last 7 days"));
+    assert!(
+        sync.contains(
+            "1 request in the last 7 days addressed groups that do not exist here (404)."
+        )
+    );
+    assert!(
+        sync.contains("/console/activity?resource=Group&amp;status=failed&amp;range=7d")
+            || sync.contains("/console/activity?resource=Group&#38;status=failed&#38;range=7d")
+    );
+    assert!(!sync.contains("creates in the last 7 days were refused"));
     let settings = admin.page("/console/direct/settings").await;
     assert!(settings.contains("Connected: last request just now"));
 }
