@@ -14,6 +14,7 @@ mod pgbench;
 mod phases;
 mod procfs;
 mod purge;
+mod refusals;
 mod report;
 mod runner;
 mod scripts;
@@ -93,6 +94,10 @@ struct Args {
     /// arrive at the first concurrency level; prints the create p99 without and during it.
     #[arg(long)]
     purge: Option<usize>,
+    /// Run only the refusal scenario: this many wrong-token requests per kind of URL (see
+    /// `refusals.rs`), with the server CPU each costs.
+    #[arg(long)]
+    refusals: Option<usize>,
     /// Rows per purge transaction in the purge scenario (the server's default unless set).
     #[arg(long)]
     purge_batch: Option<i64>,
@@ -144,6 +149,13 @@ async fn bench(args: Args) -> anyhow::Result<()> {
             args.purge.unwrap_or_default(),
             args.concurrency.first().copied().unwrap_or(16),
             args.purge_batch,
+        )
+        .await
+        .map(|figures| println!("{figures}")),
+        None if args.refusals.is_some() => refusals::run(
+            &stack,
+            args.refusals.unwrap_or_default(),
+            args.concurrency.first().copied().unwrap_or(16),
         )
         .await
         .map(|figures| println!("{figures}")),

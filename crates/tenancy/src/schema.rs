@@ -133,6 +133,7 @@ diesel::table! {
         operation -> Text,
         subject -> Nullable<Text>,
         response -> Nullable<Jsonb>,
+        subject_key -> Nullable<Text>,
     }
 }
 

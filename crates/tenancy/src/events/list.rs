@@ -4,19 +4,13 @@
 use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Nullable, Text};
+use diesel::sql_types::{Bool, Text};
 
 use super::EventRow;
-use crate::directory::query::escape_like;
 use crate::error::Result;
 use crate::ids::TenantId;
 use crate::schema::provisioning_events;
 use crate::stored::EventOperation;
-
-diesel::define_sql_function! {
-    /// SQL `lower`, as the subject index is built on it.
-    fn lower(text: Nullable<Text>) -> Nullable<Text>;
-}
 
 /// Which events to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,14 +42,6 @@ pub struct EventSearch {
     pub resource_ids: Vec<String>,
 }
 
-impl EventSearch {
-    /// The `LIKE` pattern for a subject starting with the text (its own `%`, `_` and `\` taken
-    /// literally).
-    fn prefix_pattern(&self) -> String {
-        format!("{}%", escape_like(&self.text.to_lowercase()))
-    }
-}
-
 /// Events are counted up to this many; beyond it a list says "more than" (counting two million
 /// events exactly would cost more than the whole rest of the page).
 pub const COUNT_LIMIT: i64 = 10_000;
@@ -82,10 +68,17 @@ fn filtered(tenant: TenantId, filter: &EventFilter) -> BoxedEvents<'_> {
     }
     if let Some(search) = &filter.search {
         // Two indexed conditions (the resource index and the subject index), combined by a
-        // bitmap OR; `subject IS NOT NULL` lets the partial subject index serve.
-        let named = provisioning_events::subject
-            .is_not_null()
-            .and(lower(provisioning_events::subject).like(search.prefix_pattern()));
+        // bitmap OR. The subject's prefix is a range of the stored folded subject, compared
+        // with the (leakproof) pattern operators, so that row-level security lets the index
+        // serve; PostgreSQL folds the text typed as it folded the stored one.
+        let named = sql::<Bool>(
+            "(provisioning_events.subject_key IS NOT NULL \
+             AND provisioning_events.subject_key ~>=~ lower(",
+        )
+        .bind::<Text, _>(search.text.clone())
+        .sql(") AND provisioning_events.subject_key ~<~ (lower(")
+        .bind::<Text, _>(search.text.clone())
+        .sql(") || U&'\\+10FFFF'))");
         query = if search.resource_ids.is_empty() {
             query.filter(named)
         } else {
@@ -105,13 +98,18 @@ fn filtered(tenant: TenantId, filter: &EventFilter) -> BoxedEvents<'_> {
     query
 }
 
-/// Plans this transaction's statements for their actual values. The log's filters are
-/// statements diesel keeps prepared, and a generic plan cannot use the subject index for a
-/// `LIKE` prefix or tell a rare search from a common one (it scanned two million events for
-/// four seconds); `SET LOCAL` ends with the transaction, so nothing carries over to the next.
-fn custom_plans(conn: &mut PgConnection) -> Result<()> {
-    diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(conn)?;
-    Ok(())
+/// Runs `work` with its statements planned for their actual values, in a transaction of its
+/// own (a savepoint inside one). The log's filters are statements diesel keeps prepared, and a
+/// generic plan cannot tell a rare search from a common one (it scanned two million events for
+/// four seconds); `SET LOCAL` ends with that transaction, so nothing carries over.
+fn with_custom_plans<T>(
+    conn: &mut PgConnection,
+    work: impl FnOnce(&mut PgConnection) -> Result<T>,
+) -> Result<T> {
+    conn.transaction(|conn| {
+        diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(conn)?;
+        work(conn)
+    })
 }
 
 /// An event's place in the log's order: its time and id.
@@ -127,11 +125,12 @@ pub fn matching_keys(
     filter: &EventFilter,
     cap: i64,
 ) -> Result<Option<Vec<EventKey>>> {
-    custom_plans(conn)?;
-    let mut keys: Vec<EventKey> = filtered(tenant, filter)
-        .select((provisioning_events::occurred_at, provisioning_events::id))
-        .limit(cap + 1)
-        .load(conn)?;
+    let mut keys: Vec<EventKey> = with_custom_plans(conn, |conn| {
+        Ok(filtered(tenant, filter)
+            .select((provisioning_events::occurred_at, provisioning_events::id))
+            .limit(cap + 1)
+            .load(conn)?)
+    })?;
     if keys.len() as i64 > cap {
         return Ok(None);
     }
@@ -188,15 +187,17 @@ pub fn page(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<EventRow>> {
-    Ok(filtered(tenant, filter)
-        .order((
-            provisioning_events::occurred_at.desc(),
-            provisioning_events::id.desc(),
-        ))
-        .offset(offset)
-        .limit(limit)
-        .select(EventRow::as_select())
-        .load(conn)?)
+    with_custom_plans(conn, |conn| {
+        Ok(filtered(tenant, filter)
+            .order((
+                provisioning_events::occurred_at.desc(),
+                provisioning_events::id.desc(),
+            ))
+            .offset(offset)
+            .limit(limit)
+            .select(EventRow::as_select())
+            .load(conn)?)
+    })
 }
 
 /// Up to `limit` events matching `filter` that come after `(at, id)` in newest-first order
@@ -209,7 +210,6 @@ pub fn page_after(
     after: Option<EventKey>,
     limit: i64,
 ) -> Result<Vec<EventRow>> {
-    custom_plans(conn)?;
     let mut query = filtered(tenant, filter);
     if let Some((at, id)) = after {
         query = query.filter(
@@ -220,14 +220,16 @@ pub fn page_after(
                 .sql(")"),
         );
     }
-    Ok(query
-        .order((
-            provisioning_events::occurred_at.desc(),
-            provisioning_events::id.desc(),
-        ))
-        .limit(limit)
-        .select(EventRow::as_select())
-        .load(conn)?)
+    with_custom_plans(conn, |conn| {
+        Ok(query
+            .order((
+                provisioning_events::occurred_at.desc(),
+                provisioning_events::id.desc(),
+            ))
+            .limit(limit)
+            .select(EventRow::as_select())
+            .load(conn)?)
+    })
 }
 
 /// One event of the tenant.
