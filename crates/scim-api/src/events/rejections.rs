@@ -24,11 +24,40 @@ const MAX_USER_AGENT: usize = 200;
 
 type Key = (TenantId, DateTime<Utc>, RejectionReason);
 
+/// One key's count as gathered. The address stays an address and the user agent is copied only
+/// when it changes: a flood of refusals from one client allocates nothing per request.
+struct Pending {
+    requests: i32,
+    last_at: DateTime<Utc>,
+    last_address: IpAddr,
+    last_user_agent: Option<String>,
+}
+
 /// Counts refused requests and writes them in the background.
 #[derive(Clone, Default)]
 pub struct RejectionLog {
-    pending: Arc<Mutex<HashMap<Key, Rejected>>>,
+    pending: Arc<Mutex<HashMap<Key, Pending>>>,
     dropped: Arc<AtomicU64>,
+}
+
+/// A user agent as kept: without NUL, at most [`MAX_USER_AGENT`] characters.
+fn kept_agent(agent: &str) -> String {
+    agent
+        .chars()
+        .filter(|c| *c != '\0')
+        .take(MAX_USER_AGENT)
+        .collect()
+}
+
+/// Whether `agent` is kept as `stored` (without building the kept form).
+fn same_agent(stored: Option<&str>, agent: Option<&str>) -> bool {
+    match (stored, agent) {
+        (None, None) => true,
+        (Some(stored), Some(agent)) => {
+            agent.len() <= MAX_USER_AGENT && !agent.contains('\0') && stored == agent
+        }
+        _ => false,
+    }
 }
 
 impl RejectionLog {
@@ -59,13 +88,6 @@ impl RejectionLog {
         let minute = now
             .duration_trunc(chrono::Duration::minutes(1))
             .unwrap_or(now);
-        let user_agent = user_agent.map(|agent| {
-            agent
-                .chars()
-                .filter(|c| *c != '\0')
-                .take(MAX_USER_AGENT)
-                .collect::<String>()
-        });
         let Ok(mut pending) = self.pending.lock() else {
             return;
         };
@@ -74,8 +96,10 @@ impl RejectionLog {
             Some(entry) => {
                 entry.requests = entry.requests.saturating_add(1);
                 entry.last_at = now;
-                entry.last_address = address.to_string();
-                entry.last_user_agent = user_agent;
+                entry.last_address = address;
+                if !same_agent(entry.last_user_agent.as_deref(), user_agent) {
+                    entry.last_user_agent = user_agent.map(kept_agent);
+                }
             }
             None if full => {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -83,14 +107,11 @@ impl RejectionLog {
             None => {
                 pending.insert(
                     (tenant, minute, reason),
-                    Rejected {
-                        tenant_id: tenant,
-                        minute,
-                        reason,
+                    Pending {
                         requests: 1,
                         last_at: now,
-                        last_address: address.to_string(),
-                        last_user_agent: user_agent,
+                        last_address: address,
+                        last_user_agent: user_agent.map(kept_agent),
                     },
                 );
             }
@@ -101,7 +122,18 @@ impl RejectionLog {
     /// not a record of work done) and the failure is logged.
     pub async fn flush(&self, db: &Db) {
         let batch: Vec<Rejected> = match self.pending.lock() {
-            Ok(mut pending) if !pending.is_empty() => pending.drain().map(|(_, v)| v).collect(),
+            Ok(mut pending) if !pending.is_empty() => pending
+                .drain()
+                .map(|((tenant_id, minute, reason), p)| Rejected {
+                    tenant_id,
+                    minute,
+                    reason,
+                    requests: p.requests,
+                    last_at: p.last_at,
+                    last_address: p.last_address.to_string(),
+                    last_user_agent: p.last_user_agent,
+                })
+                .collect(),
             _ => return,
         };
         let count = batch.len();
@@ -120,5 +152,29 @@ impl RejectionLog {
                 "refused SCIM requests not counted: too many tenants at once"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_agent_is_copied_only_when_it_changes() {
+        assert!(same_agent(
+            Some("Okta SCIM Client 1.0.0"),
+            Some("Okta SCIM Client 1.0.0")
+        ));
+        assert!(same_agent(None, None));
+        assert!(!same_agent(Some("Okta"), Some("Azure AD")));
+        assert!(!same_agent(None, Some("Okta")));
+        assert!(
+            !same_agent(Some("a\u{0}b"), Some("a\u{0}b")),
+            "a NUL is kept without it"
+        );
+        assert_eq!(kept_agent("a\u{0}b"), "ab");
+        let long = "x".repeat(300);
+        assert_eq!(kept_agent(&long).len(), MAX_USER_AGENT);
+        assert!(!same_agent(Some(&kept_agent(&long)), Some(&long)));
     }
 }
