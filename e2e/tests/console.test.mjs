@@ -313,6 +313,17 @@ describe("admin console in headless Chromium", { concurrency: 1 }, () => {
     await screenshot("activity-rejected");
   });
 
+  step("tests the connection through the Tenant URL and shows the timed checklist", async () => {
+    await page.goto(`${BASE}/console/secure/advanced/user-group-sync`);
+    await page.getByRole("button", { name: "Test the connection" }).click();
+    await page.waitForURL(/#connection-test$/);
+    const section = page.locator("#connection-test");
+    assert.match(await section.textContent(), /Passed at .*13 steps/s);
+    assert.equal(await section.locator("li.problem").count(), 0);
+    assert.match(await page.locator(".flash").textContent(), /Connection test passed: 13 steps/);
+    await screenshot("connection-test");
+  });
+
   step("regenerates the token and shows both tokens' states", async () => {
     await page.goto(`${BASE}/console/secure/advanced/user-group-sync`);
     await page.getByText("Regenerate Token").click();

@@ -27,6 +27,7 @@ pub const ACTIONS: &[&str] = &[
     "/password",
     "/secure/advanced/user-group-sync/token",
     "/secure/advanced/user-group-sync/tokens/{id}/revoke",
+    "/secure/advanced/user-group-sync/test",
     "/users/{id}/cards",
     "/users/{id}/cards/{card}/remove",
     "/import",
@@ -98,6 +99,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/secure/advanced/user-group-sync",
                 web::get().to(user_group_sync::show_user_group_sync),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/test",
+                web::post().to(user_group_sync::test_connection),
             )
             .route(
                 "/secure/advanced/user-group-sync/token",

@@ -320,6 +320,7 @@ mod tests {
             first_used_at: last_used,
             last_used_at: last_used,
             request_id: None,
+            purpose: crate::stored::TokenPurpose::IdentityProvider,
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod admins;
 pub mod bootstrap;
+pub mod connection_tests;
 pub mod db;
 pub mod deployment;
 pub mod directory;

@@ -37,6 +37,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    connection_tests (tenant_id) {
+        tenant_id -> Uuid,
+        started_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+        passed -> Nullable<Bool>,
+        steps -> Jsonb,
+    }
+}
+
+diesel::table! {
     event_hours (tenant_id, hour) {
         tenant_id -> Uuid,
         hour -> Timestamptz,
@@ -164,6 +174,7 @@ diesel::table! {
         first_used_at -> Nullable<Timestamptz>,
         last_used_at -> Nullable<Timestamptz>,
         request_id -> Nullable<Text>,
+        purpose -> Text,
     }
 }
 
@@ -220,6 +231,7 @@ diesel::table! {
 }
 
 diesel::joinable!(admins -> tenants (tenant_id));
+diesel::joinable!(connection_tests -> tenants (tenant_id));
 diesel::joinable!(groups -> tenants (tenant_id));
 diesel::joinable!(import_jobs -> tenants (tenant_id));
 diesel::joinable!(pending_oidc_logins -> tenants (tenant_id));
@@ -232,6 +244,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     admin_sign_in_failures,
     admins,
     cards,
+    connection_tests,
     event_hours,
     event_rollup,
     group_members,

@@ -172,6 +172,16 @@ stored_enum! {
 }
 
 stored_enum! {
+    /// Whom a SCIM token is for.
+    TokenPurpose {
+        /// The identity provider: generated in the console or by `insights token generate`.
+        IdentityProvider = "identity_provider",
+        /// The console's Test the connection, for minutes, and only for that.
+        SelfTest = "self_test",
+    }
+}
+
+stored_enum! {
     /// What a recorded SCIM request did, as the Activity log's Operation filter names it.
     EventOperation {
         /// POST of a user or group.

@@ -5,6 +5,7 @@
 mod activity;
 mod activity_log;
 mod auth;
+mod connection_test;
 mod csrf;
 mod directory;
 mod import;
@@ -33,6 +34,7 @@ pub const POST_ACTIONS: &[&str] = &[
     "/console/password",
     "/console/secure/advanced/user-group-sync/token",
     "/console/secure/advanced/user-group-sync/tokens/{token}/revoke",
+    "/console/secure/advanced/user-group-sync/test",
     "/console/users/{user}/cards",
     "/console/users/{user}/cards/{card}/remove",
     "/console/import",

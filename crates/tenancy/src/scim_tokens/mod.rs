@@ -14,8 +14,8 @@ mod service;
 
 pub use cache::{CHANNEL, TokenCache};
 pub use listener::APPLICATION_NAME;
-pub use model::{IssuedToken, RevokedReason, ScimTokenRow, TokenState};
+pub use model::{IssuedToken, RevokedReason, ScimTokenRow, TokenPurpose, TokenState};
 pub use service::{
-    DEFAULT_OVERLAP, LAST_USED_RESOLUTION, Rejection, TOKEN_PREFIX, Verified, expiry_for, issue,
-    issue_for_request, list, revoke, verify,
+    DEFAULT_OVERLAP, LAST_USED_RESOLUTION, Rejection, SELF_TEST_TOKEN_LIFE, TOKEN_PREFIX, Verified,
+    expiry_for, issue, issue_for_request, issue_self_test, list, revoke, self_test_tokens, verify,
 };

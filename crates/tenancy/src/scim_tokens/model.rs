@@ -36,9 +36,11 @@ pub struct ScimTokenRow {
     pub last_used_at: Option<DateTime<Utc>>,
     /// The console form submission that minted it, so a resubmission mints nothing.
     pub request_id: Option<String>,
+    /// Whom it is for: the identity provider, or the console's connection test.
+    pub purpose: TokenPurpose,
 }
 
-pub use crate::stored::RevokedReason;
+pub use crate::stored::{RevokedReason, TokenPurpose};
 
 /// What a token can do at a given moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,4 +129,5 @@ pub(crate) struct TokenInsert<'a> {
     pub expires_at: DateTime<Utc>,
     pub replaces_id: Option<TokenId>,
     pub request_id: Option<&'a str>,
+    pub purpose: TokenPurpose,
 }

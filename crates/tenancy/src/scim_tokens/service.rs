@@ -4,7 +4,9 @@
 use chrono::{DateTime, Duration, Months, Utc};
 use diesel::prelude::*;
 
-use super::model::{IssuedToken, RevokedReason, ScimTokenRow, TokenInsert, TokenState};
+use super::model::{
+    IssuedToken, RevokedReason, ScimTokenRow, TokenInsert, TokenPurpose, TokenState,
+};
 use crate::error::{Error, Result};
 use crate::ids::{TenantId, TokenId};
 use crate::schema::{scim_tokens, tenants};
@@ -79,6 +81,7 @@ pub fn issue_for_request(
         // The tokens still accepted that have not been superseded yet: normally at most one.
         let current: Vec<TokenId> = scim_tokens::table
             .filter(scim_tokens::tenant_id.eq(tenant))
+            .filter(scim_tokens::purpose.eq(TokenPurpose::IdentityProvider))
             .filter(scim_tokens::revoked_at.is_null())
             .filter(scim_tokens::retire_after.is_null())
             .filter(scim_tokens::expires_at.gt(now))
@@ -107,6 +110,7 @@ pub fn issue_for_request(
                 expires_at: expiry_for(now),
                 replaces_id: current.first().copied(),
                 request_id,
+                purpose: TokenPurpose::IdentityProvider,
             })
             .returning(ScimTokenRow::as_returning())
             .get_result(conn)?;
@@ -184,7 +188,7 @@ pub fn verify(
         }
     };
     let mut retired_older = false;
-    if row.first_used_at.is_none() {
+    if row.first_used_at.is_none() && row.purpose == TokenPurpose::IdentityProvider {
         retired_older = record_first_use(conn, &row, now)?;
     } else if row
         .last_used_at
@@ -230,6 +234,7 @@ fn record_first_use(
         let retired = diesel::update(
             scim_tokens::table
                 .filter(scim_tokens::tenant_id.eq(row.tenant_id))
+                .filter(scim_tokens::purpose.eq(TokenPurpose::IdentityProvider))
                 .filter(scim_tokens::created_at.lt(row.created_at))
                 .filter(scim_tokens::revoked_at.is_null()),
         )
@@ -266,10 +271,58 @@ pub fn revoke(
         .get_result(conn)?)
 }
 
-/// The tenant's tokens, newest first, at most `limit`.
+/// How long a connection test's token is accepted.
+pub const SELF_TEST_TOKEN_LIFE: Duration = Duration::minutes(5);
+
+/// Mints the token of one connection test: accepted for [`SELF_TEST_TOKEN_LIFE`], never listed,
+/// never current, and without effect on the identity provider's tokens.
+pub fn issue_self_test(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    now: DateTime<Utc>,
+) -> Result<IssuedToken> {
+    let token = format!("{TOKEN_PREFIX}{}", random_alphanumeric(TOKEN_SECRET_LEN));
+    let hash = sha256(&token);
+    let last4 = &token[token.len() - 4..];
+    let record = diesel::insert_into(scim_tokens::table)
+        .values(&TokenInsert {
+            tenant_id: tenant,
+            id: TokenId::new_random(),
+            token_hash: &hash,
+            last4,
+            created_at: now,
+            expires_at: now + SELF_TEST_TOKEN_LIFE,
+            replaces_id: None,
+            request_id: None,
+            purpose: TokenPurpose::SelfTest,
+        })
+        .returning(ScimTokenRow::as_returning())
+        .get_result(conn)?;
+    Ok(IssuedToken { token, record })
+}
+
+/// Which of `tokens` were minted for a connection test (to mark their requests).
+pub fn self_test_tokens(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    tokens: &[TokenId],
+) -> Result<Vec<TokenId>> {
+    if tokens.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(scim_tokens::table
+        .filter(scim_tokens::tenant_id.eq(tenant))
+        .filter(scim_tokens::id.eq_any(tokens))
+        .filter(scim_tokens::purpose.eq(TokenPurpose::SelfTest))
+        .select(scim_tokens::id)
+        .load(conn)?)
+}
+
+/// The tenant's tokens for the identity provider, newest first, at most `limit`.
 pub fn list(conn: &mut PgConnection, tenant: TenantId, limit: i64) -> Result<Vec<ScimTokenRow>> {
     Ok(scim_tokens::table
         .filter(scim_tokens::tenant_id.eq(tenant))
+        .filter(scim_tokens::purpose.eq(TokenPurpose::IdentityProvider))
         .order(scim_tokens::created_at.desc())
         .limit(limit)
         .select(ScimTokenRow::as_select())

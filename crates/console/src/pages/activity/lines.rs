@@ -35,6 +35,8 @@ pub struct EventLine {
     pub duration: String,
     /// The error in plain words.
     pub error: String,
+    /// Sent by the console's Test the connection, not by the identity provider.
+    pub self_test: bool,
 }
 
 /// The line of `event`, naming its resource from `names` (see [`tenancy::events::names`]).
@@ -78,6 +80,7 @@ pub fn event_line(
         failed: event.status >= 400,
         duration: duration(event.duration_us),
         error: event.error.clone().unwrap_or_default(),
+        self_test: false,
     }
 }
 

@@ -263,7 +263,13 @@ pub async fn list_activity(
         events: list
             .events
             .iter()
-            .map(|event| event_line(event, &list.names, now))
+            .map(|event| {
+                let mut line = event_line(event, &list.names, now);
+                line.self_test = event
+                    .token_id
+                    .is_some_and(|token| list.self_test_tokens.contains(&token));
+                line
+            })
             .collect(),
         rejected: understood
             .rejected

@@ -2,6 +2,7 @@
 //! see its status and the first-run checklist. Only the POST mints a token, and its response is
 //! the only place the token is ever shown.
 
+pub mod self_test;
 mod service;
 
 use actix_web::web;
@@ -34,6 +35,50 @@ struct UserGroupSyncPage {
     set_up: bool,
     issued: Option<IssuedView>,
     already_shown: bool,
+    connection_test: Option<TestView>,
+}
+
+/// The last connection test, as the page shows it.
+struct TestView {
+    running: bool,
+    passed: bool,
+    when: String,
+    total_ms: u64,
+    steps: Vec<self_test::StepResult>,
+}
+
+/// The Test the connection form (its CSRF token only).
+#[derive(Debug, Deserialize)]
+pub struct TestForm {}
+
+/// POST /console/secure/advanced/user-group-sync/test
+pub async fn test_connection(
+    submitted: CsrfForm<TestForm>,
+    db: web::Data<Db>,
+    deployment: web::Data<Deployment>,
+) -> Result<Page, ConsoleError> {
+    let console = submitted.console;
+    let tenant = console.tenant.id;
+    if !console.tenant.scim_usable() {
+        return Ok(Page::see_other("/console/secure/advanced/user-group-sync")
+            .flash("The connection can be tested once SCIM is switched on and the sign-in type is OpenID."));
+    }
+    let outcome = self_test::run(&db, tenant, &deployment.tenant_url(tenant)).await?;
+    let message = match outcome {
+        self_test::Outcome::Busy => {
+            "A connection test is already running for this organisation: its result appears here when it ends.".to_owned()
+        }
+        self_test::Outcome::Ran(steps) => {
+            let failed = steps.iter().filter(|s| !s.passed).count();
+            tracing::info!(tenant_id = %tenant, admin_id = %console.admin.id, failed, "connection test run from the console");
+            if failed == 0 {
+                format!("Connection test passed: {} steps.", steps.len())
+            } else {
+                format!("Connection test failed: {failed} of {} steps. See what to fix below.", steps.len())
+            }
+        }
+    };
+    Ok(Page::see_other("/console/secure/advanced/user-group-sync#connection-test").flash(&message))
 }
 
 /// The freshly issued credentials.
@@ -146,6 +191,19 @@ fn render(
             file_slug: slug(&console.tenant.name),
         }),
         already_shown,
+        connection_test: state
+            .connection_test
+            .map(|test| TestView {
+                running: test.finished_at.is_none(),
+                passed: test.passed.unwrap_or(false),
+                when: crate::layout::time_seconds(test.started_at),
+                total_ms: 0,
+                steps: serde_json::from_value(test.steps).unwrap_or_default(),
+            })
+            .map(|mut view| {
+                view.total_ms = view.steps.iter().map(|s| s.ms).sum();
+                view
+            }),
     })
 }
 

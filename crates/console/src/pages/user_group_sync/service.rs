@@ -3,6 +3,7 @@
 //! revocation. No HTTP types: tests call these directly.
 
 use chrono::{DateTime, Duration, Utc};
+use tenancy::connection_tests::{self, ConnectionTest};
 use tenancy::scim_tokens::{self, IssuedToken, ScimTokenRow};
 use tenancy::{Db, TenantId, TokenId};
 
@@ -27,6 +28,8 @@ pub struct SyncState {
     pub status: TokenStatus,
     /// The first-run checklist.
     pub checklist: Vec<Step>,
+    /// The running or last connection test.
+    pub connection_test: Option<ConnectionTest>,
 }
 
 impl SyncState {
@@ -51,12 +54,13 @@ pub async fn load(
     tenant_url: String,
     now: DateTime<Utc>,
 ) -> Result<SyncState, ConsoleError> {
-    let status = db
-        .run(tenant, move |conn| {
-            token_status::load(conn, tenant, tenant_url, now)
+    let (status, test) = db
+        .run(tenant, move |conn| -> Result<_, tenancy::Error> {
+            let status = token_status::load(conn, tenant, tenant_url, now)?;
+            Ok((status, connection_tests::last(conn, tenant)?))
         })
         .await?;
-    Ok(state(status, setup))
+    Ok(state(status, setup, test))
 }
 
 /// Issues a token for the form submission `request_id` and reads the page's state, in one unit
@@ -70,15 +74,15 @@ pub async fn generate(
     overlap: Duration,
     now: DateTime<Utc>,
 ) -> Result<(Option<IssuedToken>, SyncState), ConsoleError> {
-    let (issued, status) = db
+    let (issued, status, test) = db
         .run(tenant, move |conn| -> Result<_, tenancy::Error> {
             let issued =
                 scim_tokens::issue_for_request(conn, tenant, now, overlap, Some(&request_id))?;
             let status = token_status::load(conn, tenant, tenant_url, now)?;
-            Ok((issued, status))
+            Ok((issued, status, connection_tests::last(conn, tenant)?))
         })
         .await?;
-    Ok((issued, state(status, setup)))
+    Ok((issued, state(status, setup, test)))
 }
 
 /// Revokes one of the tenant's tokens; the revoked record.
@@ -95,7 +99,7 @@ pub async fn revoke(
         .await?)
 }
 
-fn state(status: TokenStatus, setup: Setup) -> SyncState {
+fn state(status: TokenStatus, setup: Setup, connection_test: Option<ConnectionTest>) -> SyncState {
     let checklist = vec![
         Step {
             label: "Set the sign-in type to OpenID",
@@ -118,5 +122,9 @@ fn state(status: TokenStatus, setup: Setup) -> SyncState {
             done: status.connected && status.any_request,
         },
     ];
-    SyncState { status, checklist }
+    SyncState {
+        status,
+        checklist,
+        connection_test,
+    }
 }

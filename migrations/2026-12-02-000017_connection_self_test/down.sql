@@ -1,0 +1,2 @@
+DROP TABLE connection_tests;
+ALTER TABLE scim_tokens DROP COLUMN purpose;
