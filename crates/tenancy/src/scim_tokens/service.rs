@@ -97,25 +97,51 @@ pub fn issue_for_request(
             .set(scim_tokens::retire_after.eq(now + overlap))
             .execute(conn)?;
         }
-        let token = format!("{TOKEN_PREFIX}{}", random_alphanumeric(TOKEN_SECRET_LEN));
-        let hash = sha256(&token);
-        let last4 = &token[token.len() - 4..];
-        let record = diesel::insert_into(scim_tokens::table)
-            .values(&TokenInsert {
-                tenant_id: tenant,
-                id: TokenId::new_random(),
-                token_hash: &hash,
-                last4,
-                created_at: now,
+        let issued = mint(
+            conn,
+            Minted {
+                tenant,
+                now,
                 expires_at: expiry_for(now),
-                replaces_id: current.first().copied(),
+                replaces: current.first().copied(),
                 request_id,
                 purpose: TokenPurpose::IdentityProvider,
-            })
-            .returning(ScimTokenRow::as_returning())
-            .get_result(conn)?;
-        Ok(Some(IssuedToken { token, record }))
+            },
+        )?;
+        Ok(Some(issued))
     })
+}
+
+/// What a new token is.
+struct Minted<'a> {
+    tenant: TenantId,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    replaces: Option<TokenId>,
+    request_id: Option<&'a str>,
+    purpose: TokenPurpose,
+}
+
+/// Draws a new token and stores its hash: the token itself leaves only in the answer.
+fn mint(conn: &mut PgConnection, minted: Minted<'_>) -> Result<IssuedToken> {
+    let token = format!("{TOKEN_PREFIX}{}", random_alphanumeric(TOKEN_SECRET_LEN));
+    let hash = sha256(&token);
+    let last4 = &token[token.len() - 4..];
+    let record = diesel::insert_into(scim_tokens::table)
+        .values(&TokenInsert {
+            tenant_id: minted.tenant,
+            id: TokenId::new_random(),
+            token_hash: &hash,
+            last4,
+            created_at: minted.now,
+            expires_at: minted.expires_at,
+            replaces_id: minted.replaces,
+            request_id: minted.request_id,
+            purpose: minted.purpose,
+        })
+        .returning(ScimTokenRow::as_returning())
+        .get_result(conn)?;
+    Ok(IssuedToken { token, record })
 }
 
 /// A token that was accepted.
@@ -281,24 +307,17 @@ pub fn issue_self_test(
     tenant: TenantId,
     now: DateTime<Utc>,
 ) -> Result<IssuedToken> {
-    let token = format!("{TOKEN_PREFIX}{}", random_alphanumeric(TOKEN_SECRET_LEN));
-    let hash = sha256(&token);
-    let last4 = &token[token.len() - 4..];
-    let record = diesel::insert_into(scim_tokens::table)
-        .values(&TokenInsert {
-            tenant_id: tenant,
-            id: TokenId::new_random(),
-            token_hash: &hash,
-            last4,
-            created_at: now,
+    mint(
+        conn,
+        Minted {
+            tenant,
+            now,
             expires_at: now + SELF_TEST_TOKEN_LIFE,
-            replaces_id: None,
+            replaces: None,
             request_id: None,
             purpose: TokenPurpose::SelfTest,
-        })
-        .returning(ScimTokenRow::as_returning())
-        .get_result(conn)?;
-    Ok(IssuedToken { token, record })
+        },
+    )
 }
 
 /// Which of `tokens` were minted for a connection test (to mark their requests).
