@@ -166,8 +166,9 @@ async fn exercise(caller: &Caller, made: &mut Made) -> Vec<StepResult> {
         "/Users?filter={}",
         encode(&format!("userName eq \"{user_name}\""))
     );
+    let patch = |operation: Value| Some(json!({"schemas": [PATCH], "Operations": [operation]}));
 
-    let ok = step(
+    let (reached, _) = step(
         &mut steps,
         "Read the ServiceProviderConfig",
         caller.call(Method::GET, "/ServiceProviderConfig", None),
@@ -177,7 +178,7 @@ async fn exercise(caller: &Caller, made: &mut Made) -> Vec<StepResult> {
         },
     )
     .await;
-    if !ok {
+    if !reached {
         return steps;
     }
     step(
@@ -192,20 +193,20 @@ async fn exercise(caller: &Caller, made: &mut Made) -> Vec<StepResult> {
         "name": {"givenName": "Connection", "familyName": "Test"},
         "emails": [{"value": user_name, "type": "work", "primary": true}],
     });
-    let created = caller
-        .call(Method::POST, "/Users", Some(user.clone()))
-        .await;
-    if let Ok(answer) = &created {
-        made.user = answer.body["id"].as_str().map(str::to_owned);
-    }
-    if !step(&mut steps, "Create the user", async { created }, |a| {
-        a.status == StatusCode::CREATED && made_id(a)
-    })
-    .await
-    {
+    let (created, body) = step(
+        &mut steps,
+        "Create the user",
+        caller.call(Method::POST, "/Users", Some(user.clone())),
+        |a| a.status == StatusCode::CREATED && made_id(a),
+    )
+    .await;
+    // Whatever the answer, an id in it is something to clean up.
+    made.user = body["id"].as_str().map(str::to_owned);
+    if !created {
         return steps;
     }
-    let user_path = format!("/Users/{}", made.user.clone().unwrap_or_default());
+    let user_id = made.user.clone().unwrap_or_default();
+    let user_path = format!("/Users/{user_id}");
     step(
         &mut steps,
         "Read the user",
@@ -213,7 +214,7 @@ async fn exercise(caller: &Caller, made: &mut Made) -> Vec<StepResult> {
         |a| a.status == StatusCode::OK && a.body["userName"] == json!(user_name),
     )
     .await;
-    let mut replaced = user.clone();
+    let mut replaced = user;
     replaced["name"]["givenName"] = json!("Connection-Replaced");
     step(
         &mut steps,
@@ -231,59 +232,69 @@ async fn exercise(caller: &Caller, made: &mut Made) -> Vec<StepResult> {
         caller.call(
             Method::PATCH,
             &user_path,
-            Some(json!({
-                "schemas": [PATCH], "Operations": [{"op": "replace", "value": {"active": false}}],
-            })),
+            patch(json!({"op": "replace", "value": {"active": false}})),
         ),
         |a| a.status.is_success() && a.body["active"] != json!(true),
     )
     .await;
 
-    let created = caller
-        .call(
+    let (created, body) = step(
+        &mut steps,
+        "Create the group",
+        caller.call(
             Method::POST,
             "/Groups",
             Some(json!({"schemas": [GROUP], "displayName": group_name})),
-        )
-        .await;
-    if let Ok(answer) = &created {
-        made.group = answer.body["id"].as_str().map(str::to_owned);
-    }
-    if step(&mut steps, "Create the group", async { created }, |a| {
-        a.status == StatusCode::CREATED && made_id(a)
-    })
-    .await
-    {
+        ),
+        |a| a.status == StatusCode::CREATED && made_id(a),
+    )
+    .await;
+    made.group = body["id"].as_str().map(str::to_owned);
+    if created {
         let group_path = format!("/Groups/{}", made.group.clone().unwrap_or_default());
-        let user_id = made.user.clone().unwrap_or_default();
-        step(&mut steps, "Rename the group", caller.call(Method::PATCH, &group_path, Some(json!({
-            "schemas": [PATCH], "Operations": [{"op": "replace", "path": "displayName", "value": format!("{group_name} (renamed)")}],
-        }))), |a| a.status.is_success()).await;
-        step(&mut steps, "Add the user to the group", caller.call(Method::PATCH, &group_path, Some(json!({
-            "schemas": [PATCH], "Operations": [{"op": "add", "path": "members", "value": [{"value": user_id}]}],
-        }))), |a| a.status.is_success()).await;
-        step(&mut steps, "Remove the user from the group", caller.call(Method::PATCH, &group_path, Some(json!({
-            "schemas": [PATCH], "Operations": [{"op": "remove", "path": format!("members[value eq \"{user_id}\"]")}],
-        }))), |a| a.status.is_success()).await;
-        if step(
+        let renamed = format!("{group_name} (renamed)");
+        let member = format!("members[value eq \"{user_id}\"]");
+        for (name, operation) in [
+            (
+                "Rename the group",
+                json!({"op": "replace", "path": "displayName", "value": renamed}),
+            ),
+            (
+                "Add the user to the group",
+                json!({"op": "add", "path": "members", "value": [{"value": user_id}]}),
+            ),
+            (
+                "Remove the user from the group",
+                json!({"op": "remove", "path": member}),
+            ),
+        ] {
+            step(
+                &mut steps,
+                name,
+                caller.call(Method::PATCH, &group_path, patch(operation)),
+                |a| a.status.is_success(),
+            )
+            .await;
+        }
+        let (deleted, _) = step(
             &mut steps,
             "Delete the group",
             caller.call(Method::DELETE, &group_path, None),
             |a| a.status == StatusCode::NO_CONTENT,
         )
-        .await
-        {
+        .await;
+        if deleted {
             made.group = None;
         }
     }
-    if step(
+    let (deleted, _) = step(
         &mut steps,
         "Delete the user",
         caller.call(Method::DELETE, &user_path, None),
         |a| a.status == StatusCode::NO_CONTENT,
     )
-    .await
-    {
+    .await;
+    if deleted {
         made.user = None;
         step(
             &mut steps,
@@ -300,16 +311,21 @@ fn made_id(answer: &Answer) -> bool {
     answer.body["id"].as_str().is_some_and(|id| !id.is_empty())
 }
 
-/// Runs one step: awaits the call, judges the answer, records the result. Whether it passed.
+/// Runs one step: awaits the call, judges the answer, records the result. Whether it passed,
+/// and the body received (a create's id is read from it even when the step failed, so that
+/// what it made is cleaned up).
 async fn step(
     steps: &mut Vec<StepResult>,
     name: &str,
     call: impl std::future::Future<Output = Result<Answer, String>>,
     passes: impl FnOnce(&Answer) -> bool,
-) -> bool {
+) -> (bool, Value) {
     let started = Instant::now();
     let outcome = call.await;
     let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let body = outcome
+        .as_ref()
+        .map_or(Value::Null, |answer| answer.body.clone());
     let (passed, answer, fix) = match outcome {
         Ok(answer) if passes(&answer) => (true, None, None),
         Ok(answer) => {
@@ -332,7 +348,7 @@ async fn step(
         answer,
         fix,
     });
-    passed
+    (passed, body)
 }
 
 /// What to fix when a step got `status`.
