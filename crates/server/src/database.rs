@@ -30,7 +30,7 @@ impl Database {
                 (cluster.database_url("postgres"), Some(cluster))
             }
         };
-        let db = Db::with_limits(&url, settings.db_limits());
+        let db = settings.db(&url);
         let applied = db.migrate().await.map_err(|e| match e {
             tenancy::Error::Unavailable => {
                 anyhow::anyhow!("cannot connect to the database (check DATABASE_URL)")

@@ -32,6 +32,36 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
+    /// PostgreSQL URL of the SCIM token listener's `LISTEN` session. Behind a pooler in
+    /// transaction mode it must point past the pooler, at PostgreSQL itself; without it the
+    /// server then checks every SCIM token against the database.
+    #[arg(
+        long,
+        env = "INSIGHTS_LISTEN_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub listen_database_url: Option<String>,
+
+    /// PostgreSQL URL the migrations run on (past the pooler), instead of DATABASE_URL.
+    #[arg(
+        long,
+        env = "INSIGHTS_MIGRATION_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub migration_database_url: Option<String>,
+
+    /// PostgreSQL URL of a streaming replica for the console's lag-tolerant reads (lists, the
+    /// activity log, exports); the primary answers them while it is unreachable.
+    #[arg(
+        long,
+        env = "INSIGHTS_READ_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub read_database_url: Option<String>,
+
     /// Address and port the HTTP server listens on.
     #[arg(
         long,
@@ -178,6 +208,9 @@ impl Settings {
     pub fn for_tests(database_url: &str) -> Self {
         Self {
             database_url: Some(database_url.to_owned()),
+            listen_database_url: None,
+            migration_database_url: None,
+            read_database_url: None,
             bind: "127.0.0.1:0".into(),
             public_url: None,
             data_dir: PathBuf::from("./data"),
@@ -249,6 +282,16 @@ impl Settings {
             PoolerMode::Transaction => Pooler::Transaction,
         };
         limits
+    }
+
+    /// The database at `url` (the primary: `DATABASE_URL` or the embedded cluster) with these
+    /// settings' limits, listen, migration and read URLs.
+    pub fn db(&self, url: &str) -> tenancy::Db {
+        let limits = self.db_limits();
+        tenancy::Db::with_limits(url, limits)
+            .with_listen_url(self.listen_database_url.as_deref())
+            .with_migration_url(self.migration_database_url.as_deref())
+            .with_read_replica(self.read_database_url.as_deref(), limits)
     }
 
     /// The deployment facts for the given actual listening port (the configured public URL wins).

@@ -30,14 +30,15 @@ pub struct Rejected {
     pub last_user_agent: Option<String>,
 }
 
-// One statement for any number of rows (one JSON parameter, so it stays prepared); tenants
-// that do not exist are left out by the join, and counts of the same minute add up.
+// One statement per tenant for any number of its rows (the tenant bound as `$1`, never read
+// from the JSON; the rows one JSON parameter, so it stays prepared); a tenant that does not
+// exist is left out, and counts of the same minute add up.
 const RECORD: &str = "INSERT INTO rejected_requests \
      (tenant_id, minute, reason, requests, last_at, last_address, last_user_agent) \
-     SELECT r.tenant_id, r.minute, r.reason, r.requests, r.last_at, r.last_address, r.last_user_agent \
-     FROM jsonb_to_recordset($1) AS r(tenant_id uuid, minute timestamptz, reason text, requests int, \
+     SELECT $1::uuid, r.minute, r.reason, r.requests, r.last_at, r.last_address, r.last_user_agent \
+     FROM jsonb_to_recordset($2) AS r(minute timestamptz, reason text, requests int, \
        last_at timestamptz, last_address text, last_user_agent text) \
-     JOIN tenants t ON t.id = r.tenant_id \
+     WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = $1) \
      ON CONFLICT (tenant_id, minute, reason) DO UPDATE SET \
        requests = rejected_requests.requests + EXCLUDED.requests, \
        last_at = greatest(rejected_requests.last_at, EXCLUDED.last_at), \
@@ -52,11 +53,16 @@ pub fn record_many(conn: &mut PgConnection, rejected: &[Rejected]) -> Result<usi
     if rejected.is_empty() {
         return Ok(0);
     }
-    let rows = serde_json::to_value(rejected).unwrap_or(serde_json::Value::Array(Vec::new()));
-    Ok(
-        crate::prepared::Prepared(diesel::sql_query(RECORD).bind::<Jsonb, _>(rows))
-            .execute(conn)?,
-    )
+    let groups = crate::events::by_tenant(rejected, |r| r.tenant_id);
+    crate::events::all_or_none(conn, groups, |conn, tenant, of_tenant| {
+        let rows = serde_json::to_value(of_tenant).unwrap_or(serde_json::Value::Array(Vec::new()));
+        Ok(crate::prepared::Prepared(
+            diesel::sql_query(RECORD)
+                .bind::<Uuid, _>(tenant.as_uuid())
+                .bind::<Jsonb, _>(rows),
+        )
+        .execute(conn)?)
+    })
 }
 
 /// Refused requests of one reason over a period.

@@ -1,6 +1,14 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    admin_emails (email_key, tenant_id, admin_id) {
+        email_key -> Text,
+        tenant_id -> Uuid,
+        admin_id -> Uuid,
+    }
+}
+
+diesel::table! {
     admin_sign_in_failures (tenant_id, admin_id, client_addr) {
         tenant_id -> Uuid,
         admin_id -> Uuid,
@@ -241,6 +249,7 @@ diesel::joinable!(sessions -> tenants (tenant_id));
 diesel::joinable!(users -> tenants (tenant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    admin_emails,
     admin_sign_in_failures,
     admins,
     cards,

@@ -122,12 +122,7 @@ pub async fn login(
         return throttled(&deployment, next, email, wait);
     }
     let now = Utc::now();
-    let (lookup_email, client) = (email.clone(), address.to_string());
-    let candidates = db
-        .run_across_tenants(CrossTenant::SignIn, move |conn| {
-            admins::sign_in_candidates(conn, &lookup_email, &client, now)
-        })
-        .await?;
+    let candidates = sign_in_candidates(&db, &email, &address.to_string(), now).await?;
     // argon2 takes tens of milliseconds: on a blocking thread, with no connection held.
     let password = form.password;
     let checked = tokio::task::spawn_blocking(move || check_password(candidates, &password, now))
@@ -189,6 +184,35 @@ pub async fn login(
 
 /// Verifies the password against every admin with the email (one per tenant at most), or
 /// against a dummy hash, so that the time taken does not reveal whether the email exists.
+/// The admins this e-mail may be signing in as, oldest first: the tenants come from the e-mail
+/// directory (the one read across tenants, before anyone is signed in), then each admin is read
+/// in its own tenant, as all tenant work is.
+async fn sign_in_candidates(
+    db: &Db,
+    email: &str,
+    client: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<SignInCandidate>, ConsoleError> {
+    let lookup = email.to_owned();
+    let entries = db
+        .run_across_tenants(CrossTenant::SignIn, move |conn| {
+            admins::tenants_of_email(conn, &lookup)
+        })
+        .await?;
+    let mut candidates = Vec::with_capacity(entries.len());
+    for (tenant, admin) in entries {
+        let client = client.to_owned();
+        let candidate = db
+            .run(tenant, move |conn| {
+                admins::sign_in_candidate(conn, tenant, admin, &client, now)
+            })
+            .await?;
+        candidates.extend(candidate);
+    }
+    candidates.sort_by_key(|candidate| candidate.admin.created_at);
+    Ok(candidates)
+}
+
 fn check_password(candidates: Vec<SignInCandidate>, password: &str, now: DateTime<Utc>) -> Checked {
     if candidates.is_empty() {
         password::verify_against_dummy(password);

@@ -9,6 +9,7 @@ mod connection_test;
 mod csrf;
 mod directory;
 mod import;
+mod read_replica;
 mod tokens;
 
 /// Every console page reached with GET, with placeholders `{user}`, `{group}`, `{job}`,

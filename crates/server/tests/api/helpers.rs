@@ -503,7 +503,9 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the server with the given settings (its database still belongs to `test_db`).
 pub fn spawn_app_with(settings: Settings, test_db: TestDb) -> TestApp {
-    let db = tenancy::Db::new(settings.database_url.as_deref().unwrap_or(test_db.url()), 4);
+    let mut settings = settings;
+    settings.db_pool_size = 4;
+    let db = settings.db(settings.database_url.as_deref().unwrap_or(test_db.url()));
     let server =
         server::spawn(&settings, db).unwrap_or_else(|e| panic!("cannot start server: {e}"));
     TestApp {

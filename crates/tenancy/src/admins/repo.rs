@@ -7,7 +7,7 @@ use super::model::{AdminInsert, AdminRow};
 use crate::error::{Error, Result};
 use crate::ids::{AdminId, TenantId};
 use crate::password::{hash_password, one_time_password};
-use crate::schema::{admin_sign_in_failures, admins};
+use crate::schema::{admin_emails, admin_sign_in_failures, admins};
 
 /// Creates an admin with a fresh one-time password, which is returned once and must be changed
 /// at first sign-in. Hashes with argon2: call it on the blocking pool.
@@ -29,16 +29,27 @@ pub fn create_with_one_time_password(
     }
     let password = one_time_password();
     let hash = hash_password(&password)?;
-    let row = diesel::insert_into(admins::table)
-        .values(&AdminInsert {
-            tenant_id: tenant,
-            id: AdminId::new_random(),
-            email,
-            password_hash: &hash,
-            must_change_password: true,
-        })
-        .returning(AdminRow::as_returning())
-        .get_result(conn)?;
+    // The admin and its entry in the e-mail directory, both or neither.
+    let row = crate::db::transaction(conn, |conn| -> Result<AdminRow> {
+        let row = diesel::insert_into(admins::table)
+            .values(&AdminInsert {
+                tenant_id: tenant,
+                id: AdminId::new_random(),
+                email,
+                password_hash: &hash,
+                must_change_password: true,
+            })
+            .returning(AdminRow::as_returning())
+            .get_result(conn)?;
+        diesel::insert_into(admin_emails::table)
+            .values((
+                admin_emails::email_key.eq(email.to_lowercase()),
+                admin_emails::tenant_id.eq(tenant),
+                admin_emails::admin_id.eq(row.id),
+            ))
+            .execute(conn)?;
+        Ok(row)
+    })?;
     Ok((row, password))
 }
 
@@ -50,8 +61,18 @@ pub fn find(conn: &mut PgConnection, tenant: TenantId, admin: AdminId) -> Result
         .first(conn)?)
 }
 
-/// Every admin, across tenants, with this email (case-insensitive). Sign-in does not ask for a
-/// tenant, so one email may match an admin in several tenants.
+/// The admins, in any tenant, with this e-mail address (case-insensitive), from the e-mail
+/// directory: sign-in does not ask for a tenant, so it first learns the tenants to look in
+/// (one small table; a reference table on Citus), then reads each admin in its own tenant.
+pub fn tenants_of_email(conn: &mut PgConnection, email: &str) -> Result<Vec<(TenantId, AdminId)>> {
+    Ok(admin_emails::table
+        .filter(admin_emails::email_key.eq(email.trim().to_lowercase()))
+        .select((admin_emails::tenant_id, admin_emails::admin_id))
+        .load(conn)?)
+}
+
+/// Every admin, across tenants, with this email (case-insensitive), oldest first: for the
+/// operator and tests; sign-in goes through [`tenants_of_email`].
 pub fn find_by_email(conn: &mut PgConnection, email: &str) -> Result<Vec<AdminRow>> {
     diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
     Ok(admins::table
@@ -85,35 +106,39 @@ pub struct SignInCandidate {
     pub locked_until: Option<DateTime<Utc>>,
 }
 
-/// Every admin, across tenants, with this email (case-insensitive), and whether sign-in from
-/// `client` is paused for each: by that address's own failures, or by the account-wide lock.
-/// Sign-in does not ask for a tenant, so one email may match an admin in several tenants.
-pub fn sign_in_candidates(
+/// The admin `admin` of `tenant` (found by [`tenants_of_email`]) as a sign-in candidate, and
+/// whether sign-in from `client` is paused: by that address's own failures, or by the
+/// account-wide lock. `None` when the directory entry outlived the admin.
+pub fn sign_in_candidate(
     conn: &mut PgConnection,
-    email: &str,
+    tenant: TenantId,
+    admin: AdminId,
     client: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<SignInCandidate>> {
-    let admins = find_by_email(conn, email)?;
-    let mut candidates = Vec::with_capacity(admins.len());
-    for admin in admins {
-        let for_address: Option<DateTime<Utc>> = admin_sign_in_failures::table
-            .find((admin.tenant_id, admin.id, client))
-            .select(admin_sign_in_failures::locked_until)
-            .first(conn)
-            .optional()?
-            .flatten();
-        let locked_until = [for_address, admin.locked_until]
-            .into_iter()
-            .flatten()
-            .filter(|until| *until > now)
-            .max();
-        candidates.push(SignInCandidate {
-            admin,
-            locked_until,
-        });
-    }
-    Ok(candidates)
+) -> Result<Option<SignInCandidate>> {
+    let Some(admin) = admins::table
+        .find((tenant, admin))
+        .select(AdminRow::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let for_address: Option<DateTime<Utc>> = admin_sign_in_failures::table
+        .find((admin.tenant_id, admin.id, client))
+        .select(admin_sign_in_failures::locked_until)
+        .first(conn)
+        .optional()?
+        .flatten();
+    let locked_until = [for_address, admin.locked_until]
+        .into_iter()
+        .flatten()
+        .filter(|until| *until > now)
+        .max();
+    Ok(Some(SignInCandidate {
+        admin,
+        locked_until,
+    }))
 }
 
 /// Counts a failed sign-in of `admin` from `client`: that address waits once its free attempts

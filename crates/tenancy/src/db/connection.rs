@@ -2,10 +2,14 @@
 //! working for one tenant (as the role `insights_tenant`, with `insights.tenant_id` set) or
 //! across tenants (as the role the server signed in with), so that without a pooler in front
 //! the scope is set only when it changes: a tenant's requests in a row cost no extra round trip.
-//! Behind a transaction-mode pooler no session setting may be relied on, and every unit of work
-//! is a transaction that sets its scope with `SET LOCAL` (see [`Pooler`]).
+//! Behind a transaction-mode pooler no session state may be relied on: every unit of work is a
+//! transaction that sets its scope and its timeouts with `SET LOCAL`, and statements are sent
+//! unnamed (parse, bind and execute in one message), never as named prepared statements that
+//! another client's transaction would not find (see [`Pooler`]).
 
-use diesel::connection::SimpleConnection as _;
+use std::sync::Arc;
+
+use diesel::connection::{CacheSize, SimpleConnection as _};
 use diesel::r2d2::{ConnectionManager, ManageConnection};
 use diesel::{Connection as _, PgConnection};
 
@@ -45,15 +49,29 @@ impl Scope {
         }
     }
 
-    /// The start of a transaction in this scope (behind a transaction pooler).
-    pub(crate) fn begin_sql(self) -> String {
+    /// The start of a transaction in this scope with these `SET LOCAL` timeouts (behind a
+    /// transaction pooler).
+    fn begin_sql(self, local_timeouts: &str) -> String {
         match self {
             Scope::Tenant(tenant) => format!(
-                "BEGIN; SET LOCAL ROLE {TENANT_ROLE}; SET LOCAL insights.tenant_id = '{tenant}'"
+                "BEGIN; {local_timeouts}; SET LOCAL ROLE {TENANT_ROLE}; \
+                 SET LOCAL insights.tenant_id = '{tenant}'"
             ),
-            Scope::AllTenants => "BEGIN".to_owned(),
+            Scope::AllTenants => format!("BEGIN; {local_timeouts}"),
         }
     }
+}
+
+/// The timeouts of every unit of work, as `SET` or `SET LOCAL` statements. A transaction left
+/// open by a stuck thread must not hold its locks for long.
+fn timeouts_sql(limits: &DbLimits, set: &str) -> String {
+    format!(
+        "{set} statement_timeout = {}; {set} lock_timeout = {}; \
+         {set} idle_in_transaction_session_timeout = {}",
+        limits.statement_timeout.as_millis().max(1),
+        limits.lock_timeout.as_millis().max(1),
+        (limits.statement_timeout * 2).as_millis().max(1),
+    )
 }
 
 /// A connection of the pool, with the scope its session is in.
@@ -63,9 +81,22 @@ pub(crate) struct ScopedConnection {
     /// unknown.
     scope: Option<Scope>,
     broken: bool,
+    /// `SET LOCAL` of the timeouts, for the transactions begun behind a transaction pooler.
+    local_timeouts: Arc<str>,
 }
 
 impl ScopedConnection {
+    /// Begins the unit of work's transaction in `scope`, with its timeouts (behind a
+    /// transaction pooler, where nothing else may be assumed of the server session).
+    pub(crate) fn begin(&mut self, scope: Scope) -> Result<()> {
+        use diesel::connection::AnsiTransactionManager;
+        let sql = scope.begin_sql(&self.local_timeouts);
+        AnsiTransactionManager::begin_transaction_sql(&mut self.pg, &sql).map_err(|error| {
+            self.broken = true;
+            Error::from(error)
+        })
+    }
+
     /// Puts the session into `scope` unless it is there already.
     pub(crate) fn enter(&mut self, scope: Scope) -> Result<()> {
         if self.scope == Some(scope) {
@@ -99,21 +130,20 @@ impl ScopedConnection {
 /// Opens connections with the pool's timeouts and tells the pool which are broken.
 pub(crate) struct Manager {
     inner: ConnectionManager<PgConnection>,
-    setup_sql: String,
+    pooler: Pooler,
+    /// The session's timeouts, set once per connection (no pooler).
+    session_timeouts: String,
+    /// The same as `SET LOCAL`, at the start of every transaction (transaction pooler).
+    local_timeouts: Arc<str>,
 }
 
 impl Manager {
     pub(crate) fn new(database_url: &str, limits: &DbLimits) -> Self {
         Self {
             inner: ConnectionManager::new(database_url),
-            // A transaction left open by a stuck thread must not hold its locks for long.
-            setup_sql: format!(
-                "SET statement_timeout = {}; SET lock_timeout = {}; \
-                 SET idle_in_transaction_session_timeout = {}",
-                limits.statement_timeout.as_millis().max(1),
-                limits.lock_timeout.as_millis().max(1),
-                (limits.statement_timeout * 2).as_millis().max(1),
-            ),
+            pooler: limits.pooler,
+            session_timeouts: timeouts_sql(limits, "SET"),
+            local_timeouts: timeouts_sql(limits, "SET LOCAL").into(),
         }
     }
 }
@@ -124,15 +154,20 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> std::result::Result<ScopedConnection, Self::Error> {
         let mut pg = self.inner.connect()?;
-        // The timeouts of every connection, set once. (Behind a transaction pooler a session
-        // setting may not reach every server session: set them on the role there, see the
-        // README.)
-        pg.batch_execute(&self.setup_sql)
-            .map_err(diesel::r2d2::Error::QueryError)?;
+        match self.pooler {
+            Pooler::None => pg
+                .batch_execute(&self.session_timeouts)
+                .map_err(diesel::r2d2::Error::QueryError)?,
+            // A named prepared statement lives in one server session, which the next
+            // transaction may not get: diesel then sends every statement unnamed, in one
+            // message (`PQsendQueryParams`), which a pooler passes on whole.
+            Pooler::Transaction => pg.set_prepared_statement_cache_size(CacheSize::Disabled),
+        }
         Ok(ScopedConnection {
             pg,
             scope: None,
             broken: false,
+            local_timeouts: self.local_timeouts.clone(),
         })
     }
 
@@ -145,7 +180,12 @@ impl ManageConnection for Manager {
     }
 }
 
-/// Opens a connection outside the pool (with no timeouts).
-pub(crate) fn establish(database_url: &str) -> Result<PgConnection> {
-    Ok(PgConnection::establish(database_url)?)
+/// Opens a connection outside the pool (with no timeouts). Behind a transaction pooler it
+/// sends no named prepared statements either.
+pub(crate) fn establish(database_url: &str, pooler: Pooler) -> Result<PgConnection> {
+    let mut pg = PgConnection::establish(database_url)?;
+    if pooler == Pooler::Transaction {
+        pg.set_prepared_statement_cache_size(CacheSize::Disabled);
+    }
+    Ok(pg)
 }

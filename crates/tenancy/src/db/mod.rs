@@ -9,8 +9,13 @@
 //! switched only when another tenant's work gets it (usually no extra round trip); behind a
 //! transaction-mode pooler every unit of work is one transaction that sets its scope with
 //! `SET LOCAL`, so that nothing depends on the server session surviving between transactions.
+//!
+//! Besides the pool, a `Db` knows where the sessions that cannot go through a transaction
+//! pooler go (the token listener's `LISTEN`, the migrations), and an optional streaming
+//! replica for reads that tolerate lag ([`Db::run_read`], see `replica`).
 
 mod connection;
+mod replica;
 mod row_security;
 
 use std::sync::Arc;
@@ -23,6 +28,7 @@ use tracing::Instrument as _;
 
 pub use self::connection::Pooler;
 use self::connection::{Manager, Scope, ScopedConnection, establish};
+use self::replica::Replica;
 pub use self::row_security::check_row_security;
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
@@ -105,8 +111,15 @@ impl DbLimits {
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<Manager>,
-    /// Kept for connections that must not come from the pool (a `LISTEN` session).
+    /// Kept for connections that must not come from the pool.
     database_url: Arc<str>,
+    /// Where the token listener's `LISTEN` session goes when that is not `database_url`
+    /// (which behind a transaction pooler cannot hold one).
+    listen_url: Option<Arc<str>>,
+    /// Where migrations run when that is not `database_url` (past the pooler).
+    migration_url: Option<Arc<str>>,
+    /// A streaming replica for reads that tolerate lag.
+    replica: Option<Arc<Replica>>,
     shares: Arc<TenantShares>,
     pooler: Pooler,
 }
@@ -117,6 +130,8 @@ impl std::fmt::Debug for Db {
         f.debug_struct("Db")
             .field("state", &self.pool.state())
             .field("pooler", &self.pooler)
+            .field("listens_apart", &self.listen_url.is_some())
+            .field("replica", &self.replica.is_some())
             .finish()
     }
 }
@@ -139,6 +154,9 @@ impl Db {
         Self {
             pool,
             database_url: database_url.into(),
+            listen_url: None,
+            migration_url: None,
+            replica: None,
             shares: Arc::new(TenantShares::new(
                 limits.tenant_share.max(1),
                 limits.pool_size,
@@ -148,10 +166,54 @@ impl Db {
         }
     }
 
-    /// Opens a connection of its own, outside the pool, for work that holds a session for
-    /// long (listening for notifications). Blocking: call it from a thread of its own.
-    pub fn connect_dedicated(&self) -> Result<PgConnection> {
-        establish(&self.database_url)
+    /// Sends the token listener's `LISTEN` session to `url` (`INSIGHTS_LISTEN_DATABASE_URL`):
+    /// behind a transaction pooler it must point past the pooler, to PostgreSQL itself.
+    #[must_use]
+    pub fn with_listen_url(mut self, url: Option<&str>) -> Self {
+        self.listen_url = url.map(Into::into);
+        self
+    }
+
+    /// Runs migrations on `url` (`INSIGHTS_MIGRATION_DATABASE_URL`) instead of the pool's URL.
+    #[must_use]
+    pub fn with_migration_url(mut self, url: Option<&str>) -> Self {
+        self.migration_url = url.map(Into::into);
+        self
+    }
+
+    /// Reads that tolerate lag ([`Db::run_read`]) go to the streaming replica at `url`
+    /// (`INSIGHTS_READ_DATABASE_URL`), with the same limits as this pool.
+    #[must_use]
+    pub fn with_read_replica(mut self, url: Option<&str>, limits: DbLimits) -> Self {
+        self.replica = url.map(|url| Arc::new(Replica::new(url, limits)));
+        self
+    }
+
+    /// What is in front of PostgreSQL.
+    pub fn pooler(&self) -> Pooler {
+        self.pooler
+    }
+
+    /// Whether a `LISTEN` session can be held at all: on a URL of its own, or on the pool's URL
+    /// when no transaction pooler is in front of it (such a pooler accepts `LISTEN` and hands
+    /// the server session to someone else).
+    pub fn can_listen(&self) -> bool {
+        self.listen_url.is_some() || self.pooler == Pooler::None
+    }
+
+    /// Opens a connection of its own to the pool's URL (through the pooler, if any), as the
+    /// announcements of token changes arrive: the listener checks with it that they reach it.
+    pub fn connect_announcer(&self) -> Result<PgConnection> {
+        establish(&self.database_url, self.pooler)
+    }
+
+    /// Opens the token listener's session, outside the pool, where [`Db::can_listen`] says.
+    /// Blocking: call it from a thread of its own.
+    pub fn connect_listener(&self) -> Result<PgConnection> {
+        match &self.listen_url {
+            Some(url) => establish(url, Pooler::None),
+            None => establish(&self.database_url, self.pooler),
+        }
     }
 
     /// Runs one unit of work for `tenant` on the blocking pool, as the role `insights_tenant`
@@ -189,13 +251,16 @@ impl Db {
         self.blocking(Scope::AllTenants, work).await
     }
 
-    /// Applies pending migrations on a connection of their own, without the pool's timeouts
-    /// (a migration may rewrite a large table), outside any transaction: the migration harness
-    /// runs each migration in a transaction of its own.
+    /// Applies pending migrations on a connection of their own (on the migration URL when there
+    /// is one), without the pool's timeouts (a migration may rewrite a large table), all in one
+    /// transaction that holds the migration lock (see [`crate::migrations`]).
     pub async fn migrate(&self) -> Result<Vec<String>> {
-        let db = self.clone();
+        let (url, pooler) = match &self.migration_url {
+            Some(url) => (url.clone(), Pooler::None),
+            None => (self.database_url.clone(), self.pooler),
+        };
         tokio::task::spawn_blocking(move || {
-            let mut conn = db.connect_dedicated()?;
+            let mut conn = establish(&url, pooler)?;
             crate::migrations::run_pending(&mut conn)
         })
         .await
@@ -220,7 +285,38 @@ impl Db {
         .is_ok()
     }
 
+    /// [`Db::run`] for a read that tolerates the lag of a streaming replica (lists, the
+    /// activity log, exports): on the replica when there is one and it answers, else on this
+    /// pool. A replica that cannot be reached is skipped for a while (and that is logged), so
+    /// that its outage costs the console nothing but freshness.
+    pub async fn run_read<T, E, F>(&self, tenant: TenantId, work: F) -> std::result::Result<T, E>
+    where
+        F: FnOnce(&mut PgConnection) -> std::result::Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<Error> + Send + 'static,
+    {
+        let _share = self.shares.acquire(tenant).await.map_err(E::from)?;
+        let replica = self.replica.clone().filter(|replica| replica.usable());
+        self.blocking_on(Scope::Tenant(tenant), replica, work).await
+    }
+
     async fn blocking<T, E, F>(&self, scope: Scope, work: F) -> std::result::Result<T, E>
+    where
+        F: FnOnce(&mut PgConnection) -> std::result::Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<Error> + Send + 'static,
+    {
+        self.blocking_on(scope, None, work).await
+    }
+
+    /// Runs `work` on the blocking pool: on a connection of `replica` when one is given and can
+    /// be had, else of this pool.
+    async fn blocking_on<T, E, F>(
+        &self,
+        scope: Scope,
+        replica: Option<Arc<Replica>>,
+        work: F,
+    ) -> std::result::Result<T, E>
     where
         F: FnOnce(&mut PgConnection) -> std::result::Result<T, E> + Send + 'static,
         T: Send + 'static,
@@ -231,7 +327,11 @@ impl Db {
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            let mut conn = scoped_connection(&pool, scope, pooler).map_err(E::from)?;
+            let replica_conn = replica.and_then(|replica| replica.connection(scope));
+            let mut conn = match replica_conn {
+                Some(conn) => conn,
+                None => scoped_connection(&pool, scope, pooler).map_err(E::from)?,
+            };
             let outcome = match pooler {
                 Pooler::None => work(&mut conn.pg),
                 Pooler::Transaction => in_transaction(&mut conn, work),
@@ -250,7 +350,7 @@ impl Db {
 /// A pooled connection in `scope`: its session switched to it (no pooler), or a transaction
 /// begun in it (transaction pooler). A connection that died while idle in the pool (a database
 /// restart) fails right there; it is discarded and another one tried.
-fn scoped_connection(
+pub(crate) fn scoped_connection(
     pool: &Pool<Manager>,
     scope: Scope,
     pooler: Pooler,
@@ -260,13 +360,7 @@ fn scoped_connection(
         let mut conn = pool.get()?;
         let entered = match pooler {
             Pooler::None => conn.enter(scope),
-            Pooler::Transaction => {
-                AnsiTransactionManager::begin_transaction_sql(&mut conn.pg, &scope.begin_sql())
-                    .map_err(|error| {
-                        conn.discard();
-                        Error::from(error)
-                    })
-            }
+            Pooler::Transaction => conn.begin(scope),
         };
         match entered {
             Ok(()) => return Ok(conn),

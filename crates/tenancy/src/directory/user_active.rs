@@ -27,7 +27,7 @@ pub static SET_ACTIVE_RECORDED: LazyLock<String> = LazyLock::new(|| {
          {END_SESSIONS_OF_DEACTIVATED}, \
          e AS ({} WHERE EXISTS (SELECT 1 FROM u)) \
          SELECT u.*, m.group_ids, m.group_names FROM u {GROUPS_OF_U}",
-        insert_from_json_sql("$5")
+        insert_from_json_sql("$1", "$5")
     )
 });
 

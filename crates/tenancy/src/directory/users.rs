@@ -208,7 +208,7 @@ pub static INSERT_RECORDED: LazyLock<String> = LazyLock::new(|| {
          family_name, email, attributes, source, created_at, updated_at, deactivated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, CASE WHEN $5 THEN NULL ELSE $12 END) RETURNING *), \
          e AS ({}) SELECT * FROM u",
-        crate::events::insert_from_json_sql("$13")
+        crate::events::insert_from_json_sql("$1", "$13")
     )
 });
 
@@ -223,7 +223,7 @@ pub static UPDATE_RECORDED: LazyLock<String> = LazyLock::new(|| {
          {END_SESSIONS_OF_DEACTIVATED}, \
          e AS ({} WHERE EXISTS (SELECT 1 FROM u)) \
          SELECT * FROM u",
-        crate::events::insert_from_json_sql("$14")
+        crate::events::insert_from_json_sql("$1", "$14")
     )
 });
 

@@ -109,38 +109,84 @@ impl NewEvent {
     }
 }
 
-/// The SQL that inserts the events of a JSON array bound at `placeholder` (see
-/// [`events_json`]), for use as a data-modifying CTE beside the write it records, so that the
-/// write and its event are one statement and one commit.
-pub(crate) fn insert_from_json_sql(placeholder: &str) -> String {
+/// The SQL that inserts, for the tenant bound at `tenant`, the events of a JSON array bound at
+/// `events` (see [`events_json`]), for use as a data-modifying CTE beside the write it records,
+/// so that the write and its event are one statement and one commit. The tenant is a bound
+/// parameter, never read from the JSON: every row of the statement goes to that tenant (one
+/// shard, once the table is distributed by `tenant_id`).
+pub(crate) fn insert_from_json_sql(tenant: &str, events: &str) -> String {
     format!(
         "INSERT INTO provisioning_events (tenant_id, occurred_at, method, path, status, resource_type, \
          resource_id, token_id, duration_us, error, payload, operation, subject, response) \
-         SELECT tenant_id, occurred_at, method, path, status, resource_type, resource_id, token_id, \
-         duration_us, error, payload, operation, subject, response FROM jsonb_populate_recordset(NULL::provisioning_events, {placeholder})"
+         SELECT {tenant}::uuid, occurred_at, method, path, status, resource_type, resource_id, token_id, \
+         duration_us, error, payload, operation, subject, response FROM jsonb_populate_recordset(NULL::provisioning_events, {events})"
     )
 }
 
-/// [`insert_many`]'s statement, with the events as `$1`.
-pub static INSERT_MANY: LazyLock<String> = LazyLock::new(|| insert_from_json_sql("$1"));
+/// [`insert_many`]'s statement, with the tenant as `$1` and its events as `$2`.
+pub static INSERT_MANY: LazyLock<String> = LazyLock::new(|| insert_from_json_sql("$1", "$2"));
 
 /// Events as the JSON array [`insert_from_json_sql`] reads.
 pub fn events_json(events: &[NewEvent]) -> Value {
     serde_json::to_value(events).unwrap_or(Value::Array(Vec::new()))
 }
 
-/// Records events in one INSERT whose text is the same for any number of events (one JSON
-/// parameter), so that it stays prepared: a multi-row `VALUES` list would be planned anew for
-/// every batch size.
+/// Records events with one INSERT per tenant among them, each of a text that is the same for
+/// any number of events (one JSON parameter), so that it stays prepared: a multi-row `VALUES`
+/// list would be planned anew for every batch size. All or none: several tenants' INSERTs are
+/// one transaction.
 pub fn insert_many(conn: &mut PgConnection, events: &[NewEvent]) -> Result<usize> {
-    if events.is_empty() {
-        return Ok(0);
-    }
-    Ok(Prepared(
-        diesel::sql_query(INSERT_MANY.as_str())
-            .bind::<diesel::sql_types::Jsonb, _>(events_json(events)),
+    all_or_none(
+        conn,
+        by_tenant(events, |event| event.tenant_id),
+        |conn, tenant, of_tenant| {
+            Ok(Prepared(
+                diesel::sql_query(INSERT_MANY.as_str())
+                    .bind::<diesel::sql_types::Uuid, _>(tenant.as_uuid())
+                    .bind::<diesel::sql_types::Jsonb, _>(events_json(&of_tenant)),
+            )
+            .execute(conn)?)
+        },
     )
-    .execute(conn)?)
+}
+
+/// Runs `write` for each tenant's group and adds up the rows written: in one transaction when
+/// there are several groups (one group needs none, and costs no extra round trip).
+pub(crate) fn all_or_none<T>(
+    conn: &mut PgConnection,
+    groups: Vec<(TenantId, Vec<T>)>,
+    write: impl Fn(&mut PgConnection, TenantId, Vec<T>) -> Result<usize>,
+) -> Result<usize> {
+    let several = groups.len() > 1;
+    let write_all = |conn: &mut PgConnection| -> Result<usize> {
+        let mut written = 0;
+        for (tenant, group) in groups {
+            written += write(conn, tenant, group)?;
+        }
+        Ok(written)
+    };
+    if several {
+        crate::db::transaction(conn, write_all)
+    } else {
+        write_all(conn)
+    }
+}
+
+/// `items` grouped by tenant, in the order each tenant first appears (one tenant: one group,
+/// without copying more than the slice).
+pub(crate) fn by_tenant<T: Clone>(
+    items: &[T],
+    tenant_of: impl Fn(&T) -> TenantId,
+) -> Vec<(TenantId, Vec<T>)> {
+    let mut groups: Vec<(TenantId, Vec<T>)> = Vec::new();
+    for item in items {
+        let tenant = tenant_of(item);
+        match groups.iter_mut().find(|(t, _)| *t == tenant) {
+            Some((_, group)) => group.push(item.clone()),
+            None => groups.push((tenant, vec![item.clone()])),
+        }
+    }
+    groups
 }
 
 /// A recorded event.

@@ -6,9 +6,12 @@
 //! end a token early (revocation, retirement, the tenant's SCIM switch or sign-in type,
 //! deletion) on [`CHANNEL`], after the change commits. The listener polls its own `LISTEN`
 //! session every [`POLL_EVERY`], so a revocation reaches every server within that. Nothing is
-//! remembered while the listener is not connected, a verification that raced with a change is
-//! not remembered (generation check), expiry and the end of an overlap window are checked on
-//! every hit, and no verification is trusted for longer than [`REMEMBER_FOR`] in any case.
+//! remembered while the listener is not connected to a real session (one that hears
+//! announcements sent by another connection, on one server process throughout), a
+//! verification that raced with a change is not remembered (generation check), expiry and the
+//! end of an overlap window are checked on every hit, and no verification is trusted for longer
+//! than [`RECHECK_AFTER`] in any case: should an announcement be lost, a revoked token is
+//! refused everywhere within that bound ([`REFUSED_EVERYWHERE_WITHIN`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -27,9 +30,14 @@ use crate::secret::sha256;
 
 /// The notification channel the trigger announces changes on; the payload is the tenant id.
 pub const CHANNEL: &str = "insights_scim_auth";
-/// The longest a verification is trusted without asking the database again. It also bounds how
-/// late `last_used_at` is written (the database writes it at most once a minute anyway).
-const REMEMBER_FOR: Duration = Duration::from_secs(60);
+/// The longest a verification is trusted without asking the database again (one indexed
+/// lookup per token and server every two seconds): counted from before the question was asked,
+/// so a token revoked after the answer's snapshot is refused by then even if no announcement
+/// arrives.
+pub const RECHECK_AFTER: Duration = Duration::from_secs(2);
+/// What **Revoke now** promises about the other servers: [`RECHECK_AFTER`], plus a request
+/// that was already past authentication.
+pub const REFUSED_EVERYWHERE_WITHIN: Duration = Duration::from_secs(3);
 /// How often the listener reads its session for announcements.
 pub(super) const POLL_EVERY: Duration = Duration::from_millis(20);
 /// How long [`TokenCache::catch_up`] waits for its own announcement.
@@ -80,7 +88,8 @@ struct Key {
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     verified: Verified,
-    remembered_at: Instant,
+    /// When the database was asked: the entry is trusted until [`RECHECK_AFTER`] after that.
+    asked_at: Instant,
 }
 
 impl TokenCache {
@@ -100,9 +109,17 @@ impl TokenCache {
 
     /// Starts the listener on a connection of its own (not from the pool). Tokens are
     /// remembered once it listens; until then, and whenever it loses its session, every
-    /// verification asks the database.
+    /// verification asks the database. Behind a transaction pooler without a listen URL of its
+    /// own (`INSIGHTS_LISTEN_DATABASE_URL`) there is no session to listen on: nothing is
+    /// remembered.
     pub fn listening(db: &Db) -> Self {
         let cache = Self::disabled();
+        if !db.can_listen() {
+            tracing::info!(
+                "behind a transaction pooler without INSIGHTS_LISTEN_DATABASE_URL: SCIM tokens are checked against the database on every request"
+            );
+            return cache;
+        }
         let weak = Arc::downgrade(&cache.inner);
         let db = db.clone();
         let started = std::thread::Builder::new()
@@ -153,6 +170,7 @@ impl TokenCache {
             return Ok(Ok(verified));
         }
         let generation = self.inner.generation.load(Ordering::Acquire);
+        let asked_at = Instant::now();
         let presented = presented.to_owned();
         let outcome = db
             .run(tenant, move |conn| {
@@ -163,7 +181,7 @@ impl TokenCache {
             // Older tokens stopped working just now: forget them here at once rather than
             // when the announcement comes back.
             Ok(verified) if verified.retired_older => self.inner.forget(Some(tenant)),
-            Ok(verified) => self.inner.remember(key, verified, generation),
+            Ok(verified) => self.inner.remember(key, verified, generation, asked_at),
             Err(_) => {}
         }
         Ok(outcome)
@@ -208,13 +226,13 @@ impl Inner {
         }
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
         let entry = entries.get(key)?;
-        (entry.remembered_at.elapsed() < REMEMBER_FOR && now < entry.verified.valid_until)
+        (entry.asked_at.elapsed() < RECHECK_AFTER && now < entry.verified.valid_until)
             .then_some(entry.verified)
     }
 
-    /// Remembers a verification that started at `generation`, unless something was forgotten
-    /// since (the database may have answered from before the change).
-    fn remember(&self, key: Key, verified: Verified, generation: u64) {
+    /// Remembers a verification that was asked at `asked_at` and `generation`, unless something
+    /// was forgotten since (the database may have answered from before the change).
+    fn remember(&self, key: Key, verified: Verified, generation: u64, asked_at: Instant) {
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         if !self.listening.load(Ordering::Acquire)
             || self.generation.load(Ordering::Acquire) != generation
@@ -224,13 +242,7 @@ impl Inner {
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
-        entries.insert(
-            key,
-            Entry {
-                verified,
-                remembered_at: Instant::now(),
-            },
-        );
+        entries.insert(key, Entry { verified, asked_at });
     }
 
     fn forget(&self, tenant: Option<TenantId>) {
@@ -290,7 +302,12 @@ mod tests {
             valid_until: Utc::now() + chrono::Duration::days(1),
             retired_older: false,
         };
-        inner.remember(key, verified, inner.generation.load(Ordering::Acquire));
+        inner.remember(
+            key,
+            verified,
+            inner.generation.load(Ordering::Acquire),
+            Instant::now(),
+        );
         key
     }
 
@@ -329,11 +346,41 @@ mod tests {
         let verified = inner.recall(&key, Utc::now()).ok_or("not remembered")?;
         let started = inner.generation.load(Ordering::Acquire);
         inner.forget(Some(tenant));
-        inner.remember(key, verified, started);
+        inner.remember(key, verified, started, Instant::now());
         assert!(inner.recall(&key, Utc::now()).is_none());
         inner.set_listening(false);
-        inner.remember(key, verified, inner.generation.load(Ordering::Acquire));
+        inner.remember(
+            key,
+            verified,
+            inner.generation.load(Ordering::Acquire),
+            Instant::now(),
+        );
         assert!(inner.recall(&key, Utc::now()).is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn no_verification_is_trusted_past_the_recheck_bound() -> Result<(), &'static str> {
+        let cache = TokenCache::disabled();
+        let inner = &cache.inner;
+        let tenant = TenantId::new_random();
+        let key = remembered(&cache, tenant);
+        let verified = inner.recall(&key, Utc::now()).ok_or("not remembered")?;
+        let generation = inner.generation.load(Ordering::Acquire);
+        let asked = Instant::now()
+            .checked_sub(RECHECK_AFTER)
+            .ok_or("clock too young")?;
+        inner.remember(key, verified, generation, asked);
+        assert!(
+            inner.recall(&key, Utc::now()).is_none(),
+            "asked {RECHECK_AFTER:?} ago: asked again"
+        );
+        let asked = Instant::now()
+            .checked_sub(RECHECK_AFTER / 2)
+            .ok_or("clock too young")?;
+        inner.remember(key, verified, generation, asked);
+        assert!(inner.recall(&key, Utc::now()).is_some());
+        assert!(REFUSED_EVERYWHERE_WITHIN > RECHECK_AFTER);
         Ok(())
     }
 }

@@ -61,14 +61,16 @@ fn pause(cache: &Weak<Inner>, duration: Duration) -> bool {
     cache.strong_count() > 0
 }
 
-/// One `LISTEN` session. `Ok` when the cache was dropped; `Err` when the session failed or
-/// announcements do not come back to it.
+/// One `LISTEN` session. `Ok` when the cache was dropped; `Err` when the session failed,
+/// announcements sent by another connection do not reach it, or it turns out not to be one
+/// server session throughout (a pooler in transaction mode between it and PostgreSQL).
 fn session(cache: &Weak<Inner>, db: &Db) -> Result<()> {
-    let mut conn = db.connect_dedicated()?;
+    let mut conn = db.connect_listener()?;
     // Named, so that an operator can tell it apart in `pg_stat_activity`.
     diesel::sql_query(format!("SET application_name = '{APPLICATION_NAME}'")).execute(&mut conn)?;
     diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(&mut conn)?;
-    probe(&mut conn)?;
+    let backend = backend_pid(&mut conn)?;
+    probe(&mut conn, db)?;
     match cache.upgrade() {
         Some(inner) => inner.set_listening(true),
         None => return Ok(()),
@@ -81,22 +83,48 @@ fn session(cache: &Weak<Inner>, db: &Db) -> Result<()> {
         };
         drain(&mut conn, &inner)?;
         if pinged.elapsed() >= PING_EVERY {
-            diesel::sql_query("SELECT 1").execute(&mut conn)?;
+            if backend_pid(&mut conn)? != backend {
+                return Err(not_one_session());
+            }
             pinged = Instant::now();
             drain(&mut conn, &inner)?;
         }
     }
 }
 
-/// Announces to this very session and waits for it to come back. A connection pooler in
-/// transaction mode accepts `LISTEN` but never delivers: then nothing may be remembered.
-fn probe(conn: &mut PgConnection) -> Result<()> {
+/// The server process behind `conn`: the same one throughout a real session, not behind a
+/// pooler in transaction mode.
+fn backend_pid(conn: &mut PgConnection) -> Result<i32> {
+    #[derive(diesel::QueryableByName)]
+    struct Backend {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pid: i32,
+    }
+    let backend: Backend = diesel::sql_query("SELECT pg_backend_pid() AS pid").get_result(conn)?;
+    Ok(backend.pid)
+}
+
+fn not_one_session() -> crate::error::Error {
+    crate::error::Error::Invalid(
+        "the SCIM token listener's connection is not one database session throughout \
+         (a pooler in transaction mode?): point INSIGHTS_LISTEN_DATABASE_URL at PostgreSQL itself"
+            .into(),
+    )
+}
+
+/// Announces from another connection (as a revocation would arrive) and waits for the
+/// announcement to reach this session. A pooler in transaction mode accepts `LISTEN` but the
+/// server session that listens is soon someone else's: then nothing may be remembered. (An
+/// announcement sent on the listening session itself would come back to it even there.)
+fn probe(conn: &mut PgConnection, db: &Db) -> Result<()> {
     use diesel::sql_types::Text;
     let payload = format!("{PROBE}{}", uuid::Uuid::new_v4());
+    let mut announcer = db.connect_announcer()?;
     diesel::sql_query("SELECT pg_notify($1, $2)")
         .bind::<Text, _>(CHANNEL)
         .bind::<Text, _>(&payload)
-        .execute(conn)?;
+        .execute(&mut announcer)?;
+    drop(announcer);
     let deadline = Instant::now() + CATCH_UP_LIMIT;
     loop {
         // What arrives before the session counts as listening is of no use: everything is
@@ -108,8 +136,9 @@ fn probe(conn: &mut PgConnection) -> Result<()> {
         }
         if Instant::now() >= deadline {
             return Err(crate::error::Error::Invalid(
-                "announcements on the database session are not delivered back to it \
-                 (is DATABASE_URL a connection pooler in transaction mode?)"
+                "announcements from other connections do not reach the SCIM token listener \
+                 (a pooler in transaction mode?): point INSIGHTS_LISTEN_DATABASE_URL at \
+                 PostgreSQL itself"
                     .into(),
             ));
         }

@@ -2,17 +2,19 @@
 //!
 //! A token is `scim_` followed by 43 random alphanumerics (256 bits from the OS generator).
 //! Only its SHA-256 is stored, so verifying costs one hash and one indexed lookup, and a server
-//! remembers a verified token until the database announces a change to it (`TokenCache`). A token lasts
-//! one year. Regenerating keeps the previous token working until the identity provider first
+//! remembers a verified token for at most two seconds, and forgets it as soon as a change to
+//! it is announced (`TokenCache`, [`announce`]). A token lasts one year. Regenerating keeps the previous token working until the identity provider first
 //! uses the new one, until an overlap window ends, or until an admin revokes it: there is no
 //! outage while the admin pastes the new token into Okta.
 
+mod announce;
 mod cache;
 mod listener;
 mod model;
 mod service;
 
-pub use cache::{CHANNEL, TokenCache};
+pub use announce::announce;
+pub use cache::{CHANNEL, RECHECK_AFTER, REFUSED_EVERYWHERE_WITHIN, TokenCache};
 pub use listener::APPLICATION_NAME;
 pub use model::{IssuedToken, RevokedReason, ScimTokenRow, TokenPurpose, TokenState};
 pub use service::{

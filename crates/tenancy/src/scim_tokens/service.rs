@@ -96,6 +96,7 @@ pub fn issue_for_request(
             )
             .set(scim_tokens::retire_after.eq(now + overlap))
             .execute(conn)?;
+            super::announce(conn, tenant)?;
         }
         let issued = mint(
             conn,
@@ -269,6 +270,9 @@ fn record_first_use(
             scim_tokens::revoked_reason.eq(RevokedReason::Replaced),
         ))
         .execute(conn)?;
+        if retired > 0 {
+            super::announce(conn, row.tenant_id)?;
+        }
         Ok(retired > 0)
     })
 }
@@ -288,13 +292,15 @@ pub fn revoke(
     if row.revoked_at.is_some() {
         return Ok(row);
     }
-    Ok(diesel::update(scim_tokens::table.find((tenant, token)))
+    let revoked = diesel::update(scim_tokens::table.find((tenant, token)))
         .set((
             scim_tokens::revoked_at.eq(now),
             scim_tokens::revoked_reason.eq(RevokedReason::Revoked),
         ))
         .returning(ScimTokenRow::as_returning())
-        .get_result(conn)?)
+        .get_result(conn)?;
+    super::announce(conn, tenant)?;
+    Ok(revoked)
 }
 
 /// How long a connection test's token is accepted.

@@ -62,6 +62,24 @@ pub fn find_for_update(conn: &mut PgConnection, tenant: TenantId) -> Result<Tena
         .first(conn)?)
 }
 
+/// Deletes a tenant and everything it owns, in one transaction: the tables with a foreign key
+/// to it by cascade, the activity log (which has none, so that events do not lock the tenant's
+/// row) and its e-mail directory entries here. Whether there was such a tenant.
+pub fn delete(conn: &mut PgConnection, tenant: TenantId) -> Result<bool> {
+    use crate::schema::{admin_emails, provisioning_events};
+    crate::db::transaction(conn, |conn| {
+        diesel::delete(
+            provisioning_events::table.filter(provisioning_events::tenant_id.eq(tenant)),
+        )
+        .execute(conn)?;
+        diesel::delete(admin_emails::table.filter(admin_emails::tenant_id.eq(tenant)))
+            .execute(conn)?;
+        let deleted = diesel::delete(tenants::table.find(tenant)).execute(conn)?;
+        crate::scim_tokens::announce(conn, tenant)?;
+        Ok(deleted > 0)
+    })
+}
+
 /// Every tenant, oldest first.
 pub fn list(conn: &mut PgConnection) -> Result<Vec<TenantRow>> {
     Ok(tenants::table
@@ -76,13 +94,15 @@ pub fn set_scim_enabled(
     tenant: TenantId,
     enabled: bool,
 ) -> Result<TenantRow> {
-    Ok(diesel::update(tenants::table.find(tenant))
+    let row = diesel::update(tenants::table.find(tenant))
         .set((
             tenants::scim_enabled.eq(enabled),
             tenants::updated_at.eq(Utc::now()),
         ))
         .returning(TenantRow::as_returning())
-        .get_result(conn)?)
+        .get_result(conn)?;
+    crate::scim_tokens::announce(conn, tenant)?;
+    Ok(row)
 }
 
 /// Makes OpenID the tenant's sign-in type with these settings; the client secret is sealed
@@ -95,7 +115,7 @@ pub fn set_openid(
 ) -> Result<TenantRow> {
     check_openid(openid)?;
     let sealed = keys.seal(&client_secret_owner(tenant), &openid.client_secret);
-    Ok(diesel::update(tenants::table.find(tenant))
+    let row = diesel::update(tenants::table.find(tenant))
         .set((
             tenants::auth_type.eq(AuthType::OpenId),
             tenants::oidc_issuer.eq(&openid.issuer),
@@ -104,7 +124,9 @@ pub fn set_openid(
             tenants::updated_at.eq(Utc::now()),
         ))
         .returning(TenantRow::as_returning())
-        .get_result(conn)?)
+        .get_result(conn)?;
+    crate::scim_tokens::announce(conn, tenant)?;
+    Ok(row)
 }
 
 /// Seals again every client secret that is stored in clear (from before encryption at rest)
@@ -167,13 +189,15 @@ pub fn set_event_retention(
 
 /// Makes password the tenant's sign-in type; the OpenID settings are kept for a later switch back.
 pub fn set_password_sign_in(conn: &mut PgConnection, tenant: TenantId) -> Result<TenantRow> {
-    Ok(diesel::update(tenants::table.find(tenant))
+    let row = diesel::update(tenants::table.find(tenant))
         .set((
             tenants::auth_type.eq(AuthType::Password),
             tenants::updated_at.eq(Utc::now()),
         ))
         .returning(TenantRow::as_returning())
-        .get_result(conn)?)
+        .get_result(conn)?;
+    crate::scim_tokens::announce(conn, tenant)?;
+    Ok(row)
 }
 
 fn check_openid(openid: &OpenIdSettings) -> Result<()> {

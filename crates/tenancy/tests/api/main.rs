@@ -1,6 +1,7 @@
 //! Integration tests of the storage layer against a real PostgreSQL.
 
 mod activity_log;
+mod citus_ready;
 mod console_reads;
 mod retention;
 mod row_security;

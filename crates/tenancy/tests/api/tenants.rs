@@ -120,6 +120,11 @@ fn admin_gets_a_one_time_password_that_verifies() -> Result<(), Error> {
     let found = admins::find_by_email(&mut conn, "ADMIN@acme.example")?;
     assert_eq!(found.len(), 1);
     assert_eq!(
+        admins::tenants_of_email(&mut conn, " ADMIN@acme.example ")?,
+        vec![(tenant.id, admin.id)],
+        "sign-in finds the tenant in the e-mail directory, once (the duplicate left no entry)"
+    );
+    assert_eq!(
         admins::find(&mut conn, tenant.id, admin.id)?.email,
         "Admin@Acme.example"
     );
@@ -171,9 +176,8 @@ fn a_deleted_tenant_takes_its_activity_along_and_leaves_others_alone() -> Result
         3
     );
 
-    diesel::sql_query(format!("DELETE FROM tenants WHERE id = '{gone}'"))
-        .execute(&mut conn)
-        .map_err(Error::from)?;
+    assert!(tenancy::tenants::delete(&mut conn, gone)?);
+    assert!(!tenancy::tenants::delete(&mut conn, gone)?, "already gone");
 
     #[derive(diesel::QueryableByName)]
     struct Count {

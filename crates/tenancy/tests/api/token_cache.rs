@@ -1,5 +1,6 @@
 //! The memory of verified tokens against a real PostgreSQL: it answers without the database,
-//! and forgets the moment the database announces a change, whoever made it.
+//! forgets the moment a change is announced, whichever server made it, and asks again within
+//! its re-check bound when an announcement is lost.
 
 use std::time::{Duration as StdDuration, Instant};
 
@@ -17,18 +18,17 @@ fn run(conn: &mut PgConnection, sql: &str) {
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
-/// Changes made with the announcing triggers switched off are invisible to the cache: that is
-/// how a test tells "answered from memory" apart from "asked the database".
+/// A change made by hand, without [`scim_tokens::announce`]: invisible to the cache until its
+/// re-check. That is how a test tells "answered from memory" apart from "asked the database",
+/// and what a lost announcement looks like.
 fn silently(conn: &mut PgConnection, sql: &str) {
-    run(
-        conn,
-        "ALTER TABLE scim_tokens DISABLE TRIGGER scim_tokens_announce_auth_change",
-    );
     run(conn, sql);
-    run(
-        conn,
-        "ALTER TABLE scim_tokens ENABLE TRIGGER scim_tokens_announce_auth_change",
-    );
+}
+
+/// The same change, announced as the application's own writes announce it.
+fn announced(conn: &mut PgConnection, tenant: TenantId, sql: &str) -> Result<(), Error> {
+    run(conn, sql);
+    scim_tokens::announce(conn, tenant)
 }
 
 /// Revokes the token by hand (with `silently`, behind the listener's back).
@@ -41,7 +41,7 @@ fn revocation(token: &IssuedToken) -> String {
 
 /// A fresh database with one SCIM tenant, a token issued at `issued_at`, and a cache.
 struct Arranged {
-    _test_db: TestDb,
+    test_db: TestDb,
     db: Db,
     conn: PgConnection,
     tenant: TenantId,
@@ -65,7 +65,7 @@ async fn arrange(issued_at: DateTime<Utc>, listening: bool) -> Result<Arranged, 
         wait_until(&cache, true, "the listener never connected").await;
     }
     Ok(Arranged {
-        _test_db: test_db,
+        test_db,
         db,
         conn,
         tenant,
@@ -84,6 +84,10 @@ async fn wait_until(cache: &TokenCache, listening: bool, failure: &str) {
 }
 
 impl Arranged {
+    fn test_url(&self) -> &str {
+        self.test_db.url()
+    }
+
     /// The cache's answer for `token` now: `Err("accepted")` or the rejection.
     async fn check(&self, token: &IssuedToken) -> Result<Rejection, &'static str> {
         match self
@@ -109,13 +113,14 @@ async fn a_verified_token_is_answered_from_memory_until_a_change_is_announced() 
     silently(&mut a.conn, &revocation(&a.issued));
     assert_eq!(a.check(&a.issued).await, Err("accepted"));
     // The same revocation, announced: refused once the server caught up.
-    run(
+    announced(
         &mut a.conn,
+        a.tenant,
         &format!(
             "UPDATE scim_tokens SET revoked_at = now() WHERE id = '{}'",
             a.issued.record.id
         ),
-    );
+    )?;
     a.cache.catch_up(&a.db).await?;
     assert_eq!(a.check(&a.issued).await, Ok(Rejection::Revoked));
     Ok(())
@@ -126,15 +131,10 @@ async fn a_change_made_by_another_process_reaches_the_cache_without_help() -> Re
     let mut a = arrange(Utc::now(), true).await?;
     assert_eq!(a.check(&a.issued).await, Err("accepted"));
 
-    // Like `insights tenant disable-scim` from another machine: no catch-up call here.
-    run(
-        &mut a.conn,
-        &format!(
-            "UPDATE tenants SET scim_enabled = false WHERE id = '{}'",
-            a.tenant
-        ),
-    );
-    let deadline = Instant::now() + StdDuration::from_secs(2);
+    // `insights tenant disable-scim` from another machine: no catch-up call here.
+    tenancy::tenants::set_scim_enabled(&mut a.conn, a.tenant, false)?;
+    // Well within the re-check bound: the announcement, not the re-check, did it.
+    let deadline = Instant::now() + StdDuration::from_millis(500);
     loop {
         let verified = a
             .cache
@@ -145,7 +145,7 @@ async fn a_change_made_by_another_process_reaches_the_cache_without_help() -> Re
         }
         assert!(
             Instant::now() < deadline,
-            "the SCIM switch did not reach the cache within 2 s"
+            "the SCIM switch did not reach the cache within 500 ms"
         );
         tokio::time::sleep(StdDuration::from_millis(5)).await;
     }
@@ -232,8 +232,80 @@ async fn a_listener_that_lost_its_session_forgets_everything_and_comes_back() ->
     // The listener notices (it waits a second before reconnecting), then listens again.
     wait_until(&a.cache, false, "the lost session went unnoticed").await;
     wait_until(&a.cache, true, "the listener did not come back").await;
-    // Well within an entry's minute, the token is refused: what was remembered before the loss
-    // (which may have missed announcements) was forgotten.
+    // The token is refused: what was remembered before the loss (which may have missed
+    // announcements) was forgotten.
     assert_eq!(a.check(&a.issued).await, Ok(Rejection::Revoked));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_lost_announcement_is_made_good_by_the_recheck_within_its_bound() -> Result<(), Error> {
+    let mut a = arrange(Utc::now(), true).await?;
+    assert_eq!(a.check(&a.issued).await, Err("accepted"));
+    let asked_before = Instant::now();
+    assert_eq!(a.check(&a.issued).await, Err("accepted"));
+
+    // Revoked with no announcement at all (as if it were lost on its way).
+    silently(&mut a.conn, &revocation(&a.issued));
+    let revoked_at = Instant::now();
+    assert_eq!(
+        a.check(&a.issued).await,
+        Err("accepted"),
+        "remembered for now"
+    );
+    loop {
+        match a.check(&a.issued).await {
+            Ok(rejection) => {
+                assert_eq!(rejection, Rejection::Revoked);
+                break;
+            }
+            Err(_) => assert!(
+                revoked_at.elapsed() < scim_tokens::REFUSED_EVERYWHERE_WITHIN,
+                "a revoked token was still accepted {:?} after the revocation",
+                revoked_at.elapsed()
+            ),
+        }
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+    // Asked again once the remembered answer was as old as the bound, not much later.
+    let refused_after = asked_before.elapsed();
+    assert!(
+        refused_after <= scim_tokens::RECHECK_AFTER + StdDuration::from_millis(500),
+        "{refused_after:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn behind_a_transaction_pooler_without_a_listen_url_nothing_is_remembered()
+-> Result<(), Error> {
+    let mut a = arrange(Utc::now(), false).await?;
+    let mut limits = tenancy::DbLimits::for_pool(2);
+    limits.pooler = tenancy::Pooler::Transaction;
+    let pooled = Db::with_limits(a.test_url(), limits);
+    let cache = TokenCache::listening(&pooled);
+    tokio::time::sleep(StdDuration::from_millis(300)).await;
+    assert!(!cache.is_listening(), "no session to listen on");
+    let verified = cache
+        .verify(&pooled, a.tenant, &a.issued.token, Utc::now())
+        .await?;
+    assert!(verified.is_ok());
+    silently(&mut a.conn, &revocation(&a.issued));
+    assert_eq!(
+        cache
+            .verify(&pooled, a.tenant, &a.issued.token, Utc::now())
+            .await?,
+        Err(Rejection::Revoked),
+        "asked the database, through the transaction-mode pool"
+    );
+
+    // With a listen URL of its own (PostgreSQL itself), the same pool's server listens.
+    let listening = TokenCache::listening(&pooled.clone().with_listen_url(Some(a.test_url())));
+    wait_until(
+        &listening,
+        true,
+        "the listener on its own URL never connected",
+    )
+    .await;
     Ok(())
 }

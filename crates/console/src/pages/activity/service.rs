@@ -1,6 +1,6 @@
 //! The activity log's units of work: a page of events (or of refused requests) with the chart,
-//! one event with what it collided with, and the export's chunks. Each is one `Db::run`; no
-//! actix types.
+//! one event with what it collided with, and the export's chunks. Each is one `Db::run_read`
+//! (they tolerate a streaming replica's lag); no actix types.
 
 use std::collections::HashMap;
 
@@ -96,7 +96,7 @@ pub async fn list_activity(
     request: ActivityRequest,
 ) -> Result<ActivityList, ConsoleError> {
     Ok(db
-        .run(tenant, move |conn| -> Result<_, tenancy::Error> {
+        .run_read(tenant, move |conn| -> Result<_, tenancy::Error> {
             let mut filter = request.filter;
             let mut search_capped = false;
             if let Some(text) = &request.search {
@@ -158,7 +158,7 @@ pub struct EventDetail {
 
 /// The event `id` of the tenant.
 pub async fn event(db: &Db, tenant: TenantId, id: i64) -> Result<EventDetail, ConsoleError> {
-    db.run(tenant, move |conn| -> Result<_, tenancy::Error> {
+    db.run_read(tenant, move |conn| -> Result<_, tenancy::Error> {
         let Some(event) = events::find(conn, tenant, id)? else {
             return Ok(None);
         };
@@ -229,7 +229,7 @@ pub async fn export_start(
     search: Option<String>,
 ) -> Result<(EventFilter, ExportCursor), ConsoleError> {
     Ok(db
-        .run(tenant, move |conn| -> Result<_, tenancy::Error> {
+        .run_read(tenant, move |conn| -> Result<_, tenancy::Error> {
             if let Some(text) = &search {
                 filter.search = Some(resolve_search(conn, tenant, text)?.0);
             }
@@ -252,7 +252,7 @@ pub async fn export_chunk(
     limit: i64,
 ) -> Result<ExportChunk, ConsoleError> {
     Ok(db
-        .run(tenant, move |conn| -> Result<_, tenancy::Error> {
+        .run_read(tenant, move |conn| -> Result<_, tenancy::Error> {
             let size = usize::try_from(limit).unwrap_or(0);
             let (events, next) = match cursor {
                 ExportCursor::Done => (Vec::new(), ExportCursor::Done),

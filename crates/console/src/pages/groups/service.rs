@@ -1,5 +1,6 @@
 //! The groups' units of work: a page of groups with their member counts, and one group with a
-//! page of its members. Each is one `Db::run`; no actix types.
+//! page of its members. Each is one `Db::run_read` (they tolerate a streaming replica's lag);
+//! no actix types.
 
 use std::collections::HashMap;
 
@@ -42,7 +43,7 @@ pub async fn list_groups(
         descending: false,
     };
     let (rows, counts, total) = db
-        .run(tenant, move |conn| -> Result<_, tenancy::Error> {
+        .run_read(tenant, move |conn| -> Result<_, tenancy::Error> {
             let rows = groups::list(conn, tenant, &condition, &page)?;
             let ids: Vec<GroupId> = rows.iter().map(|g| g.id).collect();
             let counts: HashMap<GroupId, i64> = groups::member_counts(conn, tenant, &ids)?
@@ -89,7 +90,7 @@ pub async fn group_detail(
 ) -> Result<GroupDetail, ConsoleError> {
     let search = (!search.is_empty()).then(|| search.to_owned());
     Ok(db
-        .run(tenant, move |conn| -> Result<_, tenancy::Error> {
+        .run_read(tenant, move |conn| -> Result<_, tenancy::Error> {
             let group = groups::find(conn, tenant, id)?.ok_or(tenancy::Error::NotFound)?;
             let (members, matching) =
                 member_page::members_page(conn, tenant, id, search.as_deref(), offset, limit)?;

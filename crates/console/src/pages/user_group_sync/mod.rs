@@ -9,7 +9,7 @@ use actix_web::web;
 use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
-use tenancy::scim_tokens::{IssuedToken, TokenCache};
+use tenancy::scim_tokens::{self, IssuedToken, TokenCache};
 use tenancy::tenants::AuthType;
 use tenancy::{Db, Deployment, TokenId, secret};
 
@@ -160,11 +160,19 @@ pub async fn revoke_scim_token(
     let token: TokenId = path.parse().map_err(|_| ConsoleError::NotFound)?;
     let tenant = console.tenant.id;
     let row = revoke(&db, tenant, token, Utc::now()).await?;
-    // "Revoked" is only said once this server refuses the token too.
+    // "Refused now" is only said once this server refuses the token too; the other servers
+    // refuse it within the bound of their re-check, whether or not the announcement reaches
+    // them.
     tokens.catch_up(&db).await?;
     tracing::info!(tenant_id = %tenant, token_id = %row.id, admin_id = %console.admin.id, "SCIM token revoked");
-    Ok(Page::see_other("/console/secure/advanced/user-group-sync")
-        .flash(&format!("The token ending in {} was revoked.", row.last4)))
+    Ok(
+        Page::see_other("/console/secure/advanced/user-group-sync").flash(&format!(
+            "The token ending in {} was revoked: it is refused from now on, on every server \
+             within {} seconds.",
+            row.last4,
+            scim_tokens::REFUSED_EVERYWHERE_WITHIN.as_secs()
+        )),
+    )
 }
 
 fn render(

@@ -1,6 +1,8 @@
 //! The users' units of work: a page of the search with its status counts, one user with
 //! everything the user page shows, and adding or removing a card (saying who holds a number
-//! that is taken). Each is one `Db::run`; no actix types.
+//! that is taken). Each is one `Db::run`; the list tolerates a streaming replica's lag
+//! (`Db::run_read`), the user page does not (it shows the cards the admin just changed). No
+//! actix types.
 
 use chrono::Utc;
 use tenancy::directory::cards::{self, CardHolder, CardRow, Claimed};
@@ -98,7 +100,7 @@ pub async fn list_users(
         descending: false,
     };
     let (rows, counts) = db
-        .run(tenant, move |conn| -> Result<_, tenancy::Error> {
+        .run_read(tenant, move |conn| -> Result<_, tenancy::Error> {
             let counts = user_search::status_counts(conn, tenant, &others)?;
             let rows = users::list(conn, tenant, &listed, &page)?;
             Ok((rows, counts))

@@ -199,7 +199,7 @@ async fn revoke_now_stops_the_previous_token_at_once() {
     let page = admin.page(SYNC).await;
     assert!(
         page.contains(&format!(
-            "The token ending in {} was revoked.",
+            "The token ending in {} was revoked: it is refused from now on, on every server within 3 seconds.",
             &old[old.len() - 4..]
         )),
         "{page}"
