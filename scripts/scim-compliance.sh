@@ -4,12 +4,16 @@
 #
 #   scripts/scim-compliance.sh            # builds target/debug/insights if needed
 #   INSIGHTS_BIN=path/to/insights scripts/scim-compliance.sh
+#   INSIGHTS_COMPLIANCE_URL=https://host/scim/v2/TENANT INSIGHTS_COMPLIANCE_TOKEN=scim_... \
+#     scripts/scim-compliance.sh          # checks that Tenant URL with that token instead
 #
 # The checker is installed idempotently in a virtualenv under target/scim-venv. The server runs
 # on 127.0.0.1 with a free port and its embedded PostgreSQL in a fresh temporary data folder,
-# with one SCIM-enabled OpenID tenant and a token. The script prints the checker's report,
-# stops the server (SIGTERM, then waits), and exits non-zero if any check failed, except the
-# checks listed in ALLOWED below, each with the reason it does not apply.
+# with one SCIM-enabled OpenID tenant and a token; when INSIGHTS_COMPLIANCE_URL and
+# INSIGHTS_COMPLIANCE_TOKEN are set, no server is started and that Tenant URL is checked with
+# that token (deploy/topology-test.sh does so through nginx). The script prints the checker's
+# report, stops the server (SIGTERM, then waits), and exits non-zero if any check failed, except
+# the checks listed in ALLOWED below, each with the reason it does not apply.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,11 +58,16 @@ free_port() {
 }
 
 install_checker
-if [ -z "${INSIGHTS_BIN:-}" ]; then
+# A running server to check instead of our own: its Tenant URL and a token for it.
+EXTERNAL=
+if [ -n "${INSIGHTS_COMPLIANCE_URL:-}" ] && [ -n "${INSIGHTS_COMPLIANCE_TOKEN:-}" ]; then
+  EXTERNAL=1
+fi
+if [ -z "$EXTERNAL" ] && [ -z "${INSIGHTS_BIN:-}" ]; then
   log "building $BIN"
   cargo build --quiet -p server --bin insights
 fi
-[ -x "$BIN" ] || { echo "no insights binary at $BIN" >&2; exit 2; }
+[ -n "$EXTERNAL" ] || [ -x "$BIN" ] || { echo "no insights binary at $BIN" >&2; exit 2; }
 
 # The embedded cluster runs as the postgres user when we are root: its folder's parents must
 # be traversable.
@@ -98,26 +107,31 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-log "starting $BIN serve on $INSIGHTS_BIND (data in $INSIGHTS_DATA_DIR)"
-"$BIN" serve >"$SERVER_LOG" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 300); do
-  if curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; then
-    break
-  fi
-  kill -0 "$SERVER_PID" 2>/dev/null || { echo "the server exited during start-up" >&2; exit 1; }
-  sleep 0.2
-done
-curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null || { echo "the server did not become ready" >&2; exit 1; }
+if [ -n "$EXTERNAL" ]; then
+  TENANT_URL="$INSIGHTS_COMPLIANCE_URL"
+  TOKEN="$INSIGHTS_COMPLIANCE_TOKEN"
+else
+  log "starting $BIN serve on $INSIGHTS_BIND (data in $INSIGHTS_DATA_DIR)"
+  "$BIN" serve >"$SERVER_LOG" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 300); do
+    if curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; then
+      break
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || { echo "the server exited during start-up" >&2; exit 1; }
+    sleep 0.2
+  done
+  curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null || { echo "the server did not become ready" >&2; exit 1; }
 
-json_field() { "$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+  json_field() { "$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
-TENANT_ID="$("$BIN" tenant create --name Compliance --scim \
-  --openid-issuer https://idp.example/ --openid-client-id x --openid-client-secret y --json |
-  json_field tenant_id)"
-TOKEN_JSON="$("$BIN" token generate --tenant "$TENANT_ID" --json)"
-TENANT_URL="$(printf '%s' "$TOKEN_JSON" | json_field tenant_url)"
-TOKEN="$(printf '%s' "$TOKEN_JSON" | json_field token)"
+  TENANT_ID="$("$BIN" tenant create --name Compliance --scim \
+    --openid-issuer https://idp.example/ --openid-client-id x --openid-client-secret y --json |
+    json_field tenant_id)"
+  TOKEN_JSON="$("$BIN" token generate --tenant "$TENANT_ID" --json)"
+  TENANT_URL="$(printf '%s' "$TOKEN_JSON" | json_field tenant_url)"
+  TOKEN="$(printf '%s' "$TOKEN_JSON" | json_field token)"
+fi
 log "checking $TENANT_URL"
 
 REPORT="$DATA_DIR/report.txt"
