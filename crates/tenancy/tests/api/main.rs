@@ -3,6 +3,7 @@
 mod activity_log;
 mod citus_ready;
 mod console_reads;
+mod migrations;
 mod retention;
 mod row_security;
 mod scim_tokens;
