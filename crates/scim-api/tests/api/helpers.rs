@@ -210,15 +210,18 @@ impl TestApp {
         self.test_db.db()
     }
 
-    /// Runs one SQL statement (arrange). Returns once the server acted on any change to
-    /// tokens or tenants it made, as a server does for the console's own changes.
+    /// Runs one SQL statement (arrange) and announces a change to the tenant's tokens, as the
+    /// application's own writes do. Returns once the server acted on it, as a server does for
+    /// the console's own changes.
     pub async fn execute(&self, sql: &str) {
         let sql = sql.to_owned();
+        let tenant = self.tenant;
         self.db()
             .run_across_tenants(tenancy::CrossTenant::Operator, move |conn| {
                 diesel::sql_query(sql)
                     .execute(conn)
-                    .map_err(tenancy::Error::from)
+                    .map_err(tenancy::Error::from)?;
+                tenancy::scim_tokens::announce(conn, tenant)
             })
             .await
             .expect("execute SQL");
