@@ -324,6 +324,24 @@ describe("admin console in headless Chromium", { concurrency: 1 }, () => {
     await screenshot("connection-test");
   });
 
+  step("adds a webhook endpoint, shows its signing secret once and sends a test", async () => {
+    await page.goto(`${BASE}/console/secure/advanced/user-group-sync`);
+    const panel = page.locator("#notifications");
+    assert.match(await panel.textContent(), /E-mail is off/);
+    await page.getByLabel("Endpoint URL").fill("http://127.0.0.1:9/insights-hook");
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    const secret = await page.locator("#new-endpoint-secret").inputValue();
+    assert.match(secret, /^whsec_/);
+    await screenshot("notifications-endpoint-added");
+    await page.goto(`${BASE}/console/secure/advanced/user-group-sync`);
+    assert.ok(!(await page.content()).includes(secret), "the secret is shown once");
+    assert.match(await panel.textContent(), new RegExp(`secret ending in ${secret.slice(-4).replace(/[+/=]/g, "\\$&")}`));
+    await page.getByRole("button", { name: "Send a test" }).click();
+    await page.waitForURL(/#notifications$/);
+    assert.match(await page.locator(".flash").textContent(), /A test was sent on 1 channel/);
+    await screenshot("notifications-test-sent");
+  });
+
   step("regenerates the token and shows both tokens' states", async () => {
     await page.goto(`${BASE}/console/secure/advanced/user-group-sync`);
     await page.getByText("Regenerate Token").click();

@@ -28,6 +28,12 @@ pub const ACTIONS: &[&str] = &[
     "/secure/advanced/user-group-sync/token",
     "/secure/advanced/user-group-sync/tokens/{id}/revoke",
     "/secure/advanced/user-group-sync/test",
+    "/secure/advanced/user-group-sync/notifications/endpoints",
+    "/secure/advanced/user-group-sync/notifications/endpoints/{id}/disable",
+    "/secure/advanced/user-group-sync/notifications/endpoints/{id}/enable",
+    "/secure/advanced/user-group-sync/notifications/endpoints/{id}/remove",
+    "/secure/advanced/user-group-sync/notifications/test",
+    "/secure/advanced/user-group-sync/notifications/spike",
     "/users/{id}/cards",
     "/users/{id}/cards/{card}/remove",
     "/import",
@@ -107,6 +113,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/secure/advanced/user-group-sync/token",
                 web::post().to(user_group_sync::regenerate_scim_token),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/notifications/endpoints",
+                web::post().to(user_group_sync::notifications::add_endpoint),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/notifications/endpoints/{id}/disable",
+                web::post().to(user_group_sync::notifications::disable_endpoint),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/notifications/endpoints/{id}/enable",
+                web::post().to(user_group_sync::notifications::enable_endpoint),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/notifications/endpoints/{id}/remove",
+                web::post().to(user_group_sync::notifications::remove_endpoint),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/notifications/test",
+                web::post().to(user_group_sync::notifications::send_test),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/notifications/spike",
+                web::post().to(user_group_sync::notifications::set_spike_threshold),
             )
             .route(
                 "/secure/advanced/user-group-sync/tokens/{id}/revoke",

@@ -62,6 +62,15 @@ pub struct Settings {
     )]
     pub read_database_url: Option<String>,
 
+    /// SMTP relay for notifications: smtp://user:pass@host:587 (STARTTLS required, except to a
+    /// loopback relay) or smtps://host:465. Without it, e-mail is off.
+    #[arg(long, env = "INSIGHTS_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of notification e-mails, e.g. "Insights <insights@example.com>".
+    #[arg(long, env = "INSIGHTS_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+
     /// Address and port the HTTP server listens on.
     #[arg(
         long,
@@ -211,6 +220,8 @@ impl Settings {
             listen_database_url: None,
             migration_database_url: None,
             read_database_url: None,
+            smtp_url: None,
+            mail_from: None,
             bind: "127.0.0.1:0".into(),
             public_url: None,
             data_dir: PathBuf::from("./data"),
@@ -292,6 +303,14 @@ impl Settings {
             .with_listen_url(self.listen_database_url.as_deref())
             .with_migration_url(self.migration_database_url.as_deref())
             .with_read_replica(self.read_database_url.as_deref(), limits)
+    }
+
+    /// The e-mail settings of the notifications.
+    pub fn mail(&self) -> notify::MailSettings {
+        notify::MailSettings {
+            smtp_url: self.smtp_url.clone(),
+            from: self.mail_from.clone(),
+        }
     }
 
     /// The deployment facts for the given actual listening port (the configured public URL wins).

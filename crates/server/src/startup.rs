@@ -30,6 +30,8 @@ pub struct RunningServer {
     pub event_writer: tokio::task::JoinHandle<()>,
     /// The server's memory of verified SCIM tokens.
     pub tokens: TokenCache,
+    /// Decides and sends notifications (its worker is started by `serve`).
+    pub notifier: notify::Notifier,
 }
 
 /// Binds the configured address and starts serving in the background. Signals are not handled
@@ -43,6 +45,16 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
     // Counts of refused requests are a diagnosis: the writer stops with the runtime.
     let (rejections, _rejection_writer) = scim_api::RejectionLog::start(db.clone());
     let tokens = TokenCache::listening(&db);
+    let mailer = notify::Mailer::from_settings(&settings.mail()).map_err(std::io::Error::other)?;
+    let notifier = notify::Notifier::new(
+        db.clone(),
+        keys.clone(),
+        mailer,
+        notify::NotifierSettings {
+            public_url: deployment.public_url.clone(),
+            spike: tenancy::notifications::SpikeThreshold::default(),
+        },
+    );
     let scim_state = ScimState {
         db: db.clone(),
         deployment: deployment.clone(),
@@ -58,6 +70,7 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
     let tokens_data = web::Data::new(tokens.clone());
     let oidc_data = web::Data::new(console::oidc::Oidc::new(keys).map_err(std::io::Error::other)?);
     let sign_in_limits = web::Data::new(console::client::SignInLimits::default());
+    let notifier_data = web::Data::new(notifier.clone());
     let server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(client_info::resolve_client))
@@ -68,6 +81,7 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
             .app_data(tokens_data.clone())
             .app_data(oidc_data.clone())
             .app_data(sign_in_limits.clone())
+            .app_data(notifier_data.clone())
             .service(health::healthz)
             .service(health::readyz)
             .configure(scim_api::configure(&scim_data))
@@ -90,5 +104,6 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
         task,
         event_writer,
         tokens,
+        notifier,
     })
 }

@@ -77,3 +77,15 @@ uuid_id!(
     /// A CSV import job of one tenant.
     ImportJobId
 );
+uuid_id!(
+    /// A webhook endpoint of one tenant.
+    EndpointId
+);
+uuid_id!(
+    /// A notification decided for one tenant (sent on every channel).
+    NotificationId
+);
+uuid_id!(
+    /// One delivery of a notification on one channel.
+    DeliveryId
+);

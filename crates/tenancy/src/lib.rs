@@ -17,6 +17,7 @@ pub mod imports;
 pub mod limits;
 pub mod maintenance;
 pub mod migrations;
+pub mod notifications;
 pub mod password;
 mod prepared;
 pub mod rejections;
@@ -35,4 +36,7 @@ pub use deployment::{Deployment, RequestClient, TrustedProxies};
 /// The connection type every repository function takes.
 pub use diesel::PgConnection;
 pub use error::Error;
-pub use ids::{AdminId, CardId, GroupId, ImportJobId, TenantId, TokenId, UserId};
+pub use ids::{
+    AdminId, CardId, DeliveryId, EndpointId, GroupId, ImportJobId, NotificationId, TenantId,
+    TokenId, UserId,
+};

@@ -123,6 +123,50 @@ diesel::table! {
 }
 
 diesel::table! {
+    notification_deliveries (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        notification_id -> Uuid,
+        channel -> Text,
+        endpoint_id -> Nullable<Uuid>,
+        recipient -> Nullable<Text>,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_attempt_at -> Nullable<Timestamptz>,
+        last_status -> Nullable<Int4>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamptz>,
+        gave_up_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notification_endpoints (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        url -> Text,
+        secret_sealed -> Text,
+        secret_last4 -> Text,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        failing_since -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notifications (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        kind -> Text,
+        occasion -> Text,
+        data -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     pending_oidc_logins (tenant_id, state) {
         tenant_id -> Uuid,
         state -> Text,
@@ -211,6 +255,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         event_retention_days -> Nullable<Int2>,
+        deprovisioning_alert_users -> Nullable<Int4>,
     }
 }
 
@@ -242,6 +287,8 @@ diesel::joinable!(admins -> tenants (tenant_id));
 diesel::joinable!(connection_tests -> tenants (tenant_id));
 diesel::joinable!(groups -> tenants (tenant_id));
 diesel::joinable!(import_jobs -> tenants (tenant_id));
+diesel::joinable!(notification_endpoints -> tenants (tenant_id));
+diesel::joinable!(notifications -> tenants (tenant_id));
 diesel::joinable!(pending_oidc_logins -> tenants (tenant_id));
 diesel::joinable!(rejected_requests -> tenants (tenant_id));
 diesel::joinable!(scim_tokens -> tenants (tenant_id));
@@ -260,6 +307,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     groups,
     import_jobs,
     import_rows,
+    notification_deliveries,
+    notification_endpoints,
+    notifications,
     pending_oidc_logins,
     provisioning_events,
     rejected_requests,

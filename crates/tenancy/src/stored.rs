@@ -218,3 +218,33 @@ mod tests {
         assert_eq!(UserSource::Scim.to_string(), "scim");
     }
 }
+
+stored_enum! {
+    /// What a notification tells the tenant's admins and endpoints (the webhook `type`).
+    NotificationKind {
+        /// The identity provider's token expires in 30, 14, 7 or 1 day(s).
+        TokenExpiring = "token.expiring",
+        /// It has expired: provisioning stopped.
+        TokenExpired = "token.expired",
+        /// A burst of requests with an unknown, revoked or expired token after a quiet period.
+        ConnectionRejected = "connection.rejected",
+        /// No request from the identity provider for 7, 30 or 60 days after it had connected.
+        ConnectionSilent = "connection.silent",
+        /// More deactivations or deletions within an hour than the tenant's threshold.
+        DeprovisioningSpike = "deprovisioning.spike",
+        /// Sent on demand from the console.
+        Test = "test",
+        /// A webhook endpoint failed for three days and was disabled (by e-mail only).
+        EndpointDisabled = "endpoint.disabled",
+    }
+}
+
+stored_enum! {
+    /// How a notification is delivered.
+    NotificationChannel {
+        /// To one console admin's e-mail address.
+        Email = "email",
+        /// To one webhook endpoint, signed.
+        Webhook = "webhook",
+    }
+}

@@ -2,7 +2,9 @@
 //! `TEST_DATABASE_URL` / `DATABASE_URL`, else a private throwaway cluster started once per test
 //! process), a template database migrated once, and a fresh database per test made from it.
 
+pub mod http_receiver;
 pub mod oidc;
+pub mod smtp;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

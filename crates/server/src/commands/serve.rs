@@ -58,9 +58,15 @@ async fn run(settings: &Settings, database: &Database) -> anyhow::Result<()> {
         database.db.clone(),
         settings.retention(),
     ));
+    // Notifications before provisioning breaks, off every request path.
+    if !running.notifier.email_on() {
+        tracing::info!("INSIGHTS_SMTP_URL is not set: notifications go to webhooks only");
+    }
+    let notifications = tokio::spawn(running.notifier.clone().run());
     shutdown_signal().await;
     tracing::info!("shutting down");
     maintenance.abort();
+    notifications.abort();
     running.handle.stop(true).await;
     let _ = running.task.await;
     // The workers are gone with their handles on the event queue: let the writer finish it.

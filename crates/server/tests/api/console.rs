@@ -9,6 +9,7 @@ mod connection_test;
 mod csrf;
 mod directory;
 mod import;
+mod notifications;
 mod read_replica;
 mod tokens;
 
@@ -29,13 +30,20 @@ pub const GET_PAGES: &[&str] = &[
     "/console/settings/sign-in",
 ];
 
-/// Every console form action, with placeholders `{user}`, `{card}`, `{token}` for ids.
+/// Every console form action, with placeholders `{user}`, `{card}`, `{token}`, `{endpoint}` for
+/// ids.
 pub const POST_ACTIONS: &[&str] = &[
     "/console/logout",
     "/console/password",
     "/console/secure/advanced/user-group-sync/token",
     "/console/secure/advanced/user-group-sync/tokens/{token}/revoke",
     "/console/secure/advanced/user-group-sync/test",
+    "/console/secure/advanced/user-group-sync/notifications/endpoints",
+    "/console/secure/advanced/user-group-sync/notifications/endpoints/{endpoint}/disable",
+    "/console/secure/advanced/user-group-sync/notifications/endpoints/{endpoint}/enable",
+    "/console/secure/advanced/user-group-sync/notifications/endpoints/{endpoint}/remove",
+    "/console/secure/advanced/user-group-sync/notifications/test",
+    "/console/secure/advanced/user-group-sync/notifications/spike",
     "/console/users/{user}/cards",
     "/console/users/{user}/cards/{card}/remove",
     "/console/import",

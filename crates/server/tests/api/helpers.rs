@@ -43,6 +43,11 @@ impl TestApp {
         self.server.tokens.is_listening()
     }
 
+    /// The server's notification worker (tests drive it with their own clock).
+    pub fn notifier(&self) -> &notify::Notifier {
+        &self.server.notifier
+    }
+
     /// The server's database, for arranging and asserting.
     pub fn db(&self) -> &Db {
         self._test_db.db()

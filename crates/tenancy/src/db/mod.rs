@@ -61,6 +61,8 @@ pub enum CrossTenant {
     TokenAnnouncements,
     /// Background maintenance across tenants.
     Maintenance,
+    /// The notification worker: the tenants to watch and the queue of due deliveries.
+    Notifications,
 }
 
 impl CrossTenant {
@@ -72,6 +74,7 @@ impl CrossTenant {
             Self::ActivityLog => "activity-log",
             Self::TokenAnnouncements => "token-announcements",
             Self::Maintenance => "maintenance",
+            Self::Notifications => "notifications",
         }
     }
 }

@@ -1,7 +1,8 @@
-//! Secure > Advanced > User and Group Sync: generate, regenerate and revoke the SCIM token, and
-//! see its status and the first-run checklist. Only the POST mints a token, and its response is
+//! Secure > Advanced > User and Group Sync: generate, regenerate and revoke the SCIM token, see
+//! its status and the first-run checklist, test the connection, and set up notifications. Only the POST mints a token, and its response is
 //! the only place the token is ever shown.
 
+pub mod notifications;
 pub mod self_test;
 mod service;
 
@@ -36,6 +37,17 @@ struct UserGroupSyncPage {
     issued: Option<IssuedView>,
     already_shown: bool,
     connection_test: Option<TestView>,
+    notifications: notifications::Panel,
+    new_endpoint: Option<notifications::NewEndpoint>,
+}
+
+/// What this response shows once: a token just issued (or the note that it was shown
+/// already), an endpoint's signing secret just made.
+#[derive(Default)]
+pub struct Shown {
+    issued: Option<IssuedToken>,
+    already_shown: bool,
+    new_endpoint: Option<notifications::NewEndpoint>,
 }
 
 /// The last connection test, as the page shows it.
@@ -99,9 +111,10 @@ pub struct GenerateForm {
 #[derive(Debug, Deserialize)]
 pub struct RevokeForm {}
 
-fn setup(console: &Console) -> Setup {
+fn setup(console: &Console, notifier: &notify::Notifier) -> Setup {
     Setup {
         openid: console.tenant.auth_type() == AuthType::OpenId,
+        email_on: notifier.email_on(),
     }
 }
 
@@ -110,17 +123,18 @@ pub async fn show_user_group_sync(
     console: Console,
     db: web::Data<Db>,
     deployment: web::Data<Deployment>,
+    notifier: web::Data<notify::Notifier>,
 ) -> Result<Page, ConsoleError> {
     let tenant = console.tenant.id;
     let state = load(
         &db,
         tenant,
-        setup(&console),
+        setup(&console, &notifier),
         deployment.tenant_url(tenant),
         Utc::now(),
     )
     .await?;
-    render(&console, &deployment, state, None, false)
+    render(&console, &deployment, state, Shown::default())
 }
 
 /// POST /console/secure/advanced/user-group-sync/token: Generate or Regenerate Token.
@@ -128,6 +142,7 @@ pub async fn regenerate_scim_token(
     submitted: CsrfForm<GenerateForm>,
     db: web::Data<Db>,
     deployment: web::Data<Deployment>,
+    notifier: web::Data<notify::Notifier>,
 ) -> Result<Page, ConsoleError> {
     let CsrfForm { console, form } = submitted;
     let tenant = console.tenant.id;
@@ -135,7 +150,7 @@ pub async fn regenerate_scim_token(
     let (issued, state) = generate(
         &db,
         tenant,
-        setup(&console),
+        setup(&console, &notifier),
         deployment.tenant_url(tenant),
         request_id,
         deployment.token_overlap,
@@ -146,7 +161,12 @@ pub async fn regenerate_scim_token(
     if let Some(issued) = &issued {
         tracing::info!(tenant_id = %tenant, token_id = %issued.record.id, admin_id = %console.admin.id, "SCIM token issued from the console");
     }
-    render(&console, &deployment, state, issued, already_shown)
+    let shown = Shown {
+        issued,
+        already_shown,
+        new_endpoint: None,
+    };
+    render(&console, &deployment, state, shown)
 }
 
 /// POST /console/secure/advanced/user-group-sync/tokens/{id}/revoke
@@ -179,9 +199,13 @@ fn render(
     console: &Console,
     deployment: &Deployment,
     state: SyncState,
-    issued: Option<IssuedToken>,
-    already_shown: bool,
+    shown: Shown,
 ) -> Result<Page, ConsoleError> {
+    let Shown {
+        issued,
+        already_shown,
+        new_endpoint,
+    } = shown;
     let tenant_url = deployment.tenant_url(console.tenant.id);
     Page::ok(&UserGroupSyncPage {
         layout: Layout::new(console, "secure", "User and Group Sync"),
@@ -212,6 +236,8 @@ fn render(
                 view.total_ms = view.steps.iter().map(|s| s.ms).sum();
                 view
             }),
+        notifications: state.notifications,
+        new_endpoint,
     })
 }
 

@@ -8,6 +8,7 @@ use tenancy::scim_tokens::{self, IssuedToken, ScimTokenRow};
 use tenancy::{Db, TenantId, TokenId};
 
 use super::super::token_status::{self, TokenStatus};
+use super::notifications::{self, Panel};
 use crate::error::ConsoleError;
 
 /// One step of the first-run checklist.
@@ -30,6 +31,8 @@ pub struct SyncState {
     pub checklist: Vec<Step>,
     /// The running or last connection test.
     pub connection_test: Option<ConnectionTest>,
+    /// The Notifications panel.
+    pub notifications: Panel,
 }
 
 impl SyncState {
@@ -44,6 +47,8 @@ impl SyncState {
 pub struct Setup {
     /// Sign-in type OpenID.
     pub openid: bool,
+    /// Whether the operator configured e-mail (for the Notifications panel).
+    pub email_on: bool,
 }
 
 /// The page's state, in one unit of work.
@@ -54,13 +59,18 @@ pub async fn load(
     tenant_url: String,
     now: DateTime<Utc>,
 ) -> Result<SyncState, ConsoleError> {
-    let (status, test) = db
+    let (status, test, panel) = db
         .run(tenant, move |conn| -> Result<_, tenancy::Error> {
             let status = token_status::load(conn, tenant, tenant_url, now)?;
-            Ok((status, connection_tests::last(conn, tenant)?))
+            let test = connection_tests::last(conn, tenant)?;
+            Ok((
+                status,
+                test,
+                notifications::read(conn, tenant, setup.email_on)?,
+            ))
         })
         .await?;
-    Ok(state(status, setup, test))
+    Ok(state(status, setup, test, panel))
 }
 
 /// Issues a token for the form submission `request_id` and reads the page's state, in one unit
@@ -74,15 +84,17 @@ pub async fn generate(
     overlap: Duration,
     now: DateTime<Utc>,
 ) -> Result<(Option<IssuedToken>, SyncState), ConsoleError> {
-    let (issued, status, test) = db
+    let (issued, status, test, panel) = db
         .run(tenant, move |conn| -> Result<_, tenancy::Error> {
             let issued =
                 scim_tokens::issue_for_request(conn, tenant, now, overlap, Some(&request_id))?;
             let status = token_status::load(conn, tenant, tenant_url, now)?;
-            Ok((issued, status, connection_tests::last(conn, tenant)?))
+            let test = connection_tests::last(conn, tenant)?;
+            let panel = notifications::read(conn, tenant, setup.email_on)?;
+            Ok((issued, status, test, panel))
         })
         .await?;
-    Ok((issued, state(status, setup, test)))
+    Ok((issued, state(status, setup, test, panel)))
 }
 
 /// Revokes one of the tenant's tokens; the revoked record.
@@ -99,7 +111,12 @@ pub async fn revoke(
         .await?)
 }
 
-fn state(status: TokenStatus, setup: Setup, connection_test: Option<ConnectionTest>) -> SyncState {
+fn state(
+    status: TokenStatus,
+    setup: Setup,
+    connection_test: Option<ConnectionTest>,
+    notifications: Panel,
+) -> SyncState {
     let checklist = vec![
         Step {
             label: "Set the sign-in type to OpenID",
@@ -126,5 +143,6 @@ fn state(status: TokenStatus, setup: Setup, connection_test: Option<ConnectionTe
         status,
         checklist,
         connection_test,
+        notifications,
     }
 }

@@ -460,6 +460,7 @@ fn fill(path: &str, id: &str, event: &str) -> String {
         .replace("{job}", id)
         .replace("{card}", id)
         .replace("{token}", id)
+        .replace("{endpoint}", id)
         .replace("{event}", event)
 }
 

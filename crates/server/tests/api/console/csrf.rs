@@ -55,7 +55,8 @@ async fn forms_without_their_csrf_token_or_from_another_origin_are_refused_and_c
         let path = action
             .replace("{user}", &user.to_string())
             .replace("{card}", &card.to_string())
-            .replace("{token}", &old.record.id.to_string());
+            .replace("{token}", &old.record.id.to_string())
+            .replace("{endpoint}", &tenancy::EndpointId::new_random().to_string());
         for forgery in [
             Forgery::NoToken,
             Forgery::WrongToken,
@@ -141,6 +142,10 @@ async fn forge(admin: &Admin, path: &str, forgery: Forgery) -> reqwest::Response
             vec![("auth_type", "openid"), ("issuer", "http://127.0.0.1:1")]
         }
         p if p.ends_with("/cards") => vec![("card_number", "FORGED-1")],
+        p if p.ends_with("/notifications/spike") => vec![("users", "1")],
+        p if p.ends_with("/notifications/endpoints") => {
+            vec![("url", "https://evil.example/hook")]
+        }
         _ => vec![],
     };
     if let Some(token) = &token {
@@ -214,13 +219,16 @@ async fn fingerprint(app: &TestApp, admin: &Admin) -> String {
                 &tenancy::directory::Condition::always(),
             )?;
             let jobs = imports::recent_jobs(conn, tenant, 100)?.len();
+            let endpoints = tenancy::notifications::endpoints::list(conn, tenant)?.len();
+            let spike = tenancy::notifications::occasions::own_spike_threshold(conn, tenant)?;
+            let deliveries = tenancy::notifications::deliveries::recent(conn, tenant, 100)?.len();
             let row = tenants::find(conn, tenant)?;
             let hashes: Vec<String> = admins::find_by_email(conn, &email)?
                 .into_iter()
                 .map(|a| a.password_hash)
                 .collect();
             Ok(format!(
-                "tokens={tokens:?} cards={cards} users={users} jobs={jobs} auth={} retention={:?} hashes={hashes:?}",
+                "tokens={tokens:?} cards={cards} users={users} jobs={jobs} endpoints={endpoints} spike={spike:?} deliveries={deliveries} auth={} retention={:?} hashes={hashes:?}",
                 row.auth_type, row.event_retention_days
             ))
         })
