@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -40,21 +40,9 @@ pub struct HttpReceiver {
 
 impl HttpReceiver {
     /// Starts a receiver on a free loopback port.
-    #[expect(clippy::panic, reason = "test support")]
     pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .unwrap_or_else(|e| panic!("cannot bind the HTTP receiver: {e}"));
-        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let shared = Arc::new(Shared::default());
-        let accepting = shared.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let shared = accepting.clone();
-                std::thread::spawn(move || {
-                    let _ = serve(stream, &shared);
-                });
-            }
-        });
+        let port = crate::loopback::serve("HTTP receiver", shared.clone(), serve);
         Self { port, shared }
     }
 

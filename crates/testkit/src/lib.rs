@@ -3,6 +3,7 @@
 //! process), a template database migrated once, and a fresh database per test made from it.
 
 pub mod http_receiver;
+mod loopback;
 pub mod oidc;
 pub mod smtp;
 

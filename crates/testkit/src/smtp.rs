@@ -4,7 +4,7 @@
 //! is down would.
 
 use std::io::{BufRead as _, BufReader, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -36,21 +36,9 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     /// Starts a server on a free loopback port.
-    #[expect(clippy::panic, reason = "test support")]
     pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .unwrap_or_else(|e| panic!("cannot bind the SMTP sink: {e}"));
-        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let shared = Arc::new(Shared::default());
-        let accepting = shared.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let shared = accepting.clone();
-                std::thread::spawn(move || {
-                    let _ = session(stream, &shared);
-                });
-            }
-        });
+        let port = crate::loopback::serve("SMTP sink", shared.clone(), session);
         Self { port, shared }
     }
 

@@ -96,11 +96,7 @@ pub fn add(
     let id = EndpointId::new_random();
     let last4: String = secret
         .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
+        .skip(secret.chars().count().saturating_sub(4))
         .collect();
     Ok(diesel::insert_into(notification_endpoints::table)
         .values((

@@ -188,8 +188,6 @@ struct Deprovisioned {
     deactivated: i64,
     #[diesel(sql_type = BigInt)]
     deleted: i64,
-    #[diesel(sql_type = BigInt)]
-    active: i64,
 }
 
 /// More deactivations and deletions in the last hour than the threshold: one per run of
@@ -202,8 +200,7 @@ fn deprovisioning_spike(
 ) -> Result<Option<Occasion>> {
     let counts: Deprovisioned = diesel::sql_query(
         "SELECT count(*) FILTER (WHERE operation = 'deactivate') AS deactivated, \
-           count(*) FILTER (WHERE operation = 'delete' AND resource_type = 'User') AS deleted, \
-           (SELECT count(*) FROM users WHERE tenant_id = $1 AND active) AS active \
+           count(*) FILTER (WHERE operation = 'delete' AND resource_type = 'User') AS deleted \
          FROM provisioning_events WHERE tenant_id = $1 AND occurred_at > $2 - interval '1 hour' \
            AND operation IN ('deactivate', 'delete') AND status < 400",
     )
@@ -212,10 +209,20 @@ fn deprovisioning_spike(
     .get_result(conn)?;
     let total = counts.deactivated + counts.deleted;
     // The tenant's own number, else a share of the users active before the spike (those still
-    // active and those it took).
-    let limit = match own_spike_threshold(conn, tenant)? {
+    // active and those it took), never below the floor: at or under the floor there is no
+    // spike, and the users (a large tenant's whole table) need not be counted every minute.
+    let own = own_spike_threshold(conn, tenant)?;
+    if total <= own.map_or(threshold.floor, i64::from) {
+        return Ok(None);
+    }
+    let active: i64 = crate::schema::users::table
+        .filter(crate::schema::users::tenant_id.eq(tenant))
+        .filter(crate::schema::users::active.eq(true))
+        .count()
+        .get_result(conn)?;
+    let limit = match own {
         Some(users) => i64::from(users),
-        None => threshold.limit(counts.active + total),
+        None => threshold.limit(active + total),
     };
     if total <= limit {
         return Ok(None);
@@ -244,7 +251,7 @@ fn deprovisioning_spike(
         data: json!({
             "deactivated": counts.deactivated,
             "deleted": counts.deleted,
-            "active_before": counts.active + total,
+            "active_before": active + total,
             "threshold": limit,
             "within": "1 hour",
             "since": started,
