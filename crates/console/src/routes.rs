@@ -13,8 +13,8 @@ use crate::error::ConsoleError;
 use crate::form::{contains_nul, nul_refused};
 use crate::page::Page;
 use crate::pages::{
-    activity, directory_settings, end_user, groups, import, login, password, sign_in_settings,
-    user_group_sync, users,
+    activity, directory_settings, end_user, groups, import, login, password, safety,
+    sign_in_settings, user_group_sync, users,
 };
 use crate::session::{FLASH_COOKIE, removal, same_origin};
 
@@ -34,6 +34,15 @@ pub const ACTIONS: &[&str] = &[
     "/secure/advanced/user-group-sync/notifications/endpoints/{id}/remove",
     "/secure/advanced/user-group-sync/notifications/test",
     "/secure/advanced/user-group-sync/notifications/spike",
+    "/secure/advanced/user-group-sync/safety/pause",
+    "/secure/advanced/user-group-sync/safety/resume",
+    "/secure/advanced/user-group-sync/safety/revoke-all",
+    "/secure/advanced/user-group-sync/safety/adoption",
+    "/secure/advanced/user-group-sync/safety/conflicts/{id}/link",
+    "/secure/advanced/user-group-sync/safety/conflicts/{id}/separate",
+    "/secure/advanced/user-group-sync/safety/deleted/{id}/restore",
+    "/secure/advanced/user-group-sync/safety/trips/{id}/undo",
+    "/secure/advanced/user-group-sync/safety/trips/{id}/acknowledge",
     "/users/{id}/cards",
     "/users/{id}/cards/{card}/remove",
     "/import",
@@ -105,6 +114,46 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/secure/advanced/user-group-sync",
                 web::get().to(user_group_sync::show_user_group_sync),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/safety",
+                web::get().to(safety::show_safety),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/safety/pause",
+                web::post().to(safety::pause),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/safety/resume",
+                web::post().to(safety::resume),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/safety/revoke-all",
+                web::post().to(safety::revoke_all),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/safety/adoption",
+                web::post().to(safety::set_adoption),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/safety/conflicts/{id}/link",
+                web::post().to(safety::link),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/safety/conflicts/{id}/separate",
+                web::post().to(safety::keep_separate),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/safety/deleted/{id}/restore",
+                web::post().to(safety::restore),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/safety/trips/{id}/undo",
+                web::post().to(safety::undo),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/safety/trips/{id}/acknowledge",
+                web::post().to(safety::acknowledge),
             )
             .route(
                 "/secure/advanced/user-group-sync/test",

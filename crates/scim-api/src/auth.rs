@@ -17,8 +17,9 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, web};
 use chrono::Utc;
 use tenancy::limits::{FailureLimiter, FailureQuota, retry_after_seconds};
+use tenancy::safety::pause::PAUSED_RETRY_AFTER_SECONDS;
 use tenancy::scim_tokens::Rejection;
-use tenancy::stored::RejectionReason;
+use tenancy::stored::{Adoption, RejectionReason};
 use tenancy::{RequestClient, TenantId, TokenId};
 
 use crate::error::ScimError;
@@ -32,6 +33,8 @@ pub struct ScimAuth {
     pub tenant: TenantId,
     /// The token that authenticated the request.
     pub token: TokenId,
+    /// The tenant's adoption setting (see `tenancy::safety::adoption`).
+    pub adoption: Adoption,
 }
 
 /// Failed authentications one client address may make before it must wait: 30 at once, then
@@ -176,6 +179,7 @@ impl FromRequest for ScimAuth {
             let auth = ScimAuth {
                 tenant,
                 token: verified.token,
+                adoption: verified.adoption,
             };
             // From here on the request is the tenant's: it is recorded in the activity log.
             req.extensions_mut()
@@ -197,6 +201,12 @@ impl FromRequest for ScimAuth {
                         "SCIM provisioning needs the tenant's sign-in type to be OpenID; an admin can change it in the console.",
                     ),
                 ));
+            }
+            // Paused by the tenant's admin: an answer the identity provider retries (Okta and
+            // Entra retry a 503 with Retry-After), recorded in the activity log, not counted
+            // as a refusal of the connection.
+            if verified.paused {
+                return Err(ScimError::paused(PAUSED_RETRY_AFTER_SECONDS));
             }
             req.extensions_mut().insert(auth);
             Ok(auth)

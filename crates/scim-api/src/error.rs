@@ -126,6 +126,19 @@ impl ScimError {
         }
     }
 
+    /// 503: the tenant's admin paused provisioning; the IdP retries after `Retry-After` and
+    /// loses nothing.
+    pub fn paused(seconds: u64) -> Self {
+        Self {
+            retry_after: Some(seconds.max(1)),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                "Provisioning is paused by the tenant's admin; retry later (nothing sent was applied).",
+            )
+        }
+    }
+
     /// 429: too many failed attempts; the client may try again in `seconds`.
     pub fn too_many_requests(detail: impl Into<String>, seconds: u64) -> Self {
         Self {

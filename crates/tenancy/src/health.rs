@@ -43,6 +43,8 @@ pub enum State {
     ScimOff,
     /// SCIM needs OpenID sign-in, and the tenant uses passwords.
     SignInNotOpenId,
+    /// An admin paused provisioning.
+    Paused,
     /// No token has been generated (or the last was revoked).
     NoToken,
     /// The current token has expired.
@@ -74,6 +76,8 @@ pub struct Facts {
     pub failed_today: i64,
     /// Requests refused in the last hour, by reason, the most recent first.
     pub rejected: Vec<RejectedSummary>,
+    /// Since when, and by whom, provisioning is paused.
+    pub paused: Option<(DateTime<Utc>, String)>,
 }
 
 /// The assessment.
@@ -112,6 +116,9 @@ pub fn load(conn: &mut PgConnection, tenant: TenantId, now: DateTime<Utc>) -> Re
             requests_today: counted.iter().map(|b| b.1).sum(),
             failed_today: counted.iter().map(|b| b.2).sum(),
             rejected: rejections::since(conn, tenant, now - REJECTED_WINDOW)?,
+            paused: row
+                .provisioning_paused_at
+                .map(|at| (at, row.provisioning_paused_by.clone().unwrap_or_default())),
         },
         now,
     ))
@@ -152,6 +159,17 @@ pub fn assess(facts: &Facts, now: DateTime<Utc>) -> Health {
             Level::Red,
             "Provisioning is refused: the sign-in type is not OpenID Connect.".into(),
             Some("Switch the sign-in type to OpenID Connect in Sign-in settings.".into()),
+        );
+    }
+    if let Some((since, by)) = &facts.paused {
+        return health(
+            State::Paused,
+            Level::Amber,
+            format!(
+                "Provisioning is paused since {} by {by}: your identity provider's requests are answered “retry later”, and it sends them again once you resume.",
+                since.format("%b %-d, %H:%M UTC")
+            ),
+            Some("Resume provisioning when you are ready.".into()),
         );
     }
     if let Some(TokenState::Expired { at }) = current.map(|t| t.state(now)) {
@@ -332,6 +350,7 @@ mod tests {
             requests_today: 764,
             failed_today: 11,
             rejected: Vec::new(),
+            paused: None,
         }
     }
 

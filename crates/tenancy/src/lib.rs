@@ -21,6 +21,7 @@ pub mod notifications;
 pub mod password;
 mod prepared;
 pub mod rejections;
+pub mod safety;
 pub mod schema;
 pub mod scim_tokens;
 pub mod sealed;

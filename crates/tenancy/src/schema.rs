@@ -34,6 +34,38 @@ diesel::table! {
 }
 
 diesel::table! {
+    adoption_conflicts (tenant_id, user_id) {
+        tenant_id -> Uuid,
+        user_id -> Uuid,
+        matched_on -> Text,
+        payload -> Jsonb,
+        user_name -> Text,
+        first_seen_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        attempts -> Int4,
+        decision -> Nullable<Text>,
+        decided_at -> Nullable<Timestamptz>,
+        decided_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    breaker_trips (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        started_at -> Timestamptz,
+        tripped_at -> Timestamptz,
+        active_before -> Int4,
+        threshold -> Int4,
+        undone_at -> Nullable<Timestamptz>,
+        undone_by -> Nullable<Text>,
+        undone_users -> Nullable<Int4>,
+        acknowledged_at -> Nullable<Timestamptz>,
+        acknowledged_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     cards (tenant_id, id) {
         tenant_id -> Uuid,
         id -> Uuid,
@@ -51,6 +83,21 @@ diesel::table! {
         finished_at -> Nullable<Timestamptz>,
         passed -> Nullable<Bool>,
         steps -> Jsonb,
+    }
+}
+
+diesel::table! {
+    deleted_users (tenant_id, user_id) {
+        tenant_id -> Uuid,
+        user_id -> Uuid,
+        user_name -> Text,
+        shown_name -> Text,
+        deleted_at -> Timestamptz,
+        deleted_by -> Text,
+        purge_after -> Timestamptz,
+        user_row -> Jsonb,
+        cards -> Jsonb,
+        group_ids -> Jsonb,
     }
 }
 
@@ -256,6 +303,10 @@ diesel::table! {
         updated_at -> Timestamptz,
         event_retention_days -> Nullable<Int2>,
         deprovisioning_alert_users -> Nullable<Int4>,
+        provisioning_paused_at -> Nullable<Timestamptz>,
+        provisioning_paused_by -> Nullable<Text>,
+        adoption -> Text,
+        deleted_user_retention_days -> Nullable<Int2>,
     }
 }
 
@@ -280,11 +331,16 @@ diesel::table! {
         user_name_key -> Text,
         email_key -> Nullable<Text>,
         search_key -> Text,
+        linked_at -> Nullable<Timestamptz>,
+        linked_by -> Nullable<Text>,
     }
 }
 
 diesel::joinable!(admins -> tenants (tenant_id));
+diesel::joinable!(adoption_conflicts -> tenants (tenant_id));
+diesel::joinable!(breaker_trips -> tenants (tenant_id));
 diesel::joinable!(connection_tests -> tenants (tenant_id));
+diesel::joinable!(deleted_users -> tenants (tenant_id));
 diesel::joinable!(groups -> tenants (tenant_id));
 diesel::joinable!(import_jobs -> tenants (tenant_id));
 diesel::joinable!(notification_endpoints -> tenants (tenant_id));
@@ -299,8 +355,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     admin_emails,
     admin_sign_in_failures,
     admins,
+    adoption_conflicts,
+    breaker_trips,
     cards,
     connection_tests,
+    deleted_users,
     event_hours,
     event_rollup,
     group_members,

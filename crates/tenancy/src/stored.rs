@@ -200,6 +200,23 @@ stored_enum! {
         Lookup = "lookup",
         /// ServiceProviderConfig, Schemas or ResourceTypes.
         Discovery = "discovery",
+        /// An admin's provisioning action in the console (pause, resume, undo, restore, link,
+        /// revoke all tokens…): `method` is `CONSOLE`, `subject` the admin's address.
+        Admin = "admin",
+    }
+}
+
+stored_enum! {
+    /// What happens the first time a SCIM user matches (by userName or e-mail) a user that SCIM
+    /// does not manage (created by a CSV import or in the console).
+    Adoption {
+        /// Hold it for an admin's review: hidden from the identity provider's lookups, and its
+        /// create answered 409 until the admin links them or keeps them separate.
+        Ask = "ask",
+        /// Link them at once: the existing user becomes SCIM-managed.
+        Link = "link",
+        /// Never link: the create is answered 409.
+        Refuse = "refuse",
     }
 }
 

@@ -7,6 +7,7 @@ pub mod groups;
 pub mod import;
 pub mod login;
 pub mod password;
+pub mod safety;
 pub mod sign_in_settings;
 pub mod token_status;
 pub mod user_group_sync;

@@ -102,6 +102,10 @@ impl HealthLine {
                 "/console/activity?operation=rejected&range=1h".to_owned(),
                 "See the refused requests",
             )),
+            State::Paused => Some((
+                "/console/secure/advanced/user-group-sync/safety".to_owned(),
+                "Provisioning safety",
+            )),
             State::Connected | State::TokenExpiring if health.failed_today > 0 => Some((
                 format!(
                     "/console/activity?status=failed&from={today}&to={}",

@@ -20,7 +20,7 @@ pub async fn list_users(
     let query = list_query(&req)?;
     Ok(respond(
         StatusCode::OK,
-        &users::list(&state, auth.tenant, &query).await?,
+        &users::list(&state, auth.tenant, auth.adoption, &query).await?,
     ))
 }
 
@@ -33,7 +33,7 @@ pub async fn search_users(
     let query = ListQuery::from_search_request(&body.into_value()?)?;
     Ok(respond(
         StatusCode::OK,
-        &users::list(&state, auth.tenant, &query).await?,
+        &users::list(&state, auth.tenant, auth.adoption, &query).await?,
     ))
 }
 
@@ -45,6 +45,7 @@ pub async fn create_user(
     let created = users::create(
         &state,
         write.auth.tenant,
+        write.auth.adoption,
         write.body.into_value()?,
         write.log,
     )
@@ -61,7 +62,7 @@ pub async fn get_user(
 ) -> Result<ScimAnswer, ScimError> {
     let query = list_query(&req)?;
     Ok(ScimAnswer::read(
-        users::get(&state, auth.tenant, &path.id, &query).await?,
+        users::get(&state, auth.tenant, auth.adoption, &path.id, &query).await?,
     ))
 }
 
@@ -75,6 +76,7 @@ pub async fn replace_user(
     let replaced = users::replace(
         &state,
         write.auth.tenant,
+        write.auth.adoption,
         &path.id,
         write.body.into_value()?,
         if_match,
@@ -94,6 +96,7 @@ pub async fn patch_user(
     let patched = users::patch(
         &state,
         write.auth.tenant,
+        write.auth.adoption,
         &path.id,
         write.body.into_value()?,
         if_match,
@@ -110,6 +113,14 @@ pub async fn delete_user(
     IfMatch(if_match): IfMatch,
     write: WriteOnly,
 ) -> Result<ScimAnswer, ScimError> {
-    users::delete(&state, write.auth.tenant, &path.id, if_match, write.log).await?;
+    users::delete(
+        &state,
+        write.auth.tenant,
+        write.auth.adoption,
+        &path.id,
+        if_match,
+        write.log,
+    )
+    .await?;
     Ok(ScimAnswer::written_empty())
 }

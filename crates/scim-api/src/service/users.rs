@@ -8,6 +8,7 @@ use scim_protocol::{apply, parse_patch_owned, sets_only_active};
 use serde_json::Value;
 use tenancy::directory::users::{self, UserRow};
 use tenancy::directory::{Condition, Page, user_active, user_lookup};
+use tenancy::safety::adoption::{self, Adoption, MatchedOn, OnCreate};
 use tenancy::stored::UserSource;
 use tenancy::{GroupId, PgConnection, TenantId, UserId, transaction};
 
@@ -22,11 +23,13 @@ use crate::query::{filter_sql, sort};
 
 const KIND: ResourceKind = ResourceKind::User;
 
-/// POST /Users: 201 with the new user.
+/// POST /Users: 201 with the new user, or with an existing user SCIM did not manage that the
+/// tenant links automatically; 409 when the tenant reviews or refuses such a match.
 #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
 pub async fn create(
     state: &ScimState,
     tenant: TenantId,
+    adoption: Adoption,
     body: Value,
     log: WriteLog,
 ) -> Result<Versioned, ScimError> {
@@ -36,14 +39,68 @@ pub async fn create(
     let id = UserId::new_random();
     // The user and its event in one statement: one round trip and one commit.
     let events = log.events(201, id.to_string());
-    let row = state
+    let outcome = state
         .db
         .run(tenant, move |conn| {
-            users::insert_recorded(conn, tenant, id, &fields, UserSource::Scim, now, &events)
+            let match_email = adoption != Adoption::Refuse;
+            let created = users::insert_recorded(
+                conn,
+                tenant,
+                id,
+                &fields,
+                UserSource::Scim,
+                now,
+                &events,
+                match_email,
+            )?;
+            Ok::<_, ScimError>(match created {
+                Some(row) => Ok(row),
+                // A user SCIM does not manage matched: the tenant's setting decides, in this
+                // unit of work (a held match is kept even though the answer is a 409).
+                None => match adoption::on_create(conn, tenant, adoption, &fields, &events, now)? {
+                    OnCreate::Linked(row) => Ok(*row),
+                    other => Err(other),
+                },
+            })
         })
         .await?;
+    let row = match outcome {
+        Ok(row) => row,
+        Err(OnCreate::Linked(row)) => *row,
+        Err(OnCreate::Held(matched_on)) => {
+            let what = match matched_on {
+                MatchedOn::UserName => "userName",
+                MatchedOn::Email => "e-mail address",
+            };
+            return Err(ScimError::uniqueness(format!(
+                "A user with this {what} already exists and is not managed by SCIM: an admin of the \
+                 tenant must review the match in the console (User and Group Sync > Provisioning \
+                 safety) before it is linked; retry after that."
+            )));
+        }
+        Err(OnCreate::KeptSeparate) => {
+            return Err(ScimError::uniqueness(
+                "This userName belongs to a user that an admin chose to keep separate from the \
+                 identity provider: use another userName, or ask the admin to link them.",
+            ));
+        }
+        Err(OnCreate::Refused) => {
+            return Err(ScimError::uniqueness(
+                "A user with this userName already exists and is not managed by SCIM, and the \
+                 tenant does not link such users: change the userName, or ask the admin to \
+                 change the adoption setting.",
+            ));
+        }
+        Err(OnCreate::Gone) => return Err(ScimError::unavailable()),
+    };
     state.totals.forget(tenant, KIND);
     Ok(versioned(row, &[], state, tenant, None))
+}
+
+/// Whether SCIM sees `row` under the tenant's adoption setting: a user SCIM does not manage
+/// only when the tenant links automatically (otherwise it waits for an admin, or never).
+fn visible(adoption: Adoption, row: &UserRow) -> bool {
+    row.source == UserSource::Scim || adoption == Adoption::Link
 }
 
 /// GET /Users/{id}.
@@ -51,6 +108,7 @@ pub async fn create(
 pub async fn get(
     state: &ScimState,
     tenant: TenantId,
+    adoption: Adoption,
     raw_id: &str,
     query: &ListQuery,
 ) -> Result<Versioned, ScimError> {
@@ -66,6 +124,7 @@ pub async fn get(
             } else {
                 users::find(conn, tenant, id)?.map(|row| (row, Vec::new()))
             }
+            .filter(|(row, _)| visible(adoption, row))
             .ok_or_else(|| not_found(KIND, &raw))
         })
         .await?;
@@ -77,11 +136,23 @@ pub async fn get(
 pub async fn list(
     state: &ScimState,
     tenant: TenantId,
+    adoption: Adoption,
     query: &ListQuery,
 ) -> Result<Value, ScimError> {
     let condition = match &query.filter {
         Some(filter) => filter_sql::condition(KIND, filter)?,
         None => Condition::always(),
+    };
+    // The cached total of an unfiltered list is the same list every time under one setting.
+    let unfiltered = condition.is_always();
+    let condition = if adoption == Adoption::Link {
+        condition
+    } else {
+        // Users SCIM does not manage wait for an admin's review (or are never linked).
+        Condition {
+            sql: format!("({}) AND u.source = 'scim'", condition.sql),
+            binds: condition.binds,
+        }
     };
     let page = Page {
         offset: query.start_index - 1,
@@ -91,12 +162,11 @@ pub async fn list(
     };
     let projection = projection(KIND, query);
     let with_groups = projection.wants("groups");
-    let cached_total = if condition.is_always() {
+    let cached_total = if unfiltered {
         state.totals.get(tenant, KIND)
     } else {
         None
     };
-    let unfiltered = condition.is_always();
     let exact_user_name = user_name_equals(query.filter.as_ref());
     let (rows, groups, total) = state
         .db
@@ -109,7 +179,8 @@ pub async fn list(
                     user_lookup::find_by_user_name_with_groups(conn, tenant, user_name)?
                 } else {
                     users::find_by_user_name(conn, tenant, user_name)?.map(|row| (row, Vec::new()))
-                };
+                }
+                .filter(|(row, _)| visible(adoption, row));
                 let total = i64::from(found.is_some());
                 let (rows, groups) = found
                     .filter(|_| page.offset == 0 && page.limit > 0)
@@ -163,6 +234,7 @@ pub async fn list(
 pub async fn replace(
     state: &ScimState,
     tenant: TenantId,
+    adoption: Adoption,
     raw_id: &str,
     body: Value,
     if_match: Option<String>,
@@ -178,9 +250,12 @@ pub async fn replace(
         .run(tenant, move |conn| {
             write(
                 conn,
-                tenant,
-                id,
-                &raw,
+                Target {
+                    tenant,
+                    adoption,
+                    id,
+                    raw: &raw,
+                },
                 if_match.as_deref(),
                 &log,
                 now,
@@ -196,6 +271,7 @@ pub async fn replace(
 pub async fn patch(
     state: &ScimState,
     tenant: TenantId,
+    adoption: Adoption,
     raw_id: &str,
     body: Value,
     if_match: Option<String>,
@@ -213,17 +289,27 @@ pub async fn patch(
         .run(tenant, move |conn| {
             if let Some(active) = only_active {
                 let events = log.events(200, raw.clone());
-                if let Some(done) =
-                    user_active::set_active_recorded(conn, tenant, id, active, now, &events)?
-                {
+                let unmanaged_writable = adoption == Adoption::Link;
+                if let Some(done) = user_active::set_active_recorded(
+                    conn,
+                    tenant,
+                    id,
+                    active,
+                    now,
+                    &events,
+                    unmanaged_writable,
+                )? {
                     return Ok(done);
                 }
             }
             write(
                 conn,
-                tenant,
-                id,
-                &raw.clone(),
+                Target {
+                    tenant,
+                    adoption,
+                    id,
+                    raw: &raw,
+                },
                 if_match.as_deref(),
                 &log,
                 now,
@@ -262,11 +348,14 @@ fn versioned(
     Versioned::new(body, version, KIND, &id, &locations)
 }
 
-/// DELETE /Users/{id}: the user, their memberships, cards and sessions go.
+/// DELETE /Users/{id}: the user leaves the directory at once (SCIM, sign-in, cards and
+/// sessions no longer know it, and its userName is free) and is kept for restoring until its
+/// tenant's retention for deleted users passes.
 #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
 pub async fn delete(
     state: &ScimState,
     tenant: TenantId,
+    adoption: Adoption,
     raw_id: &str,
     if_match: Option<String>,
     log: WriteLog,
@@ -278,8 +367,11 @@ pub async fn delete(
         .run(tenant, move |conn| {
             transaction(conn, |conn| {
                 let current = lock(conn, tenant, id, &raw)?;
+                if !visible(adoption, &current) {
+                    return Err(not_found(KIND, &raw));
+                }
                 check_if_match(if_match.as_deref(), &etag(current.version))?;
-                users::delete(conn, tenant, id)?;
+                tenancy::safety::deleted::delete(conn, tenant, id, "scim", Utc::now())?;
                 log.record(conn, 204, raw.clone())?;
                 Ok::<_, ScimError>(())
             })
@@ -306,6 +398,15 @@ fn user_name_equals(filter: Option<&scim_protocol::Filter>) -> Option<String> {
         .then(|| value.clone())
 }
 
+/// The user a write addresses, under the tenant's adoption setting.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    tenant: TenantId,
+    adoption: Adoption,
+    id: UserId,
+    raw: &'a str,
+}
+
 /// Attempts of an optimistic write before giving up on a user that keeps changing.
 const WRITE_ATTEMPTS: usize = 5;
 
@@ -313,24 +414,25 @@ const WRITE_ATTEMPTS: usize = 5;
 /// read, compute, then write only if the version is unchanged (the write, the end of sessions on
 /// deactivation and the event are one statement). A concurrent write makes it read and compute
 /// again; with `If-Match`, the client's version must be the current one throughout.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one unit of work with its request context"
-)]
 fn write(
     conn: &mut PgConnection,
-    tenant: TenantId,
-    id: UserId,
-    raw: &str,
+    target: Target<'_>,
     if_match: Option<&str>,
     log: &WriteLog,
     now: chrono::DateTime<Utc>,
     change: impl Fn(&UserRow) -> Result<users::UserFields, ScimError>,
 ) -> Result<(UserRow, Vec<(GroupId, String)>), ScimError> {
+    let Target {
+        tenant,
+        adoption,
+        id,
+        raw,
+    } = target;
     for _ in 0..WRITE_ATTEMPTS {
         // The groups cannot change through a user write, so they are read with the user.
-        let (current, groups) =
-            user_lookup::find_with_groups(conn, tenant, id)?.ok_or_else(|| not_found(KIND, raw))?;
+        let (current, groups) = user_lookup::find_with_groups(conn, tenant, id)?
+            .filter(|(row, _)| visible(adoption, row))
+            .ok_or_else(|| not_found(KIND, raw))?;
         check_if_match(if_match, &etag(current.version))?;
         let fields = change(&current)?;
         let row = if fields == users::UserFields::of(&current) {

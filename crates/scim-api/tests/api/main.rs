@@ -20,5 +20,6 @@ mod okta;
 mod okta_groups;
 mod protocol;
 mod rejections;
+mod safety;
 mod secrets;
 mod users;

@@ -11,6 +11,7 @@ mod directory;
 mod import;
 mod notifications;
 mod read_replica;
+mod safety;
 mod tokens;
 
 /// Every console page reached with GET, with placeholders `{user}`, `{group}`, `{job}`,
@@ -18,6 +19,7 @@ mod tokens;
 pub const GET_PAGES: &[&str] = &[
     "/console/password",
     "/console/secure/advanced/user-group-sync",
+    "/console/secure/advanced/user-group-sync/safety",
     "/console/direct/settings",
     "/console/users",
     "/console/users/{user}",
@@ -30,8 +32,8 @@ pub const GET_PAGES: &[&str] = &[
     "/console/settings/sign-in",
 ];
 
-/// Every console form action, with placeholders `{user}`, `{card}`, `{token}`, `{endpoint}` for
-/// ids.
+/// Every console form action, with placeholders `{user}`, `{card}`, `{token}`, `{endpoint}`,
+/// `{trip}` for ids.
 pub const POST_ACTIONS: &[&str] = &[
     "/console/logout",
     "/console/password",
@@ -44,6 +46,15 @@ pub const POST_ACTIONS: &[&str] = &[
     "/console/secure/advanced/user-group-sync/notifications/endpoints/{endpoint}/remove",
     "/console/secure/advanced/user-group-sync/notifications/test",
     "/console/secure/advanced/user-group-sync/notifications/spike",
+    "/console/secure/advanced/user-group-sync/safety/pause",
+    "/console/secure/advanced/user-group-sync/safety/resume",
+    "/console/secure/advanced/user-group-sync/safety/revoke-all",
+    "/console/secure/advanced/user-group-sync/safety/adoption",
+    "/console/secure/advanced/user-group-sync/safety/conflicts/{user}/link",
+    "/console/secure/advanced/user-group-sync/safety/conflicts/{user}/separate",
+    "/console/secure/advanced/user-group-sync/safety/deleted/{user}/restore",
+    "/console/secure/advanced/user-group-sync/safety/trips/{trip}/undo",
+    "/console/secure/advanced/user-group-sync/safety/trips/{trip}/acknowledge",
     "/console/users/{user}/cards",
     "/console/users/{user}/cards/{card}/remove",
     "/console/import",

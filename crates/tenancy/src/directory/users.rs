@@ -50,6 +50,10 @@ pub struct UserRow {
     pub updated_at: DateTime<Utc>,
     /// When the user was last deactivated (while inactive).
     pub deactivated_at: Option<DateTime<Utc>>,
+    /// When a user SCIM did not create was linked to the identity provider.
+    pub linked_at: Option<DateTime<Utc>>,
+    /// Who linked it: an admin's address, or `automatic`.
+    pub linked_by: Option<String>,
 }
 
 impl UserRow {
@@ -201,16 +205,39 @@ pub fn insert(
 
 /// [`insert_recorded`]'s statement: the user (`$1` tenant, `$2` id, `$3`-`$11` the fields,
 /// `$12` now) and its events (`$13`, JSON) in one statement. A user created deactivated was
-/// deactivated when created.
+/// deactivated when created. Nothing is written when a user SCIM does not manage has the
+/// userName, or (with `$14`) the e-mail address of one not kept separate by an admin: that is
+/// for the tenant's adoption setting to decide (`safety::adoption`). Both probes go through
+/// partial indexes of those users only, which a SCIM-provisioned tenant has few of.
 pub static INSERT_RECORDED: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH u AS (INSERT INTO users (tenant_id, id, user_name, external_id, active, display_name, given_name, \
          family_name, email, attributes, source, created_at, updated_at, deactivated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, CASE WHEN $5 THEN NULL ELSE $12 END) RETURNING *), \
-         e AS ({}) SELECT * FROM u",
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, CASE WHEN $5 THEN NULL ELSE $12 END \
+         WHERE NOT EXISTS (SELECT 1 FROM users x WHERE x.tenant_id = $1 AND x.source <> 'scim' \
+           AND (x.user_name_key = lower($3) OR ($14 AND x.email_key = lower($9) AND NOT EXISTS (\
+             SELECT 1 FROM adoption_conflicts c WHERE c.tenant_id = $1 AND c.user_id = x.id AND c.decision = 'separate')))) \
+         RETURNING *), \
+         e AS ({} WHERE EXISTS (SELECT 1 FROM u)) SELECT * FROM u",
         crate::events::insert_from_json_sql("$1", "$13")
     )
 });
+
+/// What a SCIM write sets besides the fields, with now bound at `$now`: the user is
+/// SCIM-managed from then on, and one that was not is recorded as linked automatically (a SCIM
+/// write reaches such a user only when the tenant links automatically).
+macro_rules! link_on_write {
+    ($now:literal) => {
+        concat!(
+            "source = 'scim', linked_at = CASE WHEN users.source <> 'scim' THEN ",
+            $now,
+            " ELSE users.linked_at END, linked_by = CASE WHEN users.source <> 'scim' THEN 'automatic' ELSE users.linked_by END"
+        )
+    };
+}
+pub(crate) use link_on_write;
+
+const LINK_ON_WRITE: &str = link_on_write!("$12");
 
 /// [`update_recorded`]'s statement: `$1` tenant, `$2` id, `$3` the version read, `$4`-`$11`
 /// the fields, `$12` now, `$13` deactivated_at, `$14` the events (JSON).
@@ -218,7 +245,7 @@ pub static UPDATE_RECORDED: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH u AS (UPDATE users SET user_name = $4, external_id = $5, active = $6, display_name = $7, \
          given_name = $8, family_name = $9, email = $10, attributes = $11, version = $3 + 1, \
-         updated_at = $12, deactivated_at = $13 \
+         updated_at = $12, deactivated_at = $13, {LINK_ON_WRITE} \
          WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING *), \
          {END_SESSIONS_OF_DEACTIVATED}, \
          e AS ({} WHERE EXISTS (SELECT 1 FROM u)) \
@@ -228,7 +255,10 @@ pub static UPDATE_RECORDED: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Inserts a user and records `events` about it in one statement (one round trip, one commit):
-/// either both are stored or neither. A duplicate userName is `Conflict`.
+/// either both are stored or neither. A duplicate userName is `Conflict`. `None`, with nothing
+/// written, when the user matches one SCIM does not manage (by userName, or by e-mail when
+/// `match_email`): see [`INSERT_RECORDED`].
+#[expect(clippy::too_many_arguments, reason = "one statement's parameters")]
 pub fn insert_recorded(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -237,7 +267,8 @@ pub fn insert_recorded(
     source: UserSource,
     now: DateTime<Utc>,
     events: &[crate::events::NewEvent],
-) -> Result<UserRow> {
+    match_email: bool,
+) -> Result<Option<UserRow>> {
     use diesel::sql_types::{Bool, Jsonb, Nullable, Text, Timestamptz, Uuid};
     Ok(Prepared(
         diesel::sql_query(INSERT_RECORDED.as_str())
@@ -253,9 +284,11 @@ pub fn insert_recorded(
             .bind::<Jsonb, _>(&fields.attributes)
             .bind::<Text, _>(source)
             .bind::<Timestamptz, _>(now)
-            .bind::<Jsonb, _>(crate::events::events_json(events)),
+            .bind::<Jsonb, _>(crate::events::events_json(events))
+            .bind::<Bool, _>(match_email),
     )
-    .get_result(conn)?)
+    .get_result(conn)
+    .optional()?)
 }
 
 /// The user with this id in this tenant.

@@ -52,6 +52,7 @@ pub async fn run(db: Db, retention: Retention) {
                     import_rows = purged.import_rows,
                     sessions = purged.sessions,
                     pending_logins = purged.pending_logins,
+                    deleted_users = purged.deleted_users,
                     "maintenance removed what outlived its retention"
                 );
             }

@@ -75,6 +75,8 @@ pub struct Purged {
     pub sessions: usize,
     /// Pending OpenID sign-ins.
     pub pending_logins: usize,
+    /// Deleted users past their tenant's retention for them.
+    pub deleted_users: usize,
 }
 
 impl Purged {
@@ -90,6 +92,7 @@ impl Purged {
         self.import_rows += other.import_rows;
         self.sessions += other.sessions;
         self.pending_logins += other.pending_logins;
+        self.deleted_users += other.deleted_users;
     }
 }
 
@@ -183,6 +186,11 @@ pub fn purge_batch(
                 .bind::<BigInt, _>(retention.batch)
                 .execute(conn)?,
         );
+        purged.deleted_users = full(crate::safety::deleted::purge_batch(
+            conn,
+            now,
+            retention.batch,
+        )?);
         Ok(Some((purged, more)))
     })
 }

@@ -395,6 +395,10 @@ pub fn notice(
 ) -> Result<Vec<Decided>> {
     let mut decided = Vec::new();
     for occasion in detect(conn, tenant, spike, now)? {
+        // A spike is also the circuit breaker's trip (opened once per run).
+        if occasion.kind == NotificationKind::DeprovisioningSpike {
+            crate::safety::breaker::open_for_spike(conn, tenant, &occasion.data, now)?;
+        }
         decided.extend(record(conn, tenant, &occasion, email, now)?);
     }
     Ok(decided)

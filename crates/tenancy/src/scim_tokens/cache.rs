@@ -299,6 +299,8 @@ mod tests {
             token: TokenId::new_random(),
             scim_enabled: true,
             openid: true,
+            paused: false,
+            adoption: crate::stored::Adoption::Ask,
             valid_until: Utc::now() + chrono::Duration::days(1),
             retired_older: false,
         };

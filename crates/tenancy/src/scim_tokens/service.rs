@@ -156,6 +156,10 @@ pub struct Verified {
     pub scim_enabled: bool,
     /// Whether the tenant signs in with OpenID (SCIM needs it).
     pub openid: bool,
+    /// Whether an admin paused the tenant's provisioning.
+    pub paused: bool,
+    /// The tenant's adoption setting, for creates that match users SCIM does not manage.
+    pub adoption: crate::stored::Adoption,
     /// When the token stops being accepted unless something changes first: its expiry, or the
     /// end of its overlap window.
     pub valid_until: DateTime<Utc>,
@@ -187,18 +191,21 @@ pub fn verify(
         return Ok(Err(Rejection::Unknown));
     }
     let hash = sha256(presented);
-    let found: Option<(ScimTokenRow, bool, AuthType)> = scim_tokens::table
-        .inner_join(tenants::table)
-        .filter(scim_tokens::tenant_id.eq(tenant))
-        .filter(scim_tokens::token_hash.eq(&hash[..]))
-        .select((
-            ScimTokenRow::as_select(),
-            tenants::scim_enabled,
-            tenants::auth_type,
-        ))
-        .first(conn)
-        .optional()?;
-    let Some((row, scim_enabled, auth_type)) = found else {
+    let found: Option<(ScimTokenRow, bool, AuthType, bool, crate::stored::Adoption)> =
+        scim_tokens::table
+            .inner_join(tenants::table)
+            .filter(scim_tokens::tenant_id.eq(tenant))
+            .filter(scim_tokens::token_hash.eq(&hash[..]))
+            .select((
+                ScimTokenRow::as_select(),
+                tenants::scim_enabled,
+                tenants::auth_type,
+                tenants::provisioning_paused_at.is_not_null(),
+                tenants::adoption,
+            ))
+            .first(conn)
+            .optional()?;
+    let Some((row, scim_enabled, auth_type, paused, adoption)) = found else {
         return Ok(Err(Rejection::Unknown));
     };
     // The index already matched the digest; compare once more in constant time so that no
@@ -235,6 +242,8 @@ pub fn verify(
         token: row.id,
         scim_enabled,
         openid: auth_type == AuthType::OpenId,
+        paused,
+        adoption,
         valid_until,
         retired_older,
     }))

@@ -38,6 +38,14 @@ pub struct TenantRow {
     pub updated_at: DateTime<Utc>,
     /// Days its provisioning events are kept; `None`: the operator's default.
     pub event_retention_days: Option<i16>,
+    /// Since when an admin has paused provisioning (SCIM answers 503 meanwhile).
+    pub provisioning_paused_at: Option<DateTime<Utc>>,
+    /// The admin who paused it.
+    pub provisioning_paused_by: Option<String>,
+    /// What the first match of a SCIM user to a user SCIM does not manage does.
+    pub adoption: crate::stored::Adoption,
+    /// Days a deleted user is kept for restoring; `None`: 30.
+    pub deleted_user_retention_days: Option<i16>,
 }
 
 impl TenantRow {

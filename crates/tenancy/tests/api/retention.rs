@@ -130,6 +130,7 @@ async fn what_outlived_its_retention_is_removed_and_nothing_else() -> Result<(),
             import_rows: 3,
             sessions: 2,
             pending_logins: 1,
+            deleted_users: 0,
         }
     );
 

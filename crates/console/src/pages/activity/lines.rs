@@ -141,6 +141,8 @@ pub fn operation_words(event: &EventRow) -> String {
         }
         EventOperation::Lookup => format!("List {noun}s"),
         EventOperation::Discovery => format!("Read {kind}"),
+        // The console's own actions carry their words as the path.
+        EventOperation::Admin => event.path.clone(),
     }
 }
 
@@ -154,6 +156,7 @@ pub const OPERATION_CHOICES: &[(&str, &str)] = &[
     ("lookup", "Lookup or search"),
     ("membership", "Group membership change"),
     ("discovery", "Discovery"),
+    ("admin", "Admin action in the console"),
     ("rejected", "Rejected (wrong or missing token)"),
 ];
 

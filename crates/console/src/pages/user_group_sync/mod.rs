@@ -39,6 +39,8 @@ struct UserGroupSyncPage {
     connection_test: Option<TestView>,
     notifications: notifications::Panel,
     new_endpoint: Option<notifications::NewEndpoint>,
+    banner: Option<super::safety::view::BannerView>,
+    waiting_review: i64,
 }
 
 /// What this response shows once: a token just issued (or the note that it was shown
@@ -238,6 +240,11 @@ fn render(
             }),
         notifications: state.notifications,
         new_endpoint,
+        banner: state
+            .trip
+            .as_ref()
+            .map(|trip| super::safety::view::BannerView::of(trip, Utc::now())),
+        waiting_review: state.waiting_review,
     })
 }
 

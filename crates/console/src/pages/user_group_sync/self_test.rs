@@ -101,6 +101,8 @@ pub async fn run(db: &Db, tenant: TenantId, tenant_url: &str) -> Result<Outcome,
             .and_then(|id| id.parse::<UserId>().ok())
         {
             users::delete(conn, tenant, id)?;
+            // Deleted over SCIM by the test, it is kept like any deleted user: not this one.
+            tenancy::safety::deleted::forget(conn, tenant, id)?;
         }
         scim_tokens::revoke(conn, tenant, token, Utc::now())?;
         connection_tests::finish(conn, tenant, started, Utc::now(), passed, record)
@@ -294,8 +296,9 @@ async fn exercise(caller: &Caller, made: &mut Made) -> Vec<StepResult> {
         |a| a.status == StatusCode::NO_CONTENT,
     )
     .await;
+    // The user stays in `made`: a deleted user is kept for restoring, and the clean-up
+    // forgets this one.
     if deleted {
-        made.user = None;
         step(
             &mut steps,
             "Check that the user is gone",

@@ -10,6 +10,7 @@ use tenancy::{Db, TenantId, TokenId};
 use super::super::token_status::{self, TokenStatus};
 use super::notifications::{self, Panel};
 use crate::error::ConsoleError;
+use crate::pages::safety::{OpenTrip, open_trip};
 
 /// One step of the first-run checklist.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +34,10 @@ pub struct SyncState {
     pub connection_test: Option<ConnectionTest>,
     /// The Notifications panel.
     pub notifications: Panel,
+    /// The circuit breaker's open trip.
+    pub trip: Option<OpenTrip>,
+    /// Matches of existing users waiting for a review.
+    pub waiting_review: i64,
 }
 
 impl SyncState {
@@ -59,7 +64,7 @@ pub async fn load(
     tenant_url: String,
     now: DateTime<Utc>,
 ) -> Result<SyncState, ConsoleError> {
-    let (status, test, panel) = db
+    let (status, test, panel, safety) = db
         .run(tenant, move |conn| -> Result<_, tenancy::Error> {
             let status = token_status::load(conn, tenant, tenant_url, now)?;
             let test = connection_tests::last(conn, tenant)?;
@@ -67,10 +72,11 @@ pub async fn load(
                 status,
                 test,
                 notifications::read(conn, tenant, setup.email_on)?,
+                safety(conn, tenant, now)?,
             ))
         })
         .await?;
-    Ok(state(status, setup, test, panel))
+    Ok(state(status, setup, test, panel, safety))
 }
 
 /// Issues a token for the form submission `request_id` and reads the page's state, in one unit
@@ -84,17 +90,17 @@ pub async fn generate(
     overlap: Duration,
     now: DateTime<Utc>,
 ) -> Result<(Option<IssuedToken>, SyncState), ConsoleError> {
-    let (issued, status, test, panel) = db
+    let (issued, status, test, panel, safety) = db
         .run(tenant, move |conn| -> Result<_, tenancy::Error> {
             let issued =
                 scim_tokens::issue_for_request(conn, tenant, now, overlap, Some(&request_id))?;
             let status = token_status::load(conn, tenant, tenant_url, now)?;
             let test = connection_tests::last(conn, tenant)?;
             let panel = notifications::read(conn, tenant, setup.email_on)?;
-            Ok((issued, status, test, panel))
+            Ok((issued, status, test, panel, safety(conn, tenant, now)?))
         })
         .await?;
-    Ok((issued, state(status, setup, test, panel)))
+    Ok((issued, state(status, setup, test, panel, safety)))
 }
 
 /// Revokes one of the tenant's tokens; the revoked record.
@@ -111,11 +117,24 @@ pub async fn revoke(
         .await?)
 }
 
+/// The breaker's open trip and the matches waiting for review.
+fn safety(
+    conn: &mut tenancy::PgConnection,
+    tenant: TenantId,
+    now: DateTime<Utc>,
+) -> Result<(Option<OpenTrip>, i64), tenancy::Error> {
+    Ok((
+        open_trip(conn, tenant, now)?,
+        tenancy::safety::adoption::waiting(conn, tenant)?,
+    ))
+}
+
 fn state(
     status: TokenStatus,
     setup: Setup,
     connection_test: Option<ConnectionTest>,
     notifications: Panel,
+    (trip, waiting_review): (Option<OpenTrip>, i64),
 ) -> SyncState {
     let checklist = vec![
         Step {
@@ -144,5 +163,7 @@ fn state(
         checklist,
         connection_test,
         notifications,
+        trip,
+        waiting_review,
     }
 }

@@ -188,6 +188,8 @@ struct UserPage {
     deactivation: Option<String>,
     /// The event page of the request that deactivated the user.
     deactivation_event: Option<i64>,
+    /// "Linked to your identity provider on … by …", for a user SCIM took over.
+    linked: Option<String>,
     history: Vec<crate::pages::activity::EventLine>,
     work: Vec<Fact>,
     contact: Vec<Fact>,
@@ -242,6 +244,15 @@ fn user_page(
         updated: time(row.updated_at),
         deactivation,
         deactivation_event: deactivated_by.map(|e| e.id),
+        linked: row.linked_at.map(|at| {
+            let by = match row.linked_by.as_deref() {
+                Some("automatic") | None => {
+                    "automatically (the tenant links existing users)".to_owned()
+                }
+                Some(admin) => admin.to_owned(),
+            };
+            format!("{} by {by}", time(at))
+        }),
         history: crate::pages::activity::history_lines(&history),
         work: profile::work_facts(&row.attributes),
         contact: profile::contact_facts(&row.attributes),

@@ -56,7 +56,8 @@ async fn forms_without_their_csrf_token_or_from_another_origin_are_refused_and_c
             .replace("{user}", &user.to_string())
             .replace("{card}", &card.to_string())
             .replace("{token}", &old.record.id.to_string())
-            .replace("{endpoint}", &tenancy::EndpointId::new_random().to_string());
+            .replace("{endpoint}", &tenancy::EndpointId::new_random().to_string())
+            .replace("{trip}", &uuid::Uuid::new_v4().to_string());
         for forgery in [
             Forgery::NoToken,
             Forgery::WrongToken,
@@ -143,6 +144,8 @@ async fn forge(admin: &Admin, path: &str, forgery: Forgery) -> reqwest::Response
         }
         p if p.ends_with("/cards") => vec![("card_number", "FORGED-1")],
         p if p.ends_with("/notifications/spike") => vec![("users", "1")],
+        p if p.ends_with("/safety/revoke-all") => vec![("confirm", "REVOKE")],
+        p if p.ends_with("/safety/adoption") => vec![("adoption", "link")],
         p if p.ends_with("/notifications/endpoints") => {
             vec![("url", "https://evil.example/hook")]
         }
@@ -223,12 +226,19 @@ async fn fingerprint(app: &TestApp, admin: &Admin) -> String {
             let spike = tenancy::notifications::occasions::own_spike_threshold(conn, tenant)?;
             let deliveries = tenancy::notifications::deliveries::recent(conn, tenant, 100)?.len();
             let row = tenants::find(conn, tenant)?;
+            let safety = (
+                row.provisioning_paused_at,
+                row.adoption,
+                tenancy::safety::deleted::count(conn, tenant)?,
+                tenancy::safety::adoption::waiting(conn, tenant)?,
+                tenancy::safety::breaker::open_trip(conn, tenant)?.map(|t| t.id),
+            );
             let hashes: Vec<String> = admins::find_by_email(conn, &email)?
                 .into_iter()
                 .map(|a| a.password_hash)
                 .collect();
             Ok(format!(
-                "tokens={tokens:?} cards={cards} users={users} jobs={jobs} endpoints={endpoints} spike={spike:?} deliveries={deliveries} auth={} retention={:?} hashes={hashes:?}",
+                "tokens={tokens:?} cards={cards} users={users} jobs={jobs} endpoints={endpoints} spike={spike:?} deliveries={deliveries} auth={} retention={:?} hashes={hashes:?} safety={safety:?}",
                 row.auth_type, row.event_retention_days
             ))
         })

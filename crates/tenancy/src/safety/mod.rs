@@ -1,0 +1,56 @@
+//! Safe provisioning: pausing a tenant's provisioning and revoking all its tokens at once
+//! ([`pause`]), deletion that can be undone ([`deleted`]), the deprovisioning circuit breaker
+//! ([`breaker`]) and the reviewed adoption of users SCIM does not manage ([`adoption`]). Every
+//! admin action here is recorded in the activity log by [`record_admin_action`], in the same
+//! unit of work as the action.
+
+pub mod adoption;
+pub mod breaker;
+pub mod deleted;
+pub mod pause;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::events::{self, NewEvent};
+use crate::ids::TenantId;
+use crate::stored::EventOperation;
+
+/// Who did it: an admin's e-mail address for the console's actions.
+pub type Actor<'a> = &'a str;
+
+/// Records an admin's provisioning action in the tenant's activity log: method `CONSOLE`, the
+/// action in words as its path, the admin as its subject and `details` as its payload.
+pub fn record_admin_action(
+    conn: &mut diesel::PgConnection,
+    tenant: TenantId,
+    actor: Actor<'_>,
+    words: &str,
+    resource: Option<(&str, String)>,
+    details: Value,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let (resource_type, resource_id) = match resource {
+        Some((kind, id)) => (Some(kind.to_owned()), Some(id)),
+        None => (None, None),
+    };
+    let event = NewEvent {
+        tenant_id: tenant,
+        occurred_at: now,
+        method: "CONSOLE".into(),
+        path: words.to_owned(),
+        status: 200,
+        resource_type,
+        resource_id,
+        token_id: None,
+        duration_us: 0,
+        error: None,
+        payload: Some(details),
+        operation: EventOperation::Admin,
+        subject: Some(actor.to_owned()),
+        response: None,
+    };
+    events::insert_many(conn, &[event.storable()])?;
+    Ok(())
+}

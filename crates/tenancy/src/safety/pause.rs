@@ -1,0 +1,114 @@
+//! Pausing a tenant's provisioning (SCIM answers 503 with `Retry-After` until resumed) and
+//! revoking every token of the tenant at once. Both announce the change, so that no server goes
+//! on accepting a remembered token.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::{Actor, record_admin_action};
+use crate::error::Result;
+use crate::ids::TenantId;
+use crate::schema::{scim_tokens, tenants};
+use crate::stored::RevokedReason;
+
+/// Seconds an identity provider is asked to wait before it retries a paused tenant.
+pub const PAUSED_RETRY_AFTER_SECONDS: u64 = 300;
+
+/// Pauses provisioning. Whether it was running (pausing twice changes nothing).
+pub fn pause(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    actor: Actor<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    crate::transaction(conn, |conn| {
+        let paused = diesel::update(tenants::table.find(tenant))
+            .filter(tenants::provisioning_paused_at.is_null())
+            .set((
+                tenants::provisioning_paused_at.eq(now),
+                tenants::provisioning_paused_by.eq(actor),
+            ))
+            .execute(conn)?
+            == 1;
+        if paused {
+            crate::scim_tokens::announce(conn, tenant)?;
+            record_admin_action(
+                conn,
+                tenant,
+                actor,
+                "Paused provisioning",
+                None,
+                json!({}),
+                now,
+            )?;
+        }
+        Ok(paused)
+    })
+}
+
+/// Resumes provisioning. Whether it was paused.
+pub fn resume(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    actor: Actor<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    crate::transaction(conn, |conn| {
+        let resumed = diesel::update(tenants::table.find(tenant))
+            .filter(tenants::provisioning_paused_at.is_not_null())
+            .set((
+                tenants::provisioning_paused_at.eq(None::<DateTime<Utc>>),
+                tenants::provisioning_paused_by.eq(None::<String>),
+            ))
+            .execute(conn)?
+            == 1;
+        if resumed {
+            crate::scim_tokens::announce(conn, tenant)?;
+            record_admin_action(
+                conn,
+                tenant,
+                actor,
+                "Resumed provisioning",
+                None,
+                json!({}),
+                now,
+            )?;
+        }
+        Ok(resumed)
+    })
+}
+
+/// Revokes every token of the tenant that still works (the connection test's included), in
+/// one statement, and announces it. How many were revoked.
+pub fn revoke_all(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    actor: Actor<'_>,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    crate::transaction(conn, |conn| {
+        let revoked = diesel::update(
+            scim_tokens::table
+                .filter(scim_tokens::tenant_id.eq(tenant))
+                .filter(scim_tokens::revoked_at.is_null())
+                .filter(scim_tokens::expires_at.gt(now)),
+        )
+        .set((
+            scim_tokens::revoked_at.eq(now),
+            scim_tokens::revoked_reason.eq(RevokedReason::Revoked),
+        ))
+        .execute(conn)?;
+        crate::scim_tokens::announce(conn, tenant)?;
+        record_admin_action(
+            conn,
+            tenant,
+            actor,
+            "Revoked all tokens",
+            None,
+            json!({"revoked": revoked}),
+            now,
+        )?;
+        Ok(revoked)
+    })
+}

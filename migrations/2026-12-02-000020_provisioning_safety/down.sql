@@ -1,0 +1,11 @@
+DROP TABLE breaker_trips;
+DROP TABLE deleted_users;
+DROP TABLE adoption_conflicts;
+DROP INDEX users_unmanaged_email_idx;
+DROP INDEX users_unmanaged_user_name_idx;
+ALTER TABLE users DROP COLUMN linked_by;
+ALTER TABLE users DROP COLUMN linked_at;
+ALTER TABLE tenants DROP COLUMN deleted_user_retention_days;
+ALTER TABLE tenants DROP COLUMN adoption;
+ALTER TABLE tenants DROP COLUMN provisioning_paused_by;
+ALTER TABLE tenants DROP COLUMN provisioning_paused_at;
