@@ -152,8 +152,7 @@ async fn a_held_match_is_shown_side_by_side_and_linked_for_the_next_lookup() {
     assert_eq!(found["Resources"][0]["id"], existing.to_string());
     let detail = admin.page(&format!("/console/users/{existing}")).await;
     assert!(
-        detail.contains(&format!("Linked to your identity provider"))
-            && detail.contains(&admin.tenant.email),
+        detail.contains("Linked to your identity provider") && detail.contains(&admin.tenant.email),
         "{detail}"
     );
 }
