@@ -13,7 +13,7 @@ use crate::error::ConsoleError;
 use crate::form::{contains_nul, nul_refused};
 use crate::page::Page;
 use crate::pages::{
-    activity, directory_settings, end_user, groups, import, login, password, safety,
+    activity, directory_settings, end_user, groups, import, login, password, safety, shadow,
     sign_in_settings, user_group_sync, users,
 };
 use crate::session::{FLASH_COOKIE, removal, same_origin};
@@ -43,6 +43,9 @@ pub const ACTIONS: &[&str] = &[
     "/secure/advanced/user-group-sync/safety/deleted/{id}/restore",
     "/secure/advanced/user-group-sync/safety/trips/{id}/undo",
     "/secure/advanced/user-group-sync/safety/trips/{id}/acknowledge",
+    "/secure/advanced/user-group-sync/shadow/start",
+    "/secure/advanced/user-group-sync/shadow/go-live",
+    "/secure/advanced/user-group-sync/shadow/discard",
     "/users/{id}/cards",
     "/users/{id}/cards/{card}/remove",
     "/import",
@@ -114,6 +117,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/secure/advanced/user-group-sync",
                 web::get().to(user_group_sync::show_user_group_sync),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/shadow",
+                web::get().to(shadow::show_review),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/shadow/start",
+                web::post().to(shadow::start_shadow),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/shadow/go-live",
+                web::post().to(shadow::go_live),
+            )
+            .route(
+                "/secure/advanced/user-group-sync/shadow/discard",
+                web::post().to(shadow::discard),
             )
             .route(
                 "/secure/advanced/user-group-sync/safety",

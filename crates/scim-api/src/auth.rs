@@ -29,8 +29,11 @@ use crate::service::ScimState;
 /// An authenticated SCIM request: the tenant in the path, proven by one of its tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScimAuth {
-    /// The tenant.
+    /// The tenant (its Tenant URL is the one in the answers).
     pub tenant: TenantId,
+    /// The directory the request reads and writes: the tenant's own, or its shadow while the
+    /// tenant is in shadow mode. The activity log of the request is the directory's too.
+    pub directory: TenantId,
     /// The token that authenticated the request.
     pub token: TokenId,
     /// The tenant's adoption setting (see `tenancy::safety::adoption`).
@@ -178,6 +181,7 @@ impl FromRequest for ScimAuth {
             })?;
             let auth = ScimAuth {
                 tenant,
+                directory: verified.shadow.unwrap_or(tenant),
                 token: verified.token,
                 adoption: verified.adoption,
             };

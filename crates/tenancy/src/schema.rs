@@ -307,6 +307,10 @@ diesel::table! {
         provisioning_paused_by -> Nullable<Text>,
         adoption -> Text,
         deleted_user_retention_days -> Nullable<Int2>,
+        shadow_of -> Nullable<Uuid>,
+        shadow_tenant_id -> Nullable<Uuid>,
+        shadow_started_at -> Nullable<Timestamptz>,
+        shadow_started_by -> Nullable<Text>,
     }
 }
 

@@ -8,6 +8,7 @@ pub mod import;
 pub mod login;
 pub mod password;
 pub mod safety;
+pub mod shadow;
 pub mod sign_in_settings;
 pub mod token_status;
 pub mod user_group_sync;

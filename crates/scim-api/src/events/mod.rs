@@ -120,7 +120,7 @@ impl Activity {
             .as_ref()
             .map(|detail| crate::error::error_body(status, scim_type, detail));
         NewEvent {
-            tenant_id: self.auth.tenant,
+            tenant_id: self.auth.directory,
             occurred_at: self.occurred_at,
             method: self.method.clone(),
             path,

@@ -20,7 +20,7 @@ pub async fn list_groups(
     let query = list_query(&req)?;
     Ok(respond(
         StatusCode::OK,
-        &groups::list(&state, auth.tenant, &query).await?,
+        &groups::list(&state, auth.into(), &query).await?,
     ))
 }
 
@@ -33,7 +33,7 @@ pub async fn search_groups(
     let query = ListQuery::from_search_request(&body.into_value()?)?;
     Ok(respond(
         StatusCode::OK,
-        &groups::list(&state, auth.tenant, &query).await?,
+        &groups::list(&state, auth.into(), &query).await?,
     ))
 }
 
@@ -44,7 +44,7 @@ pub async fn create_group(
 ) -> Result<ScimAnswer, ScimError> {
     let created = groups::create(
         &state,
-        write.auth.tenant,
+        write.auth.into(),
         write.body.into_value()?,
         write.log,
     )
@@ -61,7 +61,7 @@ pub async fn get_group(
 ) -> Result<ScimAnswer, ScimError> {
     let query = list_query(&req)?;
     Ok(ScimAnswer::read(
-        groups::get(&state, auth.tenant, &path.id, &query).await?,
+        groups::get(&state, auth.into(), &path.id, &query).await?,
     ))
 }
 
@@ -74,7 +74,7 @@ pub async fn replace_group(
 ) -> Result<ScimAnswer, ScimError> {
     let replaced = groups::replace(
         &state,
-        write.auth.tenant,
+        write.auth.into(),
         &path.id,
         write.body.into_value()?,
         if_match,
@@ -93,7 +93,7 @@ pub async fn patch_group(
 ) -> Result<ScimAnswer, ScimError> {
     groups::patch(
         &state,
-        write.auth.tenant,
+        write.auth.into(),
         &path.id,
         write.body.into_value()?,
         if_match,
@@ -111,6 +111,6 @@ pub async fn delete_group(
     IfMatch(if_match): IfMatch,
     write: WriteOnly,
 ) -> Result<ScimAnswer, ScimError> {
-    groups::delete(&state, write.auth.tenant, &path.id, if_match, write.log).await?;
+    groups::delete(&state, write.auth.into(), &path.id, if_match, write.log).await?;
     Ok(ScimAnswer::written_empty())
 }

@@ -20,7 +20,7 @@ pub async fn list_users(
     let query = list_query(&req)?;
     Ok(respond(
         StatusCode::OK,
-        &users::list(&state, auth.tenant, auth.adoption, &query).await?,
+        &users::list(&state, auth.into(), &query).await?,
     ))
 }
 
@@ -33,7 +33,7 @@ pub async fn search_users(
     let query = ListQuery::from_search_request(&body.into_value()?)?;
     Ok(respond(
         StatusCode::OK,
-        &users::list(&state, auth.tenant, auth.adoption, &query).await?,
+        &users::list(&state, auth.into(), &query).await?,
     ))
 }
 
@@ -44,8 +44,7 @@ pub async fn create_user(
 ) -> Result<ScimAnswer, ScimError> {
     let created = users::create(
         &state,
-        write.auth.tenant,
-        write.auth.adoption,
+        write.auth.into(),
         write.body.into_value()?,
         write.log,
     )
@@ -62,7 +61,7 @@ pub async fn get_user(
 ) -> Result<ScimAnswer, ScimError> {
     let query = list_query(&req)?;
     Ok(ScimAnswer::read(
-        users::get(&state, auth.tenant, auth.adoption, &path.id, &query).await?,
+        users::get(&state, auth.into(), &path.id, &query).await?,
     ))
 }
 
@@ -75,8 +74,7 @@ pub async fn replace_user(
 ) -> Result<ScimAnswer, ScimError> {
     let replaced = users::replace(
         &state,
-        write.auth.tenant,
-        write.auth.adoption,
+        write.auth.into(),
         &path.id,
         write.body.into_value()?,
         if_match,
@@ -95,8 +93,7 @@ pub async fn patch_user(
 ) -> Result<ScimAnswer, ScimError> {
     let patched = users::patch(
         &state,
-        write.auth.tenant,
-        write.auth.adoption,
+        write.auth.into(),
         &path.id,
         write.body.into_value()?,
         if_match,
@@ -113,14 +110,6 @@ pub async fn delete_user(
     IfMatch(if_match): IfMatch,
     write: WriteOnly,
 ) -> Result<ScimAnswer, ScimError> {
-    users::delete(
-        &state,
-        write.auth.tenant,
-        write.auth.adoption,
-        &path.id,
-        if_match,
-        write.log,
-    )
-    .await?;
+    users::delete(&state, write.auth.into(), &path.id, if_match, write.log).await?;
     Ok(ScimAnswer::written_empty())
 }

@@ -11,7 +11,9 @@ use tenancy::directory::{Condition, Page, users};
 use tenancy::{GroupId, PgConnection, TenantId, UserId, retrying, transaction};
 
 use super::totals::total_for_page;
-use super::{ScimState, Versioned, WriteLog, check_if_match, not_found, parse_id, projection};
+use super::{
+    ScimState, Scope, Versioned, WriteLog, check_if_match, not_found, parse_id, projection,
+};
 use crate::error::ScimError;
 use crate::protocol::list::{ListQuery, list_response};
 use crate::protocol::projection::Projection;
@@ -24,13 +26,14 @@ use crate::query::{filter_sql, sort};
 const KIND: ResourceKind = ResourceKind::Group;
 
 /// POST /Groups: 201 with the new group and its members.
-#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %scope.directory))]
 pub async fn create(
     state: &ScimState,
-    tenant: TenantId,
+    scope: Scope,
     body: Value,
     log: WriteLog,
 ) -> Result<Versioned, ScimError> {
+    let tenant = scope.directory;
     let (doc, members) = normalize(KIND, body, None)?;
     let fields = group_fields(doc)?;
     let members = parse_member_ids(&members_from_value(members)?)?;
@@ -54,19 +57,20 @@ pub async fn create(
         &row,
         Some(&members),
         state,
-        tenant,
+        scope.public,
         &Projection::new(KIND, &[], &[]),
     ))
 }
 
 /// GET /Groups/{id}; with `excludedAttributes=members` the members are not loaded.
-#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %scope.directory))]
 pub async fn get(
     state: &ScimState,
-    tenant: TenantId,
+    scope: Scope,
     raw_id: &str,
     query: &ListQuery,
 ) -> Result<Versioned, ScimError> {
+    let tenant = scope.directory;
     let id: GroupId = parse_id(KIND, raw_id)?;
     let projection = projection(KIND, query);
     let with_members = projection.wants("members");
@@ -87,18 +91,15 @@ pub async fn get(
         &row,
         members.as_deref(),
         state,
-        tenant,
+        scope.public,
         &projection,
     ))
 }
 
 /// GET /Groups with filter (Okta finds groups with `displayName eq "…"`), paging and projection.
-#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
-pub async fn list(
-    state: &ScimState,
-    tenant: TenantId,
-    query: &ListQuery,
-) -> Result<Value, ScimError> {
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %scope.directory))]
+pub async fn list(state: &ScimState, scope: Scope, query: &ListQuery) -> Result<Value, ScimError> {
+    let tenant = scope.directory;
     let condition = match &query.filter {
         Some(filter) => filter_sql::condition(KIND, filter)?,
         None => Condition::always(),
@@ -144,7 +145,7 @@ pub async fn list(
     for member in members {
         by_group.entry(member.group_id).or_default().push(member);
     }
-    let locations = state.locations(tenant);
+    let locations = state.locations(scope.public);
     let resources = rows
         .iter()
         .map(|row| {
@@ -157,15 +158,16 @@ pub async fn list(
 }
 
 /// PUT /Groups/{id}: replaces name, attributes and the whole member list.
-#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %scope.directory))]
 pub async fn replace(
     state: &ScimState,
-    tenant: TenantId,
+    scope: Scope,
     raw_id: &str,
     body: Value,
     if_match: Option<String>,
     log: WriteLog,
 ) -> Result<Versioned, ScimError> {
+    let tenant = scope.directory;
     let id: GroupId = parse_id(KIND, raw_id)?;
     let (doc, members) = normalize(KIND, body, Some(raw_id))?;
     let fields = group_fields(doc)?;
@@ -199,7 +201,7 @@ pub async fn replace(
         &row,
         Some(&members),
         state,
-        tenant,
+        scope.public,
         &Projection::new(KIND, &[], &[]),
     ))
 }
@@ -209,25 +211,26 @@ fn versioned(
     row: &GroupRow,
     members: Option<&[MemberRow]>,
     state: &ScimState,
-    tenant: TenantId,
+    public: TenantId,
     projection: &Projection,
 ) -> Versioned {
-    let locations = state.locations(tenant);
+    let locations = state.locations(public);
     let body = projection.apply(render_group(row, members, &locations));
     Versioned::new(body, row.version, KIND, &row.id.to_string(), &locations)
 }
 
 /// PATCH /Groups/{id}: member changes run as set-based SQL, other operations go through the
 /// PATCH engine. Answers 204: re-sending thousands of members after every batch helps no one.
-#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %scope.directory))]
 pub async fn patch(
     state: &ScimState,
-    tenant: TenantId,
+    scope: Scope,
     raw_id: &str,
     body: Value,
     if_match: Option<String>,
     log: WriteLog,
 ) -> Result<(), ScimError> {
+    let tenant = scope.directory;
     let id: GroupId = parse_id(KIND, raw_id)?;
     let (changes, other_ops) = split_group_ops(parse_patch_owned(body)?)?;
     let changes = changes
@@ -306,14 +309,15 @@ pub async fn patch(
 }
 
 /// DELETE /Groups/{id}.
-#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %scope.directory))]
 pub async fn delete(
     state: &ScimState,
-    tenant: TenantId,
+    scope: Scope,
     raw_id: &str,
     if_match: Option<String>,
     log: WriteLog,
 ) -> Result<(), ScimError> {
+    let tenant = scope.directory;
     let id: GroupId = parse_id(KIND, raw_id)?;
     let raw = raw_id.to_owned();
     state

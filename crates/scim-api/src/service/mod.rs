@@ -43,6 +43,27 @@ impl ScimState {
     }
 }
 
+/// Where a request's resources live and how they are named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    /// The directory read and written: the tenant's own, or its shadow in shadow mode.
+    pub directory: TenantId,
+    /// The tenant whose Tenant URL names the resources in the answers.
+    pub public: TenantId,
+    /// The tenant's adoption setting.
+    pub adoption: tenancy::safety::adoption::Adoption,
+}
+
+impl From<crate::auth::ScimAuth> for Scope {
+    fn from(auth: crate::auth::ScimAuth) -> Self {
+        Self {
+            directory: auth.directory,
+            public: auth.tenant,
+            adoption: auth.adoption,
+        }
+    }
+}
+
 /// The event a successful write records in its own transaction.
 #[derive(Debug, Clone)]
 pub struct WriteLog {

@@ -13,7 +13,9 @@ use tenancy::stored::UserSource;
 use tenancy::{GroupId, PgConnection, TenantId, UserId, transaction};
 
 use super::totals::total_for_page;
-use super::{ScimState, Versioned, WriteLog, check_if_match, not_found, parse_id, projection};
+use super::{
+    ScimState, Scope, Versioned, WriteLog, check_if_match, not_found, parse_id, projection,
+};
 use crate::error::ScimError;
 use crate::protocol::list::{ListQuery, list_response};
 use crate::protocol::resource::{
@@ -25,14 +27,18 @@ const KIND: ResourceKind = ResourceKind::User;
 
 /// POST /Users: 201 with the new user, or with an existing user SCIM did not manage that the
 /// tenant links automatically; 409 when the tenant reviews or refuses such a match.
-#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %scope.directory))]
 pub async fn create(
     state: &ScimState,
-    tenant: TenantId,
-    adoption: Adoption,
+    scope: Scope,
     body: Value,
     log: WriteLog,
 ) -> Result<Versioned, ScimError> {
+    let Scope {
+        directory: tenant,
+        adoption,
+        ..
+    } = scope;
     let (doc, _) = normalize(KIND, body, None)?;
     let fields = user_fields(doc)?;
     let now = Utc::now();
@@ -94,7 +100,7 @@ pub async fn create(
         Err(OnCreate::Gone) => return Err(ScimError::unavailable()),
     };
     state.totals.forget(tenant, KIND);
-    Ok(versioned(row, &[], state, tenant, None))
+    Ok(versioned(row, &[], state, scope.public, None))
 }
 
 /// Whether SCIM sees `row` under the tenant's adoption setting: a user SCIM does not manage
@@ -104,14 +110,18 @@ fn visible(adoption: Adoption, row: &UserRow) -> bool {
 }
 
 /// GET /Users/{id}.
-#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %scope.directory))]
 pub async fn get(
     state: &ScimState,
-    tenant: TenantId,
-    adoption: Adoption,
+    scope: Scope,
     raw_id: &str,
     query: &ListQuery,
 ) -> Result<Versioned, ScimError> {
+    let Scope {
+        directory: tenant,
+        adoption,
+        ..
+    } = scope;
     let id: UserId = parse_id(KIND, raw_id)?;
     let projection = projection(KIND, query);
     let with_groups = projection.wants("groups");
@@ -128,17 +138,23 @@ pub async fn get(
             .ok_or_else(|| not_found(KIND, &raw))
         })
         .await?;
-    Ok(versioned(row, &groups, state, tenant, Some(&projection)))
+    Ok(versioned(
+        row,
+        &groups,
+        state,
+        scope.public,
+        Some(&projection),
+    ))
 }
 
 /// GET /Users with filter, paging, sorting and projection.
-#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
-pub async fn list(
-    state: &ScimState,
-    tenant: TenantId,
-    adoption: Adoption,
-    query: &ListQuery,
-) -> Result<Value, ScimError> {
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %scope.directory))]
+pub async fn list(state: &ScimState, scope: Scope, query: &ListQuery) -> Result<Value, ScimError> {
+    let Scope {
+        directory: tenant,
+        adoption,
+        ..
+    } = scope;
     let condition = match &query.filter {
         Some(filter) => filter_sql::condition(KIND, filter)?,
         None => Condition::always(),
@@ -218,7 +234,7 @@ pub async fn list(
     for (user, group, name) in groups {
         by_user.entry(user).or_default().push((group, name));
     }
-    let locations = state.locations(tenant);
+    let locations = state.locations(scope.public);
     let resources = rows
         .into_iter()
         .map(|row| {
@@ -230,16 +246,20 @@ pub async fn list(
 }
 
 /// PUT /Users/{id}: replaces the whole user.
-#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %scope.directory))]
 pub async fn replace(
     state: &ScimState,
-    tenant: TenantId,
-    adoption: Adoption,
+    scope: Scope,
     raw_id: &str,
     body: Value,
     if_match: Option<String>,
     log: WriteLog,
 ) -> Result<Versioned, ScimError> {
+    let Scope {
+        directory: tenant,
+        adoption,
+        ..
+    } = scope;
     let id: UserId = parse_id(KIND, raw_id)?;
     let (doc, _) = normalize(KIND, body, Some(raw_id))?;
     let fields = user_fields(doc)?;
@@ -263,20 +283,24 @@ pub async fn replace(
             )
         })
         .await?;
-    Ok(versioned(row, &groups, state, tenant, None))
+    Ok(versioned(row, &groups, state, scope.public, None))
 }
 
 /// PATCH /Users/{id}: RFC 7644 §3.5.2 operations, all or nothing.
-#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %scope.directory))]
 pub async fn patch(
     state: &ScimState,
-    tenant: TenantId,
-    adoption: Adoption,
+    scope: Scope,
     raw_id: &str,
     body: Value,
     if_match: Option<String>,
     log: WriteLog,
 ) -> Result<Versioned, ScimError> {
+    let Scope {
+        directory: tenant,
+        adoption,
+        ..
+    } = scope;
     let id: UserId = parse_id(KIND, raw_id)?;
     let ops = parse_patch_owned(body)?;
     // Okta's and Entra's deactivations need not read the user first (not with If-Match, whose
@@ -327,7 +351,7 @@ pub async fn patch(
             )
         })
         .await?;
-    Ok(versioned(row, &groups, state, tenant, None))
+    Ok(versioned(row, &groups, state, scope.public, None))
 }
 
 /// The answer for `row`: rendered, projected when asked, with the row's version.
@@ -335,11 +359,11 @@ fn versioned(
     row: UserRow,
     groups: &[(GroupId, String)],
     state: &ScimState,
-    tenant: TenantId,
+    public: TenantId,
     projection: Option<&crate::protocol::projection::Projection>,
 ) -> Versioned {
     let (id, version) = (row.id.to_string(), row.version);
-    let locations = state.locations(tenant);
+    let locations = state.locations(public);
     let body = render_user(row, groups, &locations);
     let body = match projection {
         Some(projection) => projection.apply(body),
@@ -351,15 +375,19 @@ fn versioned(
 /// DELETE /Users/{id}: the user leaves the directory at once (SCIM, sign-in, cards and
 /// sessions no longer know it, and its userName is free) and is kept for restoring until its
 /// tenant's retention for deleted users passes.
-#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %tenant))]
+#[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %scope.directory))]
 pub async fn delete(
     state: &ScimState,
-    tenant: TenantId,
-    adoption: Adoption,
+    scope: Scope,
     raw_id: &str,
     if_match: Option<String>,
     log: WriteLog,
 ) -> Result<(), ScimError> {
+    let Scope {
+        directory: tenant,
+        adoption,
+        ..
+    } = scope;
     let id: UserId = parse_id(KIND, raw_id)?;
     let raw = raw_id.to_owned();
     state

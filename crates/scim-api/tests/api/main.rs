@@ -22,4 +22,5 @@ mod protocol;
 mod rejections;
 mod safety;
 mod secrets;
+mod shadow;
 mod users;

@@ -63,6 +63,8 @@ pub enum CrossTenant {
     Maintenance,
     /// The notification worker: the tenants to watch and the queue of due deliveries.
     Notifications,
+    /// A tenant and its shadow: starting shadow mode, the review, Go live and Discard.
+    Shadow,
 }
 
 impl CrossTenant {
@@ -75,6 +77,7 @@ impl CrossTenant {
             Self::TokenAnnouncements => "token-announcements",
             Self::Maintenance => "maintenance",
             Self::Notifications => "notifications",
+            Self::Shadow => "shadow",
         }
     }
 }

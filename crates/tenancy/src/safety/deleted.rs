@@ -35,16 +35,16 @@ pub struct DeletedUser {
     pub purge_after: DateTime<Utc>,
 }
 
-/// Keeps the user, its cards and its groups, then deletes it (its memberships, cards and
-/// sessions go with it). `$1` tenant, `$2` user, `$3` now, `$4` who.
+/// Keeps the users, their cards and their groups (then they are deleted: their memberships,
+/// cards and sessions go with them). `$1` tenant, `$2` the users, `$3` now, `$4` who.
 const ARCHIVE: &str = "INSERT INTO deleted_users (tenant_id, user_id, user_name, shown_name, \
      deleted_at, deleted_by, purge_after, user_row, cards, group_ids) \
      SELECT u.tenant_id, u.id, u.user_name, \
        coalesce(nullif(btrim(coalesce(u.display_name, concat_ws(' ', u.given_name, u.family_name))), ''), u.user_name), \
        $3, $4, $3 + make_interval(days => coalesce(t.deleted_user_retention_days, 30)), to_jsonb(u), \
-       coalesce((SELECT jsonb_agg(to_jsonb(c)) FROM cards c WHERE c.tenant_id = $1 AND c.user_id = $2), '[]'), \
-       coalesce((SELECT jsonb_agg(m.group_id) FROM group_members m WHERE m.tenant_id = $1 AND m.user_id = $2), '[]') \
-     FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.tenant_id = $1 AND u.id = $2 \
+       coalesce((SELECT jsonb_agg(to_jsonb(c)) FROM cards c WHERE c.tenant_id = $1 AND c.user_id = u.id), '[]'), \
+       coalesce((SELECT jsonb_agg(m.group_id) FROM group_members m WHERE m.tenant_id = $1 AND m.user_id = u.id), '[]') \
+     FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.tenant_id = $1 AND u.id = ANY($2) \
      ON CONFLICT (tenant_id, user_id) DO UPDATE SET user_name = excluded.user_name, \
        shown_name = excluded.shown_name, deleted_at = excluded.deleted_at, deleted_by = excluded.deleted_by, \
        purge_after = excluded.purge_after, user_row = excluded.user_row, cards = excluded.cards, \
@@ -59,18 +59,40 @@ pub fn delete(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<bool> {
+    Ok(delete_many(conn, tenant, &[id], by, now)? == 1)
+}
+
+/// [`delete`] for several users at once (two statements whatever their number); how many
+/// existed.
+pub fn delete_many(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    ids: &[UserId],
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<uuid::Uuid> = ids.iter().map(UserId::as_uuid).collect();
     let kept = Prepared(
         diesel::sql_query(ARCHIVE)
             .bind::<Uuid, _>(tenant.as_uuid())
-            .bind::<Uuid, _>(id.as_uuid())
+            .bind::<Array<Uuid>, _>(&ids)
             .bind::<Timestamptz, _>(now)
             .bind::<Text, _>(by),
     )
     .execute(conn)?;
-    if kept == 0 {
-        return Ok(false);
-    }
-    crate::directory::users::delete(conn, tenant, id)
+    diesel::delete(
+        crate::schema::users::table
+            .filter(crate::schema::users::tenant_id.eq(tenant))
+            .filter(
+                crate::schema::users::id
+                    .eq_any(ids.iter().map(|id| UserId::from(*id)).collect::<Vec<_>>()),
+            ),
+    )
+    .execute(conn)?;
+    Ok(kept)
 }
 
 /// Restores, in one statement, those of `ids` that are kept and whose userName no user has

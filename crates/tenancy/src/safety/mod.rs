@@ -1,6 +1,7 @@
 //! Safe provisioning: pausing a tenant's provisioning and revoking all its tokens at once
 //! ([`pause`]), deletion that can be undone ([`deleted`]), the deprovisioning circuit breaker
-//! ([`breaker`]) and the reviewed adoption of users SCIM does not manage ([`adoption`]). Every
+//! ([`breaker`]), the reviewed adoption of users SCIM does not manage ([`adoption`]) and the
+//! shadow go-live ([`shadow`]). Every
 //! admin action here is recorded in the activity log by [`record_admin_action`], in the same
 //! unit of work as the action.
 
@@ -8,6 +9,7 @@ pub mod adoption;
 pub mod breaker;
 pub mod deleted;
 pub mod pause;
+pub mod shadow;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;

@@ -301,6 +301,7 @@ mod tests {
             openid: true,
             paused: false,
             adoption: crate::stored::Adoption::Ask,
+            shadow: None,
             valid_until: Utc::now() + chrono::Duration::days(1),
             retired_older: false,
         };

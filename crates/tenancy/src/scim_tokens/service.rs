@@ -160,6 +160,9 @@ pub struct Verified {
     pub paused: bool,
     /// The tenant's adoption setting, for creates that match users SCIM does not manage.
     pub adoption: crate::stored::Adoption,
+    /// The tenant's shadow while it is in shadow mode: the directory its requests are
+    /// answered from (`safety::shadow`).
+    pub shadow: Option<TenantId>,
     /// When the token stops being accepted unless something changes first: its expiry, or the
     /// end of its overlap window.
     pub valid_until: DateTime<Utc>,
@@ -191,21 +194,29 @@ pub fn verify(
         return Ok(Err(Rejection::Unknown));
     }
     let hash = sha256(presented);
-    let found: Option<(ScimTokenRow, bool, AuthType, bool, crate::stored::Adoption)> =
-        scim_tokens::table
-            .inner_join(tenants::table)
-            .filter(scim_tokens::tenant_id.eq(tenant))
-            .filter(scim_tokens::token_hash.eq(&hash[..]))
-            .select((
-                ScimTokenRow::as_select(),
-                tenants::scim_enabled,
-                tenants::auth_type,
-                tenants::provisioning_paused_at.is_not_null(),
-                tenants::adoption,
-            ))
-            .first(conn)
-            .optional()?;
-    let Some((row, scim_enabled, auth_type, paused, adoption)) = found else {
+    #[expect(clippy::type_complexity, reason = "one row of a join")]
+    let found: Option<(
+        ScimTokenRow,
+        bool,
+        AuthType,
+        bool,
+        crate::stored::Adoption,
+        Option<TenantId>,
+    )> = scim_tokens::table
+        .inner_join(tenants::table)
+        .filter(scim_tokens::tenant_id.eq(tenant))
+        .filter(scim_tokens::token_hash.eq(&hash[..]))
+        .select((
+            ScimTokenRow::as_select(),
+            tenants::scim_enabled,
+            tenants::auth_type,
+            tenants::provisioning_paused_at.is_not_null(),
+            tenants::adoption,
+            tenants::shadow_tenant_id,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((row, scim_enabled, auth_type, paused, adoption, shadow)) = found else {
         return Ok(Err(Rejection::Unknown));
     };
     // The index already matched the digest; compare once more in constant time so that no
@@ -244,6 +255,7 @@ pub fn verify(
         openid: auth_type == AuthType::OpenId,
         paused,
         adoption,
+        shadow,
         valid_until,
         retired_older,
     }))

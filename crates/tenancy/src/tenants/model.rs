@@ -46,6 +46,14 @@ pub struct TenantRow {
     pub adoption: crate::stored::Adoption,
     /// Days a deleted user is kept for restoring; `None`: 30.
     pub deleted_user_retention_days: Option<i16>,
+    /// For a shadow: the tenant whose shadow it is.
+    pub shadow_of: Option<TenantId>,
+    /// The tenant's shadow, while its SCIM requests are answered in shadow mode.
+    pub shadow_tenant_id: Option<TenantId>,
+    /// When the shadow started.
+    pub shadow_started_at: Option<DateTime<Utc>>,
+    /// Who started it.
+    pub shadow_started_by: Option<String>,
 }
 
 impl TenantRow {

@@ -80,9 +80,10 @@ pub fn delete(conn: &mut PgConnection, tenant: TenantId) -> Result<bool> {
     })
 }
 
-/// Every tenant, oldest first.
+/// Every tenant, oldest first (not the shadows of tenants in shadow mode).
 pub fn list(conn: &mut PgConnection) -> Result<Vec<TenantRow>> {
     Ok(tenants::table
+        .filter(tenants::shadow_of.is_null())
         .order((tenants::created_at.asc(), tenants::id.asc()))
         .select(TenantRow::as_select())
         .load(conn)?)

@@ -42,6 +42,8 @@ pub struct SafetyState {
     pub deleted: Vec<DeletedUser>,
     /// How many are kept.
     pub deleted_total: i64,
+    /// Whether the tenant is in shadow mode.
+    pub shadow: bool,
 }
 
 /// The page's state, in one unit of work.
@@ -64,6 +66,7 @@ pub async fn load(
                 waiting: adoption::waiting(conn, tenant)?,
                 deleted: deleted::list(conn, tenant, search.as_deref(), SHOWN)?,
                 deleted_total: deleted::count(conn, tenant)?,
+                shadow: row.shadow_tenant_id.is_some(),
             })
         })
         .await?)

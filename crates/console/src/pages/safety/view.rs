@@ -249,6 +249,7 @@ pub struct SafetyPage {
     deleted_total: i64,
     search: String,
     confirmation: &'static str,
+    shadow: bool,
 }
 
 impl SafetyPage {
@@ -307,6 +308,7 @@ impl SafetyPage {
             deleted_total: state.deleted_total,
             search,
             confirmation: REVOKE_CONFIRMATION,
+            shadow: state.shadow,
         }
     }
 }

@@ -41,6 +41,7 @@ struct UserGroupSyncPage {
     new_endpoint: Option<notifications::NewEndpoint>,
     banner: Option<super::safety::view::BannerView>,
     waiting_review: i64,
+    shadow: bool,
 }
 
 /// What this response shows once: a token just issued (or the note that it was shown
@@ -107,6 +108,9 @@ struct IssuedView {
 #[derive(Debug, Deserialize)]
 pub struct GenerateForm {
     request_id: String,
+    /// "Start in shadow mode (dry run)", offered with the first token.
+    #[serde(default)]
+    shadow: Option<String>,
 }
 
 /// The Revoke now form (its CSRF token only).
@@ -146,9 +150,14 @@ pub async fn regenerate_scim_token(
     deployment: web::Data<Deployment>,
     notifier: web::Data<notify::Notifier>,
 ) -> Result<Page, ConsoleError> {
-    let CsrfForm { console, form } = submitted;
+    let CsrfForm { mut console, form } = submitted;
     let tenant = console.tenant.id;
     let request_id = form.request_id.chars().take(64).collect::<String>();
+    // Shadow mode first, so that the identity provider's very first request is staged.
+    if form.shadow.as_deref() == Some("on") && console.tenant.shadow_tenant_id.is_none() {
+        let shadow = super::shadow::start(&db, tenant, console.admin.email.clone()).await?;
+        console.tenant.shadow_tenant_id = Some(shadow);
+    }
     let (issued, state) = generate(
         &db,
         tenant,
@@ -245,6 +254,7 @@ fn render(
             .as_ref()
             .map(|trip| super::safety::view::BannerView::of(trip, Utc::now())),
         waiting_review: state.waiting_review,
+        shadow: console.tenant.shadow_tenant_id.is_some(),
     })
 }
 

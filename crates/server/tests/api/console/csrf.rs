@@ -232,6 +232,7 @@ async fn fingerprint(app: &TestApp, admin: &Admin) -> String {
                 tenancy::safety::deleted::count(conn, tenant)?,
                 tenancy::safety::adoption::waiting(conn, tenant)?,
                 tenancy::safety::breaker::open_trip(conn, tenant)?.map(|t| t.id),
+                row.shadow_tenant_id,
             );
             let hashes: Vec<String> = admins::find_by_email(conn, &email)?
                 .into_iter()

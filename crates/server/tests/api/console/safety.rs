@@ -297,3 +297,87 @@ async fn a_deleted_user_is_listed_found_and_restored_but_not_by_another_tenant()
     .await;
     assert_eq!(back.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn generate_token_in_shadow_mode_stages_the_first_sync_for_review_then_goes_live() {
+    let app = spawn_app().await;
+    let admin = app.login_admin().await;
+    let tenant = admin.tenant.id;
+    let html = admin.page(SYNC).await;
+    assert!(html.contains("Start in shadow mode (dry run)"), "{html}");
+    let csrf = crate::helpers::field_value(&html, "csrf").unwrap_or_default();
+    let request_id = crate::helpers::field_value(&html, "request_id").unwrap_or_default();
+    let generated = admin
+        .post_form(
+            &format!("{SYNC}/token"),
+            &[
+                ("csrf", &csrf),
+                ("request_id", &request_id),
+                ("shadow", "on"),
+            ],
+        )
+        .await;
+    let html = text(generated).await;
+    let token = crate::helpers::input_value_by_id(&html, "issued-token")
+        .unwrap_or_else(|| panic!("no token: {html}"));
+    assert!(html.contains("Shadow mode is on"), "{html}");
+
+    let created = scim(
+        &app,
+        Method::POST,
+        tenant,
+        "/Users",
+        &token,
+        Some(user("new@acme.example")),
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let body: serde_json::Value = created.json().await.unwrap_or_default();
+    let id = body["id"].as_str().unwrap_or_default().to_owned();
+    let users = admin.page("/console/users").await;
+    assert!(
+        !users.contains("new@acme.example"),
+        "not in the directory yet"
+    );
+
+    let review = admin
+        .page("/console/secure/advanced/user-group-sync/shadow")
+        .await;
+    assert!(review.contains("Users to create: 1"), "{review}");
+    assert!(review.contains("new@acme.example"), "{review}");
+    let none = admin
+        .page("/console/secure/advanced/user-group-sync/shadow?q=nobody")
+        .await;
+    assert!(none.contains("No staged change matches"), "{none}");
+
+    let live = admin
+        .submit(
+            "/console/secure/advanced/user-group-sync/shadow",
+            "/console/secure/advanced/user-group-sync/shadow/go-live",
+            &[],
+        )
+        .await;
+    let page = admin.page(&location(&live)).await;
+    assert!(page.contains("Live: 1 user(s) created"), "{page}");
+    assert!(!page.contains("Shadow mode is on"), "{page}");
+    let detail = admin.page(&format!("/console/users/{id}")).await;
+    assert!(detail.contains("new@acme.example"), "the same id, live");
+    let again = scim(
+        &app,
+        Method::GET,
+        tenant,
+        &format!("/Users/{id}"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let gone = admin
+        .get("/console/secure/advanced/user-group-sync/shadow")
+        .await;
+    assert_eq!(
+        gone.status(),
+        StatusCode::SEE_OTHER,
+        "no shadow to review any more"
+    );
+}
