@@ -194,7 +194,6 @@ pub fn verify(
         return Ok(Err(Rejection::Unknown));
     }
     let hash = sha256(presented);
-    #[expect(clippy::type_complexity, reason = "one row of a join")]
     let found: Option<(
         ScimTokenRow,
         bool,
