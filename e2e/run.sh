@@ -69,6 +69,7 @@ env -u DATABASE_URL \
   INSIGHTS_DATA_DIR="$data" \
   INSIGHTS_BIND="127.0.0.1:$port" \
   INSIGHTS_LOG_FORMAT=json \
+  INSIGHTS_NOTICE_INTERVAL_SECONDS=2 \
   RUST_LOG="${RUST_LOG:-info}" \
   "$bin" serve >"$log" 2>&1 &
 server_pid=$!

@@ -511,10 +511,118 @@ describe("admin console in headless Chromium", { concurrency: 1 }, () => {
     await screenshot("group");
   });
 
+  step("holds an imported user's match for review, side by side, and links it", async () => {
+    await page.goto(`${BASE}/console/import`);
+    await page.locator("input[name=kind][value=users]").check();
+    await page.getByLabel(/CSV file/).setInputFiles({
+      name: "staff.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from("userName,givenName,familyName,email\nmia.wong@demo.example,Mia,Wong,mia.wong@demo.example\n"),
+    });
+    await page.getByRole("button", { name: "Import" }).click();
+    await page.waitForURL(/\/console\/import\/[0-9a-f-]{36}$/);
+    await page.getByText("Finished").waitFor({ timeout: 60_000 });
+
+    // The identity provider does not see the imported user, and its create waits for a review.
+    const lookup = `/Users?filter=${encodeURIComponent('userName eq "mia.wong@demo.example"')}`;
+    assert.equal((await scim("GET", lookup, state.secondToken)).json.totalResults, 0);
+    const held = await scim("POST", "/Users", state.secondToken, {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+      userName: "mia.wong@demo.example",
+      name: { givenName: "Mia", familyName: "Wong-Okta" },
+      emails: [{ value: "mia.wong@demo.example", primary: true }],
+    });
+    assert.equal(held.status, 409, JSON.stringify(held.json));
+    assert.match(held.json.detail, /review/);
+
+    await page.goto(`${BASE}/console/secure/advanced/user-group-sync`);
+    await page.getByRole("link", { name: "Review them" }).click();
+    await page.waitForURL(/\/safety#review$/);
+    const conflict = page.locator("li.conflict", { hasText: "mia.wong@demo.example" });
+    assert.match(await conflict.textContent(), /CSV import/);
+    assert.match(await conflict.textContent(), /Mia Wong-Okta/);
+    await assertLabelled("provisioning safety");
+    await screenshot("safety-review");
+    await conflict.getByRole("button", { name: /^Link/ }).click();
+    await page.getByText("mia.wong@demo.example is linked").waitFor();
+    assert.ok(await page.getByText("Nothing to review").isVisible());
+    const found = await scim("GET", lookup, state.secondToken);
+    assert.equal(found.json.totalResults, 1);
+    assert.equal(found.json.Resources[0].name.familyName, "Wong-Okta");
+  });
+
+  step("trips the circuit breaker on a mass deactivation, undoes it and is acknowledged", async () => {
+    const ids = [];
+    for (let n = 0; n < 53; n += 1) {
+      const created = await scim("POST", "/Users", state.secondToken, {
+        schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        userName: `leaver${n}@demo.example`,
+        name: { givenName: "Leaver", familyName: `${n}` },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.json));
+      ids.push(created.json.id);
+    }
+    for (const id of ids) {
+      const off = await scim("PATCH", `/Users/${id}`, state.secondToken, {
+        schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        Operations: [{ op: "replace", value: { active: false } }],
+      });
+      assert.equal(off.status, 200);
+    }
+    // The server decides every 2 s in this run (INSIGHTS_NOTICE_INTERVAL_SECONDS).
+    const banner = page.locator("#breaker");
+    for (let attempt = 0; attempt < 20 && !(await banner.count()); attempt += 1) {
+      await page.waitForTimeout(500);
+      await page.goto(`${BASE}/console/secure/advanced/user-group-sync`);
+    }
+    assert.match(await banner.textContent(), /Your identity provider deactivated 5\d( and deleted \d+)? of \d+ users in/);
+    await screenshot("breaker-banner");
+    await banner.getByRole("link", { name: /Undo or Acknowledge/ }).click();
+    await page.locator("#breaker details summary").click();
+    assert.ok(await page.locator("#breaker table").getByText("leaver0@demo.example").isVisible());
+    await screenshot("breaker-batch");
+    await page.getByRole("button", { name: /^Undo/ }).click();
+    await page.getByText("Undone: 53 user(s) reactivated and 0 restored").waitFor();
+    assert.ok(await page.getByText("still has these users deactivated or unassigned").isVisible());
+    const back = await scim("GET", `/Users/${ids[0]}`, state.secondToken);
+    assert.equal(back.json.active, true);
+    await page.getByRole("button", { name: "Acknowledge" }).click();
+    await page.getByText("Acknowledged: the banner is gone").waitFor();
+    assert.equal(await page.locator("#breaker").count(), 0);
+    await screenshot("safety-after-acknowledge");
+  });
+
+  step("stages a shadow run for review and discards it", async () => {
+    await page.goto(`${BASE}/console/secure/advanced/user-group-sync/safety`);
+    await page.getByRole("button", { name: "Start shadow mode" }).click();
+    await page.waitForURL(/\/shadow$/);
+    const staged = await scim("POST", "/Users", state.secondToken, {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+      userName: "shadow.only@demo.example",
+    });
+    assert.equal(staged.status, 201);
+    const renamed = await scim("PATCH", `/Users/${state.userId}`, state.secondToken, {
+      schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+      Operations: [{ op: "replace", path: "displayName", value: "Ann Shadow" }],
+    });
+    assert.equal(renamed.status, 200);
+    await page.reload();
+    assert.ok(await page.getByRole("link", { name: "Users to create: 1" }).isVisible());
+    const update = page.locator("table.data tr", { hasText: "Users to update" });
+    assert.match(await update.textContent(), /displayName: .* → “Ann Shadow”/);
+    await assertLabelled("shadow review");
+    await screenshot("shadow-review");
+    await page.getByText("Discard", { exact: true }).click();
+    await page.getByRole("button", { name: "Discard the staged changes" }).click();
+    await page.getByText("Shadow mode ended").waitFor();
+    assert.equal((await scim("GET", `/Users/${staged.json.id}`, state.secondToken)).status, 404);
+  });
+
   step("fits a phone's screen without sideways scrolling", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     for (const [name, url] of [
       ["phone-user-group-sync", "/console/secure/advanced/user-group-sync"],
+      ["phone-safety", "/console/secure/advanced/user-group-sync/safety"],
       ["phone-users", "/console/users"],
       ["phone-user", `/console/users/${state.userId}`],
       ["phone-groups", "/console/groups"],

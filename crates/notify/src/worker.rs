@@ -22,8 +22,6 @@ use crate::{message, webhook};
 
 /// How often due deliveries are looked for.
 const SEND_EVERY: StdDuration = StdDuration::from_secs(2);
-/// How often occasions are looked for.
-const NOTICE_EVERY: StdDuration = StdDuration::from_secs(60);
 /// Deliveries claimed at once.
 const CLAIM: i64 = 50;
 
@@ -34,6 +32,8 @@ pub struct NotifierSettings {
     pub public_url: String,
     /// When a deprovisioning spike is announced.
     pub spike: SpikeThreshold,
+    /// How often occasions are looked for (`INSIGHTS_NOTICE_INTERVAL_SECONDS`, 60 s).
+    pub notice_every: StdDuration,
 }
 
 /// Decides and sends notifications. Cheap to clone.
@@ -82,14 +82,14 @@ impl Notifier {
     }
 
     /// Runs until dropped: sends what is due every [`SEND_EVERY`], decides every
-    /// [`NOTICE_EVERY`]. Failures are logged and tried again.
+    /// `notice_every`. Failures are logged and tried again.
     pub async fn run(self) {
         let mut ticks = tokio::time::interval(SEND_EVERY);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_notice: Option<tokio::time::Instant> = None;
         loop {
             ticks.tick().await;
-            if last_notice.is_none_or(|at| at.elapsed() >= NOTICE_EVERY) {
+            if last_notice.is_none_or(|at| at.elapsed() >= self.settings.notice_every) {
                 last_notice = Some(tokio::time::Instant::now());
                 if let Err(error) = self.notice_all(Utc::now()).await {
                     tracing::warn!(%error, "deciding notifications failed; trying again in a minute");

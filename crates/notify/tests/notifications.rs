@@ -74,6 +74,7 @@ fn notifier(db: &Db, sink: Option<&SmtpSink>) -> Notifier {
         NotifierSettings {
             public_url: PUBLIC_URL.into(),
             spike: SpikeThreshold::default(),
+            notice_every: std::time::Duration::from_secs(60),
         },
     )
 }

@@ -67,6 +67,17 @@ pub struct Settings {
     #[arg(long, env = "INSIGHTS_SMTP_URL", global = true, hide_env_values = true)]
     pub smtp_url: Option<String>,
 
+    /// Seconds between two decisions of what to notify (and of the circuit breaker's trips):
+    /// a deprovisioning spike trips the breaker within this long.
+    #[arg(
+        long,
+        env = "INSIGHTS_NOTICE_INTERVAL_SECONDS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        global = true
+    )]
+    pub notice_interval_secs: u64,
+
     /// The sender of notification e-mails, e.g. "Insights <insights@example.com>".
     #[arg(long, env = "INSIGHTS_MAIL_FROM", global = true)]
     pub mail_from: Option<String>,
@@ -221,6 +232,7 @@ impl Settings {
             migration_database_url: None,
             read_database_url: None,
             smtp_url: None,
+            notice_interval_secs: 60,
             mail_from: None,
             bind: "127.0.0.1:0".into(),
             public_url: None,

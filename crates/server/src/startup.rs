@@ -53,6 +53,7 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
         notify::NotifierSettings {
             public_url: deployment.public_url.clone(),
             spike: tenancy::notifications::SpikeThreshold::default(),
+            notice_every: std::time::Duration::from_secs(settings.notice_interval_secs),
         },
     );
     let scim_state = ScimState {
