@@ -131,6 +131,8 @@ pub async fn run(stack: &Stack) -> anyhow::Result<String> {
 
     let pages = [
         "/console/secure/advanced/user-group-sync".to_owned(),
+        "/console/secure/advanced/user-group-sync/safety".to_owned(),
+        "/console/secure/advanced/user-group-sync/safety?q=cagla".to_owned(),
         "/console/direct/settings".to_owned(),
         "/console/users".to_owned(),
         "/console/users?q=cagla".to_owned(),

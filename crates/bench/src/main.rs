@@ -6,6 +6,7 @@
 mod admin;
 mod console_pages;
 mod fairness;
+mod go_live;
 mod http;
 mod level;
 mod memory;
@@ -98,6 +99,10 @@ struct Args {
     /// `refusals.rs`), with the server CPU each costs.
     #[arg(long)]
     refusals: Option<usize>,
+    /// Run only the go-live scenario: shadow mode, this many users and one group per 50 of
+    /// them pushed at the first concurrency level, then the review and Go live timed.
+    #[arg(long)]
+    go_live: Option<usize>,
     /// Rows per purge transaction in the purge scenario (the server's default unless set).
     #[arg(long)]
     purge_batch: Option<i64>,
@@ -155,6 +160,13 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         None if args.refusals.is_some() => refusals::run(
             &stack,
             args.refusals.unwrap_or_default(),
+            args.concurrency.first().copied().unwrap_or(16),
+        )
+        .await
+        .map(|figures| println!("{figures}")),
+        None if args.go_live.is_some() => go_live::run(
+            &stack,
+            args.go_live.unwrap_or_default(),
             args.concurrency.first().copied().unwrap_or(16),
         )
         .await
