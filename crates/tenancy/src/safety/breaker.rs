@@ -11,12 +11,11 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Nullable, Text, Timestamptz, Uuid};
 use serde_json::{Value, json};
 
-use super::{Actor, deleted, record_admin_action};
+use super::{Actor, admin_event, deleted, record_admin_action};
 use crate::error::{Error, Result};
 use crate::events::{self, NewEvent};
 use crate::ids::{TenantId, UserId};
 use crate::schema::breaker_trips;
-use crate::stored::EventOperation;
 
 /// A trip of the breaker.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -214,33 +213,25 @@ pub fn undo(
             restored: restored.len(),
             not_restored: kept.len() - restored.len(),
         };
-        let mut history: Vec<NewEvent> = Vec::new();
-        let per_user = |id: uuid::Uuid, words: &str| NewEvent {
-            tenant_id: tenant,
-            occurred_at: now,
-            method: "CONSOLE".into(),
-            path: words.to_owned(),
-            status: 200,
-            resource_type: Some("User".into()),
-            resource_id: Some(id.to_string()),
-            token_id: None,
-            duration_us: 0,
-            error: None,
-            payload: None,
-            operation: EventOperation::Admin,
-            subject: Some(actor.to_owned()),
-            response: None,
+        let per_user = |id: uuid::Uuid, words: &str| {
+            admin_event(
+                tenant,
+                actor,
+                words,
+                Some(("User", id.to_string())),
+                None,
+                now,
+            )
         };
-        history.extend(
-            restored
-                .iter()
-                .map(|id| per_user(id.as_uuid(), "Restored by Undo")),
-        );
-        history.extend(
-            reactivated
-                .iter()
-                .map(|r| per_user(r.id, "Reactivated by Undo")),
-        );
+        let history: Vec<NewEvent> = restored
+            .iter()
+            .map(|id| per_user(id.as_uuid(), "Restored by Undo"))
+            .chain(
+                reactivated
+                    .iter()
+                    .map(|r| per_user(r.id, "Reactivated by Undo")),
+            )
+            .collect();
         events::insert_many(conn, &history)?;
         let put_back = i32::try_from(undone.reactivated + undone.restored).unwrap_or(i32::MAX);
         diesel::update(breaker_trips::table.find((tenant, trip.id)))

@@ -22,22 +22,21 @@ use crate::stored::EventOperation;
 /// Who did it: an admin's e-mail address for the console's actions.
 pub type Actor<'a> = &'a str;
 
-/// Records an admin's provisioning action in the tenant's activity log: method `CONSOLE`, the
-/// action in words as its path, the admin as its subject and `details` as its payload.
-pub fn record_admin_action(
-    conn: &mut diesel::PgConnection,
+/// An admin's provisioning action as an activity-log event: method `CONSOLE`, the action in
+/// words as its path, the admin as its subject and `details` (if any) as its payload.
+pub fn admin_event(
     tenant: TenantId,
     actor: Actor<'_>,
     words: &str,
     resource: Option<(&str, String)>,
-    details: Value,
+    details: Option<Value>,
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> NewEvent {
     let (resource_type, resource_id) = match resource {
         Some((kind, id)) => (Some(kind.to_owned()), Some(id)),
         None => (None, None),
     };
-    let event = NewEvent {
+    NewEvent {
         tenant_id: tenant,
         occurred_at: now,
         method: "CONSOLE".into(),
@@ -48,11 +47,25 @@ pub fn record_admin_action(
         token_id: None,
         duration_us: 0,
         error: None,
-        payload: Some(details),
+        payload: details,
         operation: EventOperation::Admin,
         subject: Some(actor.to_owned()),
         response: None,
-    };
-    events::insert_many(conn, &[event.storable()])?;
+    }
+    .storable()
+}
+
+/// Records an admin's provisioning action in the tenant's activity log ([`admin_event`]).
+pub fn record_admin_action(
+    conn: &mut diesel::PgConnection,
+    tenant: TenantId,
+    actor: Actor<'_>,
+    words: &str,
+    resource: Option<(&str, String)>,
+    details: Value,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let event = admin_event(tenant, actor, words, resource, Some(details), now);
+    events::insert_many(conn, &[event])?;
     Ok(())
 }

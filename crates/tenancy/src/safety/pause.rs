@@ -22,29 +22,7 @@ pub fn pause(
     actor: Actor<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    crate::transaction(conn, |conn| {
-        let paused = diesel::update(tenants::table.find(tenant))
-            .filter(tenants::provisioning_paused_at.is_null())
-            .set((
-                tenants::provisioning_paused_at.eq(now),
-                tenants::provisioning_paused_by.eq(actor),
-            ))
-            .execute(conn)?
-            == 1;
-        if paused {
-            crate::scim_tokens::announce(conn, tenant)?;
-            record_admin_action(
-                conn,
-                tenant,
-                actor,
-                "Paused provisioning",
-                None,
-                json!({}),
-                now,
-            )?;
-        }
-        Ok(paused)
-    })
+    set_paused(conn, tenant, true, actor, now)
 }
 
 /// Resumes provisioning. Whether it was paused.
@@ -54,28 +32,47 @@ pub fn resume(
     actor: Actor<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
+    set_paused(conn, tenant, false, actor, now)
+}
+
+/// Pauses or resumes; whether that changed anything. A change is announced (every server
+/// reads the pause with the token) and recorded.
+fn set_paused(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    paused: bool,
+    actor: Actor<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     crate::transaction(conn, |conn| {
-        let resumed = diesel::update(tenants::table.find(tenant))
-            .filter(tenants::provisioning_paused_at.is_not_null())
-            .set((
-                tenants::provisioning_paused_at.eq(None::<DateTime<Utc>>),
-                tenants::provisioning_paused_by.eq(None::<String>),
-            ))
-            .execute(conn)?
-            == 1;
-        if resumed {
+        let target = tenants::table.find(tenant);
+        let changed = if paused {
+            diesel::update(target)
+                .filter(tenants::provisioning_paused_at.is_null())
+                .set((
+                    tenants::provisioning_paused_at.eq(Some(now)),
+                    tenants::provisioning_paused_by.eq(Some(actor)),
+                ))
+                .execute(conn)?
+        } else {
+            diesel::update(target)
+                .filter(tenants::provisioning_paused_at.is_not_null())
+                .set((
+                    tenants::provisioning_paused_at.eq(None::<DateTime<Utc>>),
+                    tenants::provisioning_paused_by.eq(None::<&str>),
+                ))
+                .execute(conn)?
+        } == 1;
+        if changed {
             crate::scim_tokens::announce(conn, tenant)?;
-            record_admin_action(
-                conn,
-                tenant,
-                actor,
-                "Resumed provisioning",
-                None,
-                json!({}),
-                now,
-            )?;
+            let words = if paused {
+                "Paused provisioning"
+            } else {
+                "Resumed provisioning"
+            };
+            record_admin_action(conn, tenant, actor, words, None, json!({}), now)?;
         }
-        Ok(resumed)
+        Ok(changed)
     })
 }
 

@@ -64,15 +64,7 @@ pub async fn pause(
     db: web::Data<Db>,
     tokens: web::Data<TokenCache>,
 ) -> Result<Page, ConsoleError> {
-    let console = submitted.console;
-    let paused = service::set_paused(&db, console.tenant.id, true, console.admin.email).await?;
-    // Every server learns it from the announcement; this one before it answers.
-    tokens.catch_up(&db).await?;
-    Ok(Page::see_other(PAGE).flash(if paused {
-        "Provisioning is paused: your identity provider's requests are answered “retry later” until you resume."
-    } else {
-        "Provisioning was paused already."
-    }))
+    set_paused(submitted.console, &db, &tokens, true).await
 }
 
 /// POST …/safety/resume
@@ -81,13 +73,25 @@ pub async fn resume(
     db: web::Data<Db>,
     tokens: web::Data<TokenCache>,
 ) -> Result<Page, ConsoleError> {
-    let console = submitted.console;
-    let resumed = service::set_paused(&db, console.tenant.id, false, console.admin.email).await?;
-    tokens.catch_up(&db).await?;
-    Ok(Page::see_other(PAGE).flash(if resumed {
-        "Provisioning resumed: your identity provider's next retries are applied."
-    } else {
-        "Provisioning was not paused."
+    set_paused(submitted.console, &db, &tokens, false).await
+}
+
+async fn set_paused(
+    console: Console,
+    db: &Db,
+    tokens: &TokenCache,
+    paused: bool,
+) -> Result<Page, ConsoleError> {
+    let changed = service::set_paused(db, console.tenant.id, paused, console.admin.email).await?;
+    // Every server learns it from the announcement; this one before it answers.
+    tokens.catch_up(db).await?;
+    Ok(Page::see_other(PAGE).flash(match (paused, changed) {
+        (true, true) => {
+            "Provisioning is paused: your identity provider's requests are answered “retry later” until you resume."
+        }
+        (true, false) => "Provisioning was paused already.",
+        (false, true) => "Provisioning resumed: your identity provider's next retries are applied.",
+        (false, false) => "Provisioning was not paused.",
     }))
 }
 
