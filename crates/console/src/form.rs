@@ -18,6 +18,10 @@ use tenancy::Deployment;
 use tenancy::deployment::DEFAULT_BODY_TIMEOUT;
 
 use crate::error::ConsoleError;
+
+/// The body of a form that carries only its CSRF token (a button: Revoke now, Pause, Link…).
+#[derive(Debug, serde::Deserialize)]
+pub struct EmptyForm {}
 use crate::session::Console;
 
 /// The largest form accepted.

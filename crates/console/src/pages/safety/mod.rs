@@ -17,7 +17,7 @@ use tenancy::{Db, UserId};
 pub use self::service::{OpenTrip, SafetyState, load, open_trip};
 use self::view::SafetyPage;
 use crate::error::ConsoleError;
-use crate::form::CsrfForm;
+use crate::form::{CsrfForm, EmptyForm};
 use crate::layout::Layout;
 use crate::page::Page;
 use crate::session::Console;
@@ -53,10 +53,6 @@ pub async fn show_safety(
         Utc::now(),
     ))
 }
-
-/// A form with only its CSRF token.
-#[derive(Debug, Deserialize)]
-pub struct EmptyForm {}
 
 /// POST …/safety/pause
 pub async fn pause(

@@ -16,7 +16,7 @@ use tenancy::{Db, TenantId};
 
 pub use self::service::start;
 use crate::error::ConsoleError;
-use crate::form::CsrfForm;
+use crate::form::{CsrfForm, EmptyForm};
 use crate::layout::{Layout, time};
 use crate::page::Page;
 use crate::session::Console;
@@ -168,10 +168,6 @@ pub async fn show_review(
         listed: service::LISTED,
     })
 }
-
-/// A form with only its CSRF token.
-#[derive(Debug, Deserialize)]
-pub struct EmptyForm {}
 
 /// POST …/shadow/start
 pub async fn start_shadow(

@@ -17,7 +17,7 @@ use tenancy::{Db, Deployment, TokenId, secret};
 pub use self::service::{Setup, Step, SyncState, generate, load, revoke};
 use super::token_status::TokenStatus;
 use crate::error::ConsoleError;
-use crate::form::CsrfForm;
+use crate::form::{CsrfForm, EmptyForm};
 use crate::layout::{Layout, date};
 use crate::page::Page;
 use crate::session::Console;
@@ -62,13 +62,9 @@ struct TestView {
     steps: Vec<self_test::StepResult>,
 }
 
-/// The Test the connection form (its CSRF token only).
-#[derive(Debug, Deserialize)]
-pub struct TestForm {}
-
 /// POST /console/secure/advanced/user-group-sync/test
 pub async fn test_connection(
-    submitted: CsrfForm<TestForm>,
+    submitted: CsrfForm<EmptyForm>,
     db: web::Data<Db>,
     deployment: web::Data<Deployment>,
 ) -> Result<Page, ConsoleError> {
@@ -112,10 +108,6 @@ pub struct GenerateForm {
     #[serde(default)]
     shadow: Option<String>,
 }
-
-/// The Revoke now form (its CSRF token only).
-#[derive(Debug, Deserialize)]
-pub struct RevokeForm {}
 
 fn setup(console: &Console, notifier: &notify::Notifier) -> Setup {
     Setup {
@@ -183,7 +175,7 @@ pub async fn regenerate_scim_token(
 /// POST /console/secure/advanced/user-group-sync/tokens/{id}/revoke
 pub async fn revoke_scim_token(
     path: web::Path<String>,
-    submitted: CsrfForm<RevokeForm>,
+    submitted: CsrfForm<EmptyForm>,
     db: web::Data<Db>,
     tokens: web::Data<TokenCache>,
 ) -> Result<Page, ConsoleError> {

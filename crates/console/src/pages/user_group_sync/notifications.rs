@@ -14,7 +14,7 @@ use tenancy::{Db, Deployment, EndpointId, PgConnection, TenantId};
 
 use super::{Shown, load, render, setup};
 use crate::error::ConsoleError;
-use crate::form::CsrfForm;
+use crate::form::{CsrfForm, EmptyForm};
 use crate::layout::time_seconds;
 use crate::oidc::Oidc;
 use crate::page::Page;
@@ -177,10 +177,6 @@ pub fn read(
 pub struct EndpointForm {
     url: String,
 }
-
-/// A form with only its CSRF token.
-#[derive(Debug, Deserialize)]
-pub struct EmptyForm {}
 
 /// An endpoint just added, with its secret: shown on this response only.
 pub struct NewEndpoint {
