@@ -618,6 +618,45 @@ describe("admin console in headless Chromium", { concurrency: 1 }, () => {
     assert.equal((await scim("GET", `/Users/${staged.json.id}`, state.secondToken)).status, 404);
   });
 
+  step("invites a viewer, who accepts the link in another browser and gets a read-only console; the audit log shows it", async () => {
+    await page.goto(`${BASE}/console/admins`);
+    await page.getByLabel("E-mail address").fill("viewer@demo.example");
+    await page.getByLabel("Role", { exact: true }).selectOption("viewer");
+    await page.getByRole("button", { name: "Invite", exact: true }).click();
+    const link = await page.locator("#invitation-link").inputValue();
+    assert.match(link, /\/console\/invitations\/[0-9a-f-]{36}\.[A-Za-z0-9]{43}$/);
+    await assertLabelled("admins");
+    await screenshot("admins-invited");
+    const other = await browser.newContext();
+    const mine = page;
+    try {
+      page = await other.newPage();
+      await page.goto(`${BASE}${new URL(link).pathname}`);
+      await screenshot("invitation");
+      await page.getByLabel(/^Password/).fill("viewer password 12345");
+      await page.getByLabel("Repeat the password").fill("viewer password 12345");
+      await page.getByRole("button", { name: "Accept and sign in" }).click();
+      await page.getByText("Welcome: you are now Viewer").waitFor();
+      assert.equal(await page.getByRole("link", { name: "Admins" }).count(), 0);
+      assert.equal(await page.getByRole("button", { name: "Generate Token" }).count(), 0);
+      await screenshot("viewer-user-group-sync");
+      const forced = await page.goto(`${BASE}/console/admins`);
+      assert.equal(forced.status(), 403);
+      await page.getByText("does not allow this page or action").waitFor();
+    } finally {
+      page = mine;
+      await other.close();
+    }
+    await page.goto(`${BASE}/console/audit`);
+    await page.getByRole("cell", { name: "Invitation accepted" }).waitFor();
+    await page.getByLabel("Action").selectOption("admin_invited");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.getByRole("cell", { name: "viewer@demo.example" }).waitFor();
+    assert.equal(await page.getByRole("cell", { name: "Invitation accepted" }).count(), 0);
+    await assertLabelled("audit log");
+    await screenshot("audit-log");
+  });
+
   step("fits a phone's screen without sideways scrolling", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     for (const [name, url] of [
@@ -632,6 +671,8 @@ describe("admin console in headless Chromium", { concurrency: 1 }, () => {
       ["phone-sign-in-settings", "/console/settings/sign-in"],
       ["phone-not-found", "/console/users/00000000-0000-0000-0000-000000000000"],
       ["phone-import", "/console/import"],
+      ["phone-admins", "/console/admins"],
+      ["phone-audit", "/console/audit"],
     ]) {
       await page.goto(`${BASE}${url}`);
       const overflow = await page.evaluate(

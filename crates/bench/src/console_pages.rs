@@ -128,6 +128,17 @@ pub async fn run(stack: &Stack) -> anyhow::Result<String> {
     .bind::<Text, _>(&group)
     .get_result(&mut conn)?;
     let last_member_page = (members.n + 49) / 50;
+    // A year of an IT team's console work in the audit log: 100,000 entries by 20 admins.
+    diesel::sql_query(
+        "INSERT INTO audit_log (tenant_id, id, at, actor, action, target, detail, client_addr) \
+         SELECT $1::uuid, gen_random_uuid(), now() - make_interval(mins => g * 5), \
+                'admin' || (g % 20) || '@corp.example', \
+                (ARRAY['sign_in', 'card_added', 'token_generated', 'admin_role_changed'])[1 + g % 4], \
+                'target ' || g, '{}'::jsonb, '127.0.0.1' \
+         FROM generate_series(1, 100000) AS g",
+    )
+    .bind::<Text, _>(&tenant)
+    .execute(&mut conn)?;
 
     let pages = [
         "/console/secure/advanced/user-group-sync".to_owned(),
@@ -168,6 +179,11 @@ pub async fn run(stack: &Stack) -> anyhow::Result<String> {
         format!("/console/import/{job}?errors=1"),
         "/console/settings/sign-in".to_owned(),
         "/console/password".to_owned(),
+        "/console/admins".to_owned(),
+        "/console/audit".to_owned(),
+        "/console/audit?action=admin_role_changed".to_owned(),
+        "/console/audit?actor=admin7&from=2026-01-01".to_owned(),
+        "/console/audit?actor=nobody-at-all".to_owned(),
     ];
     let mut measured = Vec::new();
     for page in pages {

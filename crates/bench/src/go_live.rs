@@ -26,7 +26,12 @@ const MEMBERS: usize = 50;
 pub async fn run(stack: &Stack, users: usize, concurrency: usize) -> anyhow::Result<String> {
     let tenant: TenantId = stack.tenant.parse()?;
     let mut conn = seed::connect(&stack.database_url)?;
-    shadow::start(&mut conn, tenant, "bench", Utc::now())?;
+    shadow::start(
+        &mut conn,
+        tenant,
+        &tenancy::audit::Actor::operator(),
+        Utc::now(),
+    )?;
     let base = format!("http://{}/scim/v2/{}", stack.addr, stack.tenant);
     let client = reqwest::Client::new();
     let started = Instant::now();
@@ -79,7 +84,12 @@ pub async fn run(stack: &Stack, users: usize, concurrency: usize) -> anyhow::Res
     let review = shadow::review(&mut conn, tenant, None, None, 200)?;
     let review_took = review_started.elapsed();
     let live_started = Instant::now();
-    let applied = shadow::go_live(&mut conn, tenant, "bench", Utc::now())?;
+    let applied = shadow::go_live(
+        &mut conn,
+        tenant,
+        &tenancy::audit::Actor::operator(),
+        Utc::now(),
+    )?;
     let live_took = live_started.elapsed();
     if applied.created != users || applied.groups_created != groups {
         bail!("go live applied {applied:?}, expected {users} users and {groups} groups");

@@ -21,6 +21,9 @@ pub enum ConsoleError {
     /// The page or record does not exist in this tenant.
     #[error("not found")]
     NotFound,
+    /// The admin's role does not allow the page or action.
+    #[error("forbidden for the role {0}")]
+    Forbidden(tenancy::stored::AdminRole),
     /// The form's CSRF token or origin is wrong.
     #[error("the form has expired")]
     Csrf,
@@ -66,7 +69,7 @@ impl ResponseError for ConsoleError {
                 StatusCode::SEE_OTHER
             }
             ConsoleError::NotFound => StatusCode::NOT_FOUND,
-            ConsoleError::Csrf => StatusCode::FORBIDDEN,
+            ConsoleError::Csrf | ConsoleError::Forbidden(_) => StatusCode::FORBIDDEN,
             ConsoleError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ConsoleError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ConsoleError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -85,7 +88,15 @@ impl ResponseError for ConsoleError {
                 .insert_header((header::LOCATION, "/console/password"))
                 .finish();
         }
+        let forbidden;
         let (title, message) = match self {
+            ConsoleError::Forbidden(role) => {
+                forbidden = format!(
+                    "Your role ({}) does not allow this page or action. Ask an owner of your organisation if you need it.",
+                    role.label()
+                );
+                ("Not allowed", forbidden.as_str())
+            }
             ConsoleError::NotFound => (
                 "Not found",
                 "This page does not exist, or it belongs to another organisation.",

@@ -18,11 +18,11 @@ use tenancy::Deployment;
 use tenancy::deployment::DEFAULT_BODY_TIMEOUT;
 
 use crate::error::ConsoleError;
+use crate::session::Console;
 
 /// The body of a form that carries only its CSRF token (a button: Revoke now, Pause, Link…).
 #[derive(Debug, serde::Deserialize)]
 pub struct EmptyForm {}
-use crate::session::Console;
 
 /// The largest form accepted.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;

@@ -1,6 +1,8 @@
 //! What every console page shows around its content: navigation, the organisation and admin,
 //! the sign-out form's CSRF token, the expired-token banner and the flash message.
 
+use tenancy::stored::AdminRole;
+
 use crate::assets;
 use crate::session::{Console, TokenAlert};
 
@@ -25,6 +27,12 @@ pub struct Layout {
     pub css: &'static str,
     /// Script URL (content-hashed).
     pub js: &'static str,
+    /// The admin's role in words.
+    pub role: &'static str,
+    /// Whether the admin may change things (Admin or Owner): a viewer is not shown forms.
+    pub can_edit: bool,
+    /// Whether the admin manages admins (Owner).
+    pub is_owner: bool,
 }
 
 impl Layout {
@@ -43,6 +51,9 @@ impl Layout {
             flash: console.flash.clone(),
             css: assets::css_url(),
             js: assets::js_url(),
+            role: console.admin.role.label(),
+            can_edit: console.can(AdminRole::Admin),
+            is_owner: console.can(AdminRole::Owner),
         }
     }
 }

@@ -4,8 +4,9 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpMessage as _, HttpResponse, web};
 use tenancy::Deployment;
+use tenancy::stored::AdminRole;
 
 use crate::assets;
 use crate::client::client_of;
@@ -13,57 +14,159 @@ use crate::error::ConsoleError;
 use crate::form::{contains_nul, nul_refused};
 use crate::page::Page;
 use crate::pages::{
-    activity, directory_settings, end_user, groups, import, login, password, safety, shadow,
-    sign_in_settings, user_group_sync, users,
+    activity, admins, audit, directory_settings, end_user, groups, import, invitations, login,
+    password, safety, shadow, sign_in_settings, user_group_sync, users,
 };
 use crate::session::{FLASH_COOKIE, removal, same_origin};
 
-/// Every console route that accepts an unsafe method (POST), as its pattern below `/console`.
-/// The guard refuses unsafe requests to anything else, and a test posts to each of these
-/// without a CSRF token and expects 403: a new form cannot be added unprotected.
-pub const ACTIONS: &[&str] = &[
-    "/login",
-    "/logout",
-    "/password",
-    "/secure/advanced/user-group-sync/token",
-    "/secure/advanced/user-group-sync/tokens/{id}/revoke",
-    "/secure/advanced/user-group-sync/test",
-    "/secure/advanced/user-group-sync/notifications/endpoints",
-    "/secure/advanced/user-group-sync/notifications/endpoints/{id}/disable",
-    "/secure/advanced/user-group-sync/notifications/endpoints/{id}/enable",
-    "/secure/advanced/user-group-sync/notifications/endpoints/{id}/remove",
-    "/secure/advanced/user-group-sync/notifications/test",
-    "/secure/advanced/user-group-sync/notifications/spike",
-    "/secure/advanced/user-group-sync/safety/pause",
-    "/secure/advanced/user-group-sync/safety/resume",
-    "/secure/advanced/user-group-sync/safety/revoke-all",
-    "/secure/advanced/user-group-sync/safety/adoption",
-    "/secure/advanced/user-group-sync/safety/conflicts/{id}/link",
-    "/secure/advanced/user-group-sync/safety/conflicts/{id}/separate",
-    "/secure/advanced/user-group-sync/safety/deleted/{id}/restore",
-    "/secure/advanced/user-group-sync/safety/trips/{id}/undo",
-    "/secure/advanced/user-group-sync/safety/trips/{id}/acknowledge",
-    "/secure/advanced/user-group-sync/shadow/start",
-    "/secure/advanced/user-group-sync/shadow/go-live",
-    "/secure/advanced/user-group-sync/shadow/discard",
-    "/users/{id}/cards",
-    "/users/{id}/cards/{card}/remove",
-    "/import",
-    "/settings/sign-in",
-    "/settings/sign-in/test",
-    "/direct/settings/retention",
-];
+/// Who may use a console route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Anyone, signed in or not (sign-in, assets, an invitation link).
+    Public,
+    /// A signed-in admin of this role or a higher one.
+    Role(AdminRole),
+}
 
-/// Whether `path` (below `/console`) is one of the [`ACTIONS`]; `{…}` matches one segment.
-pub fn is_action(path: &str) -> bool {
+/// One console route: its method, its pattern below `/console` (`{…}` is one segment) and
+/// who may use it.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// The pattern below `/console`.
+    pub pattern: &'static str,
+    /// Who may use it.
+    pub need: Need,
+}
+
+/// Declares the console's routes once, as the table [`RULES`] and as their registration:
+/// a route cannot be added without saying who may use it.
+macro_rules! console_routes {
+    ($( $method:ident $path:literal => $need:ident, $handler:expr; )*) => {
+        /// Every console route with who may use it. The guard refuses an unsafe request to
+        /// anything not listed as a POST here, the [`crate::session::Console`] extractor
+        /// enforces the role, and tests go through the whole table with every role.
+        pub const RULES: &[Rule] = &[$(Rule {
+            method: console_routes!(@method $method),
+            pattern: $path,
+            need: console_routes!(@need $need),
+        }),*];
+
+        fn register(scope: actix_web::Scope) -> actix_web::Scope {
+            scope $( .route($path, web::$method().to($handler)) )*
+        }
+    };
+    (@method get) => { "GET" };
+    (@method post) => { "POST" };
+    (@need Public) => { Need::Public };
+    (@need Viewer) => { Need::Role(AdminRole::Viewer) };
+    (@need Admin) => { Need::Role(AdminRole::Admin) };
+    (@need Owner) => { Need::Role(AdminRole::Owner) };
+}
+
+console_routes! {
+    get "" => Public, || async { Page::see_other("/console/secure/advanced/user-group-sync") };
+    get "/" => Public, || async { Page::see_other("/console/secure/advanced/user-group-sync") };
+    get "/static/{name}" => Public, assets::serve_asset;
+    get "/login" => Public, login::show_login;
+    post "/login" => Public, login::login;
+    post "/logout" => Viewer, login::logout;
+    get "/logout" => Public, || async { Page::see_other("/console") };
+    get "/password" => Viewer, password::show_password;
+    post "/password" => Viewer, password::change_password;
+    get "/secure/advanced/user-group-sync" => Viewer, user_group_sync::show_user_group_sync;
+    get "/secure/advanced/user-group-sync/shadow" => Admin, shadow::show_review;
+    post "/secure/advanced/user-group-sync/shadow/start" => Admin, shadow::start_shadow;
+    post "/secure/advanced/user-group-sync/shadow/go-live" => Admin, shadow::go_live;
+    post "/secure/advanced/user-group-sync/shadow/discard" => Admin, shadow::discard;
+    get "/secure/advanced/user-group-sync/safety" => Admin, safety::show_safety;
+    post "/secure/advanced/user-group-sync/safety/pause" => Admin, safety::pause;
+    post "/secure/advanced/user-group-sync/safety/resume" => Admin, safety::resume;
+    post "/secure/advanced/user-group-sync/safety/revoke-all" => Admin, safety::revoke_all;
+    post "/secure/advanced/user-group-sync/safety/adoption" => Admin, safety::set_adoption;
+    post "/secure/advanced/user-group-sync/safety/conflicts/{id}/link" => Admin, safety::link;
+    post "/secure/advanced/user-group-sync/safety/conflicts/{id}/separate" => Admin, safety::keep_separate;
+    post "/secure/advanced/user-group-sync/safety/deleted/{id}/restore" => Admin, safety::restore;
+    post "/secure/advanced/user-group-sync/safety/trips/{id}/undo" => Admin, safety::undo;
+    post "/secure/advanced/user-group-sync/safety/trips/{id}/acknowledge" => Admin, safety::acknowledge;
+    post "/secure/advanced/user-group-sync/test" => Admin, user_group_sync::test_connection;
+    post "/secure/advanced/user-group-sync/token" => Admin, user_group_sync::regenerate_scim_token;
+    post "/secure/advanced/user-group-sync/notifications/endpoints" => Admin, user_group_sync::notifications::add_endpoint;
+    post "/secure/advanced/user-group-sync/notifications/endpoints/{id}/disable" => Admin, user_group_sync::notifications::disable_endpoint;
+    post "/secure/advanced/user-group-sync/notifications/endpoints/{id}/enable" => Admin, user_group_sync::notifications::enable_endpoint;
+    post "/secure/advanced/user-group-sync/notifications/endpoints/{id}/remove" => Admin, user_group_sync::notifications::remove_endpoint;
+    post "/secure/advanced/user-group-sync/notifications/test" => Admin, user_group_sync::notifications::send_test;
+    post "/secure/advanced/user-group-sync/notifications/spike" => Admin, user_group_sync::notifications::set_spike_threshold;
+    post "/secure/advanced/user-group-sync/tokens/{id}/revoke" => Admin, user_group_sync::revoke_scim_token;
+    get "/direct/settings" => Admin, directory_settings::show_direct_settings;
+    post "/direct/settings/retention" => Admin, directory_settings::save_retention;
+    get "/users" => Viewer, users::list_users;
+    get "/users/{id}" => Viewer, users::show_user;
+    post "/users/{id}/cards" => Admin, users::add_card;
+    post "/users/{id}/cards/{card}/remove" => Admin, users::remove_card;
+    get "/groups" => Viewer, groups::list_groups;
+    get "/groups/{id}" => Viewer, groups::show_group;
+    get "/import" => Admin, import::show_import;
+    post "/import" => Admin, import::upload_import;
+    get "/import/{id}" => Admin, import::show_import_job;
+    get "/activity" => Viewer, activity::list_activity;
+    get "/activity/export" => Viewer, activity::export::export_activity;
+    get "/activity/{id}" => Viewer, activity::show_event;
+    get "/settings/sign-in" => Admin, sign_in_settings::show_sign_in_settings;
+    post "/settings/sign-in" => Admin, sign_in_settings::save_sign_in_settings;
+    post "/settings/sign-in/test" => Admin, sign_in_settings::test_connection;
+    get "/invitations/{token}" => Public, invitations::show_invitation;
+    post "/invitations/{token}" => Public, invitations::accept_invitation;
+    get "/admins" => Owner, admins::show_admins;
+    post "/admins/invite" => Owner, admins::invite;
+    post "/admins/{id}/role" => Owner, admins::set_role;
+    post "/admins/{id}/remove" => Owner, admins::remove;
+    post "/admins/invitations/{id}/revoke" => Owner, admins::revoke_invitation;
+    get "/audit" => Admin, audit::list_audit;
+    get "/audit/export" => Admin, audit::export_audit;
+}
+
+/// Every console route that accepts POST, as its pattern below `/console`: each is posted to
+/// without a CSRF token by a test, which expects 403.
+pub fn actions() -> impl Iterator<Item = &'static str> {
+    RULES
+        .iter()
+        .filter(|rule| rule.method == "POST")
+        .map(|rule| rule.pattern)
+}
+
+/// Whether `path` (below `/console`) matches `pattern`; `{…}` matches one segment.
+fn matches(pattern: &str, path: &str) -> bool {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    ACTIONS.iter().any(|pattern| {
-        let parts: Vec<&str> = pattern.split('/').collect();
-        parts.len() == segments.len()
-            && parts.iter().zip(&segments).all(|(part, segment)| {
-                (part.starts_with('{') && !segment.is_empty()) || part == segment
-            })
-    })
+    let parts: Vec<&str> = pattern.trim_end_matches('/').split('/').collect();
+    parts.len() == segments.len()
+        && parts.iter().zip(&segments).all(|(part, segment)| {
+            (part.starts_with('{') && !segment.is_empty()) || part == segment
+        })
+}
+
+/// The rule of a request to `path` (below `/console`) with `method` (HEAD as GET).
+pub fn rule_for(method: &Method, path: &str) -> Option<&'static Rule> {
+    let method = if method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
+    // Fixed segments win over `{…}`: `/activity/export` is not `/activity/{id}`.
+    let fixed = |rule: &&Rule| !rule.pattern.contains('{');
+    let mut candidates = RULES
+        .iter()
+        .filter(|rule| rule.method == method && matches(rule.pattern, path));
+    candidates
+        .clone()
+        .find(fixed)
+        .or_else(|| candidates.next_back())
+}
+
+/// Whether `path` (below `/console`) is one of the [`actions`].
+pub fn is_action(path: &str) -> bool {
+    rule_for(&Method::POST, path).is_some()
 }
 
 /// Mounts `/console/...` and the end-user sign-in under `/t/{tenant}/...`. The server registers
@@ -81,7 +184,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/signed-out", web::get().to(end_user::signed_out)),
     );
     cfg.service(
-        web::scope("/console")
+        register(web::scope("/console"))
             .wrap(from_fn(guard))
             .app_data(
                 web::FormConfig::default()
@@ -93,161 +196,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .app_data(web::QueryConfig::default().error_handler(|_, _| {
                 ConsoleError::BadRequest("The address has an invalid query.".into()).into()
             }))
-            .route(
-                "",
-                web::get()
-                    .to(|| async { Page::see_other("/console/secure/advanced/user-group-sync") }),
-            )
-            .route(
-                "/",
-                web::get()
-                    .to(|| async { Page::see_other("/console/secure/advanced/user-group-sync") }),
-            )
-            .route("/static/{name}", web::get().to(assets::serve_asset))
-            .route("/login", web::get().to(login::show_login))
-            .route("/login", web::post().to(login::login))
-            .route("/logout", web::post().to(login::logout))
-            // A bookmarked or typed sign-out address: signing out needs the form (POST + CSRF).
-            .route(
-                "/logout",
-                web::get().to(|| async { Page::see_other("/console") }),
-            )
-            .route("/password", web::get().to(password::show_password))
-            .route("/password", web::post().to(password::change_password))
-            .route(
-                "/secure/advanced/user-group-sync",
-                web::get().to(user_group_sync::show_user_group_sync),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/shadow",
-                web::get().to(shadow::show_review),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/shadow/start",
-                web::post().to(shadow::start_shadow),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/shadow/go-live",
-                web::post().to(shadow::go_live),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/shadow/discard",
-                web::post().to(shadow::discard),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/safety",
-                web::get().to(safety::show_safety),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/safety/pause",
-                web::post().to(safety::pause),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/safety/resume",
-                web::post().to(safety::resume),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/safety/revoke-all",
-                web::post().to(safety::revoke_all),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/safety/adoption",
-                web::post().to(safety::set_adoption),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/safety/conflicts/{id}/link",
-                web::post().to(safety::link),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/safety/conflicts/{id}/separate",
-                web::post().to(safety::keep_separate),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/safety/deleted/{id}/restore",
-                web::post().to(safety::restore),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/safety/trips/{id}/undo",
-                web::post().to(safety::undo),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/safety/trips/{id}/acknowledge",
-                web::post().to(safety::acknowledge),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/test",
-                web::post().to(user_group_sync::test_connection),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/token",
-                web::post().to(user_group_sync::regenerate_scim_token),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/notifications/endpoints",
-                web::post().to(user_group_sync::notifications::add_endpoint),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/notifications/endpoints/{id}/disable",
-                web::post().to(user_group_sync::notifications::disable_endpoint),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/notifications/endpoints/{id}/enable",
-                web::post().to(user_group_sync::notifications::enable_endpoint),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/notifications/endpoints/{id}/remove",
-                web::post().to(user_group_sync::notifications::remove_endpoint),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/notifications/test",
-                web::post().to(user_group_sync::notifications::send_test),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/notifications/spike",
-                web::post().to(user_group_sync::notifications::set_spike_threshold),
-            )
-            .route(
-                "/secure/advanced/user-group-sync/tokens/{id}/revoke",
-                web::post().to(user_group_sync::revoke_scim_token),
-            )
-            .route(
-                "/direct/settings",
-                web::get().to(directory_settings::show_direct_settings),
-            )
-            .route(
-                "/direct/settings/retention",
-                web::post().to(directory_settings::save_retention),
-            )
-            .route("/users", web::get().to(users::list_users))
-            .route("/users/{id}", web::get().to(users::show_user))
-            .route("/users/{id}/cards", web::post().to(users::add_card))
-            .route(
-                "/users/{id}/cards/{card}/remove",
-                web::post().to(users::remove_card),
-            )
-            .route("/groups", web::get().to(groups::list_groups))
-            .route("/groups/{id}", web::get().to(groups::show_group))
-            .route("/import", web::get().to(import::show_import))
-            .route("/import", web::post().to(import::upload_import))
-            .route("/import/{id}", web::get().to(import::show_import_job))
-            .route("/activity", web::get().to(activity::list_activity))
-            .route(
-                "/activity/export",
-                web::get().to(activity::export::export_activity),
-            )
-            .route("/activity/{id}", web::get().to(activity::show_event))
-            .route(
-                "/settings/sign-in",
-                web::get().to(sign_in_settings::show_sign_in_settings),
-            )
-            .route(
-                "/settings/sign-in",
-                web::post().to(sign_in_settings::save_sign_in_settings),
-            )
-            .route(
-                "/settings/sign-in/test",
-                web::post().to(sign_in_settings::test_connection),
-            )
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ConsoleError::NotFound)
             })),
@@ -272,8 +220,14 @@ async fn guard(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let unsafe_method = req.method() != Method::GET && req.method() != Method::HEAD;
-    if unsafe_method && !is_action(req.path().trim_start_matches("/console")) {
-        return Err(ConsoleError::NotFound.into());
+    let rule = rule_for(req.method(), req.path().trim_start_matches("/console"));
+    match rule {
+        // The role is checked by the `Console` extractor, which every signed-in page uses.
+        Some(rule) => {
+            req.extensions_mut().insert(rule.need);
+        }
+        None if unsafe_method => return Err(ConsoleError::NotFound.into()),
+        None => {}
     }
     protect(req, next, CONSOLE_CSP, "/console").await
 }
@@ -376,7 +330,33 @@ fn secure_every_cookie<B>(response: &mut HttpResponse<B>) {
 
 #[cfg(test)]
 mod tests {
+    use actix_web::http::Method;
+
     use super::is_action;
+
+    #[test]
+    fn fixed_segments_win_over_placeholders() {
+        let rule = super::rule_for(&Method::GET, "/activity/export").map(|r| r.pattern);
+        assert_eq!(rule, Some("/activity/export"));
+        let rule = super::rule_for(&Method::GET, "/activity/abc").map(|r| r.pattern);
+        assert_eq!(rule, Some("/activity/{id}"));
+        let rule = super::rule_for(&Method::HEAD, "/users").map(|r| r.pattern);
+        assert_eq!(rule, Some("/users"));
+    }
+
+    #[test]
+    fn every_pattern_is_declared_once_per_method() {
+        for (i, rule) in super::RULES.iter().enumerate() {
+            assert!(
+                !super::RULES[..i]
+                    .iter()
+                    .any(|r| r.method == rule.method && r.pattern == rule.pattern),
+                "{} {} is declared twice",
+                rule.method,
+                rule.pattern
+            );
+        }
+    }
 
     #[test]
     fn actions_match_their_patterns_only() {

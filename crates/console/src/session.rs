@@ -7,15 +7,18 @@ use std::pin::Pin;
 use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::dev::Payload;
 use actix_web::http::{Method, Uri, header};
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest, web};
 use chrono::{DateTime, Utc};
 use tenancy::admins::{self, AdminRow};
 use tenancy::scim_tokens::{self, TokenState};
 use tenancy::sessions::{self, SessionRow};
+use tenancy::stored::AdminRole;
 use tenancy::tenants::{self, TenantRow};
 use tenancy::{Db, Deployment, secret};
 
+use crate::client::client_of;
 use crate::error::ConsoleError;
+use crate::routes::Need;
 
 /// The admin session cookie.
 pub const SESSION_COOKIE: &str = "insights_session";
@@ -37,6 +40,10 @@ pub struct Console {
     pub token_alert: Option<TokenAlert>,
     /// The flash message left by the previous request.
     pub flash: Option<String>,
+    /// Where the request came from, for the audit log.
+    pub client: String,
+    /// The browser's `User-Agent`, for the audit log.
+    pub user_agent: Option<String>,
 }
 
 /// A warning about the SCIM token shown on every page.
@@ -47,6 +54,21 @@ pub enum TokenAlert {
 }
 
 impl Console {
+    /// The admin as the audit log names them.
+    pub fn actor(&self) -> tenancy::audit::Actor {
+        tenancy::audit::Actor {
+            admin: Some(self.admin.id),
+            email: self.admin.email.clone(),
+            address: Some(self.client.clone()),
+            user_agent: self.user_agent.clone(),
+        }
+    }
+
+    /// Whether the admin's role includes `role`.
+    pub fn can(&self, role: AdminRole) -> bool {
+        self.admin.role.includes(role)
+    }
+
     /// Checks a submitted form's CSRF token: only for the extractors of state-changing
     /// requests ([`crate::form::CsrfForm`] and the import upload), never for a handler.
     pub(crate) fn check_csrf(&self, submitted: &str) -> Result<(), ConsoleError> {
@@ -93,6 +115,17 @@ impl FromRequest for Console {
                 })
                 .await?;
             let (session, admin, tenant, newest) = loaded.ok_or_else(sign_in)?;
+            // Every signed-in route names the role it needs (`routes::RULES`); a route that
+            // names none is refused rather than opened to every role.
+            match req.extensions().get::<Need>().copied() {
+                Some(Need::Public) => {}
+                Some(Need::Role(needed)) if admin.role.includes(needed) => {}
+                Some(Need::Role(_)) => return Err(ConsoleError::Forbidden(admin.role)),
+                None => {
+                    tracing::error!(path = req.path(), "a console route has no role rule");
+                    return Err(ConsoleError::Forbidden(admin.role));
+                }
+            }
             // An admin with a one-time password may only change it.
             if admin.must_change_password
                 && req.path() != "/console/password"
@@ -108,12 +141,19 @@ impl FromRequest for Console {
                 .cookie(FLASH_COOKIE)
                 .map(|c| c.value().to_owned())
                 .filter(|v| !v.is_empty());
+            let user_agent = req
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             Ok(Console {
                 tenant,
                 admin,
                 session,
                 token_alert,
                 flash,
+                client: client_of(&req).addr.to_string(),
+                user_agent,
             })
         })
     }

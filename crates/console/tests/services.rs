@@ -4,6 +4,7 @@
 use chrono::Utc;
 use console::pages::users::service::{self, CardAdded, UserSearch};
 use serde_json::json;
+use tenancy::audit::Actor;
 use tenancy::directory::users::{self, UserFields};
 use tenancy::events::{self, NewEvent};
 use tenancy::stored::{EventOperation, UserSource};
@@ -55,9 +56,9 @@ async fn a_card_number_someone_holds_is_refused_with_their_name() {
     .await;
     let bob = user(&test_db, tenant, json!({"userName": "bob@acme.example"})).await;
 
-    let first = service::add_card(db, tenant, ann, "B-1".into()).await;
-    let taken = service::add_card(db, tenant, bob, " B-1 ".into()).await;
-    let again = service::add_card(db, tenant, ann, "B-1".into()).await;
+    let first = service::add_card(db, tenant, ann, "B-1".into(), Actor::operator()).await;
+    let taken = service::add_card(db, tenant, bob, " B-1 ".into(), Actor::operator()).await;
+    let again = service::add_card(db, tenant, ann, "B-1".into(), Actor::operator()).await;
 
     assert!(matches!(first, Ok(CardAdded::Added(_))), "{first:?}");
     match taken {

@@ -167,3 +167,47 @@ pub fn webhook_body(due: &Due, public_url: &str) -> Value {
         "data": data,
     })
 }
+
+/// What an invitation e-mail says.
+#[derive(Debug, Clone)]
+pub struct InvitationMail<'a> {
+    /// The organisation's name.
+    pub organisation: &'a str,
+    /// Who invited.
+    pub invited_by: &'a str,
+    /// The role, in words.
+    pub role: &'a str,
+    /// The link (it holds the invitation's secret).
+    pub link: &'a str,
+    /// When the link stops working, in words.
+    pub expires: &'a str,
+}
+
+/// The e-mail that carries an invitation to become a console admin.
+pub fn invitation(mail: &InvitationMail<'_>) -> Rendered {
+    let InvitationMail {
+        organisation,
+        invited_by,
+        role,
+        link,
+        expires,
+    } = mail;
+    Rendered {
+        subject: format!("[Insights] You are invited to administer {organisation}"),
+        text: format!(
+            "{invited_by} invited you to the Insights console of {organisation} as {role}.\n\n\
+             Accept the invitation and choose your password:\n{link}\n\n\
+             The link works once, until {expires}. If you did not expect it, ignore this e-mail.\n"
+        ),
+        html: format!(
+            "<p>{} invited you to the Insights console of <strong>{}</strong> as {}.</p>\
+             <p><a href=\"{}\">Accept the invitation and choose your password</a></p>\
+             <p>The link works once, until {}. If you did not expect it, ignore this e-mail.</p>",
+            escape(invited_by),
+            escape(organisation),
+            escape(role),
+            escape(link),
+            escape(expires)
+        ),
+    }
+}

@@ -145,6 +145,23 @@ impl Notifier {
             .await?)
     }
 
+    /// Mails an invitation link to `to` now (the console's Invite), when e-mail is configured:
+    /// `Ok(false)` when it is not, the relay's answer in words when it failed.
+    pub async fn send_invitation(
+        &self,
+        to: &str,
+        invitation: &message::InvitationMail<'_>,
+    ) -> Result<bool, String> {
+        let Some(mailer) = &self.mailer else {
+            return Ok(false);
+        };
+        mailer
+            .send(to, &message::invitation(invitation))
+            .await
+            .map(|()| true)
+            .map_err(|(_, error)| error)
+    }
+
     /// Sends what is due at `now` (claimed from the shared queue) and records each attempt.
     /// Returns how many were sent successfully.
     pub async fn deliver_due(&self, now: DateTime<Utc>) -> Result<usize, NotifyError> {

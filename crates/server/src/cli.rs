@@ -30,6 +30,9 @@ pub enum Command {
     /// Manage SCIM tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage a tenant's console admins.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Print a new random key for INSIGHTS_SECRET_KEY (64 hex digits).
     SecretKey,
 }
@@ -99,6 +102,62 @@ pub enum TokenCommand {
         /// The tenant id.
         #[arg(long)]
         tenant: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `insights admin ...`
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Add an admin with a one-time password (printed once).
+    Add {
+        /// The tenant id.
+        #[arg(long)]
+        tenant: String,
+        /// The admin's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// owner, admin or viewer.
+        #[arg(long, default_value = "admin")]
+        role: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the tenant's admins.
+    List {
+        /// The tenant id.
+        #[arg(long)]
+        tenant: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an admin (their sessions end at once; the last owner cannot be removed).
+    Remove {
+        /// The tenant id.
+        #[arg(long)]
+        tenant: String,
+        /// The admin's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change an admin's role (the last owner stays owner).
+    SetRole {
+        /// The tenant id.
+        #[arg(long)]
+        tenant: String,
+        /// The admin's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// owner, admin or viewer.
+        #[arg(long)]
+        role: String,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,

@@ -22,6 +22,7 @@ async fn main() -> ExitCode {
         Command::Migrate => commands::migrate(settings).await,
         Command::Tenant(command) => commands::tenant(settings, command).await,
         Command::Token(command) => commands::token(settings, command).await,
+        Command::Admin(command) => commands::admin(settings, command).await,
         Command::SecretKey => {
             commands::secret_key();
             Ok(())

@@ -187,6 +187,16 @@ pub struct Settings {
     )]
     pub event_retention_days: i16,
 
+    /// Days the audit log of admin actions is kept, for every tenant (30 to 3650).
+    #[arg(
+        long,
+        env = "INSIGHTS_AUDIT_RETENTION_DAYS",
+        default_value_t = tenancy::audit::DEFAULT_AUDIT_RETENTION_DAYS,
+        value_parser = clap::value_parser!(i16).range(30..=3650),
+        global = true
+    )]
+    pub audit_retention_days: i16,
+
     /// Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses or
     /// networks, comma-separated (for example `127.0.0.1,10.0.0.0/8`). Empty: none.
     #[arg(
@@ -246,6 +256,7 @@ impl Settings {
             db_lock_timeout_ms: 5_000,
             token_overlap_days: 7,
             event_retention_days: tenancy::maintenance::retention::DEFAULT_RETENTION_DAYS,
+            audit_retention_days: tenancy::audit::DEFAULT_AUDIT_RETENTION_DAYS,
             trusted_proxies: TrustedProxies::default(),
             secret_key: Some(tenancy::sealed::TEST_KEY_HEX.to_owned()),
             previous_secret_keys: None,
@@ -288,8 +299,11 @@ impl Settings {
 
     /// How long events and the rest are kept (the range is checked when the setting is read).
     pub fn retention(&self) -> tenancy::maintenance::Retention {
-        tenancy::maintenance::Retention::with_default_days(self.event_retention_days)
-            .unwrap_or_default()
+        let events = tenancy::maintenance::Retention::with_default_days(self.event_retention_days)
+            .unwrap_or_default();
+        events
+            .with_audit_days(self.audit_retention_days)
+            .unwrap_or(events)
     }
 
     /// The limits of the database pool.

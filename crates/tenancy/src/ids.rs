@@ -58,6 +58,14 @@ uuid_id!(
     AdminId
 );
 uuid_id!(
+    /// An invitation to become a console admin of one tenant.
+    InvitationId
+);
+uuid_id!(
+    /// One entry of a tenant's audit log.
+    AuditId
+);
+uuid_id!(
     /// A provisioned user of one tenant (the SCIM User `id`).
     UserId
 );

@@ -3,6 +3,7 @@
 //! API and the console both build on this crate.
 
 pub mod admins;
+pub mod audit;
 pub mod bootstrap;
 pub mod connection_tests;
 pub mod db;
@@ -38,6 +39,6 @@ pub use deployment::{Deployment, RequestClient, TrustedProxies};
 pub use diesel::PgConnection;
 pub use error::Error;
 pub use ids::{
-    AdminId, CardId, DeliveryId, EndpointId, GroupId, ImportJobId, NotificationId, TenantId,
-    TokenId, UserId,
+    AdminId, AuditId, CardId, DeliveryId, EndpointId, GroupId, ImportJobId, InvitationId,
+    NotificationId, TenantId, TokenId, UserId,
 };

@@ -9,6 +9,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    admin_invitations (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        email -> Text,
+        role -> Text,
+        token_hash -> Bytea,
+        invited_by -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        accepted_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     admin_sign_in_failures (tenant_id, admin_id, client_addr) {
         tenant_id -> Uuid,
         admin_id -> Uuid,
@@ -30,6 +45,7 @@ diesel::table! {
         locked_until -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        role -> Text,
     }
 }
 
@@ -46,6 +62,21 @@ diesel::table! {
         decision -> Nullable<Text>,
         decided_at -> Nullable<Timestamptz>,
         decided_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_log (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        at -> Timestamptz,
+        actor -> Text,
+        admin_id -> Nullable<Uuid>,
+        action -> Text,
+        target -> Nullable<Text>,
+        detail -> Jsonb,
+        client_addr -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
     }
 }
 
@@ -340,8 +371,10 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(admin_invitations -> tenants (tenant_id));
 diesel::joinable!(admins -> tenants (tenant_id));
 diesel::joinable!(adoption_conflicts -> tenants (tenant_id));
+diesel::joinable!(audit_log -> tenants (tenant_id));
 diesel::joinable!(breaker_trips -> tenants (tenant_id));
 diesel::joinable!(connection_tests -> tenants (tenant_id));
 diesel::joinable!(deleted_users -> tenants (tenant_id));
@@ -357,9 +390,11 @@ diesel::joinable!(users -> tenants (tenant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     admin_emails,
+    admin_invitations,
     admin_sign_in_failures,
     admins,
     adoption_conflicts,
+    audit_log,
     breaker_trips,
     cards,
     connection_tests,

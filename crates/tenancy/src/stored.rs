@@ -265,3 +265,122 @@ stored_enum! {
         Webhook = "webhook",
     }
 }
+
+stored_enum! {
+    /// What a console admin may do. Each role may do everything the roles after it may.
+    AdminRole {
+        /// Everything, including managing the tenant's admins.
+        Owner = "owner",
+        /// Everything but managing admins.
+        Admin = "admin",
+        /// Reads users, groups, activity and health; changes nothing.
+        Viewer = "viewer",
+    }
+}
+
+impl AdminRole {
+    /// Whether this role may do what `needed` may.
+    pub fn includes(self, needed: AdminRole) -> bool {
+        self.rank() >= needed.rank()
+    }
+
+    fn rank(self) -> u8 {
+        match self {
+            AdminRole::Viewer => 0,
+            AdminRole::Admin => 1,
+            AdminRole::Owner => 2,
+        }
+    }
+
+    /// The role in words, as the console shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            AdminRole::Owner => "Owner",
+            AdminRole::Admin => "Admin",
+            AdminRole::Viewer => "Viewer",
+        }
+    }
+}
+
+stored_enum! {
+    /// An admin action of the audit log.
+    AuditAction {
+        /// Signed in to the console.
+        SignIn = "sign_in",
+        /// A sign-in was refused (the reason is in the detail).
+        SignInFailed = "sign_in_failed",
+        /// Signed out.
+        SignOut = "sign_out",
+        /// Changed their password.
+        PasswordChanged = "password_changed",
+        /// Generated or regenerated the SCIM token.
+        TokenGenerated = "token_generated",
+        /// Revoked one SCIM token.
+        TokenRevoked = "token_revoked",
+        /// Revoked every SCIM token at once.
+        TokensRevokedAll = "tokens_revoked_all",
+        /// Ran the connection self-test.
+        ConnectionTested = "connection_tested",
+        /// Changed the sign-in settings.
+        SignInSettingsChanged = "sign_in_settings_changed",
+        /// Changed the activity log's retention.
+        RetentionChanged = "retention_changed",
+        /// Changed the notification settings (endpoints, threshold) or sent a test.
+        NotificationsChanged = "notifications_changed",
+        /// Started a CSV import.
+        ImportStarted = "import_started",
+        /// Added a badge card.
+        CardAdded = "card_added",
+        /// Removed a badge card.
+        CardRemoved = "card_removed",
+        /// Invited an admin.
+        AdminInvited = "admin_invited",
+        /// Withdrew an invitation.
+        InvitationRevoked = "invitation_revoked",
+        /// Accepted an invitation and became an admin.
+        InvitationAccepted = "invitation_accepted",
+        /// Changed an admin's role.
+        AdminRoleChanged = "admin_role_changed",
+        /// Removed an admin.
+        AdminRemoved = "admin_removed",
+        /// An admin added by the operator's command line.
+        AdminAdded = "admin_added",
+        /// Paused provisioning.
+        ProvisioningPaused = "provisioning_paused",
+        /// Resumed provisioning.
+        ProvisioningResumed = "provisioning_resumed",
+        /// A provisioning-safety action: adoption, review, restore, breaker, shadow go-live.
+        SafetyAction = "safety_action",
+    }
+}
+
+impl AuditAction {
+    /// The action in words, as the audit log shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            AuditAction::SignIn => "Signed in",
+            AuditAction::SignInFailed => "Sign-in refused",
+            AuditAction::SignOut => "Signed out",
+            AuditAction::PasswordChanged => "Password changed",
+            AuditAction::TokenGenerated => "SCIM token generated",
+            AuditAction::TokenRevoked => "SCIM token revoked",
+            AuditAction::TokensRevokedAll => "All SCIM tokens revoked",
+            AuditAction::ConnectionTested => "Connection tested",
+            AuditAction::SignInSettingsChanged => "Sign-in settings changed",
+            AuditAction::RetentionChanged => "Activity retention changed",
+            AuditAction::NotificationsChanged => "Notifications changed",
+            AuditAction::ImportStarted => "Import started",
+            AuditAction::CardAdded => "Card added",
+            AuditAction::CardRemoved => "Card removed",
+            AuditAction::AdminInvited => "Admin invited",
+            AuditAction::InvitationRevoked => "Invitation withdrawn",
+            AuditAction::InvitationAccepted => "Invitation accepted",
+            AuditAction::AdminRoleChanged => "Admin role changed",
+            AuditAction::AdminRemoved => "Admin removed",
+            AuditAction::AdminAdded => "Admin added by the operator",
+            AuditAction::ProvisioningPaused => "Provisioning paused",
+            AuditAction::ProvisioningResumed => "Provisioning resumed",
+            AuditAction::SafetyAction => "Provisioning safety",
+        }
+    }
+}

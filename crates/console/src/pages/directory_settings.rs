@@ -96,10 +96,25 @@ pub async fn save_retention(
     };
     let saved = match days {
         Ok(days) => {
-            let tenant = console.tenant.id;
+            let (tenant, actor, before) = (
+                console.tenant.id,
+                console.actor(),
+                console.tenant.event_retention_days,
+            );
             match db
                 .run(tenant, move |conn| {
-                    tenants::set_event_retention(conn, tenant, days)
+                    tenancy::transaction(conn, |conn| -> Result<(), tenancy::Error> {
+                        tenants::set_event_retention(conn, tenant, days)?;
+                        tenancy::audit::record(
+                            conn,
+                            tenant,
+                            &actor,
+                            tenancy::stored::AuditAction::RetentionChanged,
+                            None,
+                            serde_json::json!({ "before_days": before, "after_days": days }),
+                            Utc::now(),
+                        )
+                    })
                 })
                 .await
             {

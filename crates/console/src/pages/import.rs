@@ -149,25 +149,47 @@ pub async fn upload_import(
     let tenant = console.tenant.id;
     let file_name = upload.file_name.clone();
     let path = file.path().to_owned();
+    let actor = console.actor();
     let job = db
         .run(tenant, move |conn| {
-            let chunks = read_rows(&path, &checked, imports::INSERT_CHUNK)
-                .map_err(tenancy::Error::Invalid)?
-                .map(|chunk| chunk.map_err(tenancy::Error::Invalid));
-            imports::create_job(
-                conn,
-                tenant,
-                kind,
-                &file_name,
-                checked.rows,
-                chunks,
-                Utc::now(),
-            )
+            tenancy::transaction(conn, |conn| {
+                let chunks = read_rows(&path, &checked, imports::INSERT_CHUNK)
+                    .map_err(tenancy::Error::Invalid)?
+                    .map(|chunk| chunk.map_err(tenancy::Error::Invalid));
+                let now = Utc::now();
+                let job = imports::create_job(
+                    conn,
+                    tenant,
+                    kind,
+                    &file_name,
+                    checked.rows,
+                    chunks,
+                    now,
+                )?;
+                tenancy::audit::record(
+                    conn,
+                    tenant,
+                    &actor,
+                    tenancy::stored::AuditAction::ImportStarted,
+                    Some(&file_name),
+                    serde_json::json!({ "kind": upload_kind(kind), "rows": checked.rows, "job": job.id }),
+                    now,
+                )?;
+                Ok::<_, tenancy::Error>(job)
+            })
         })
         .await?;
     drop(file);
     spawn_job(db.get_ref().clone(), tenant, job.id);
     Ok(Page::see_other(&format!("/console/import/{}", job.id)))
+}
+
+/// The kind of import as the audit log names it.
+fn upload_kind(kind: ImportKind) -> &'static str {
+    match kind {
+        ImportKind::Users => "users",
+        ImportKind::Cards => "cards",
+    }
 }
 
 async fn rejected(console: &Console, db: &Db, message: String) -> Result<Page, ConsoleError> {

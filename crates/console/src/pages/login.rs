@@ -6,9 +6,12 @@ use actix_web::{HttpRequest, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use serde_json::json;
 use tenancy::admins::{self, AdminRow, SignInCandidate};
+use tenancy::audit::{self, Actor};
 use tenancy::limits::retry_after_seconds;
 use tenancy::sessions::{self, Principal};
+use tenancy::stored::AuditAction;
 use tenancy::{CrossTenant, Db, Deployment, password, secret};
 
 use crate::assets;
@@ -69,29 +72,55 @@ fn render_login(
     error: Option<String>,
     status: actix_web::http::StatusCode,
 ) -> Result<Page, ConsoleError> {
-    let csrf = secret::random_alphanumeric(32);
+    let (csrf, cookie) = pre_session_csrf(deployment);
     let page = LoginPage {
         css: assets::css_url(),
-        csrf: csrf.clone(),
+        csrf,
         next,
         email,
         error,
     };
-    let cookie = Cookie::build(LOGIN_CSRF_COOKIE, csrf)
+    Ok(Page::ok(&page)?.with_status(status).cookie(cookie))
+}
+
+/// A CSRF token for a form sent before there is a session (sign-in, accepting an
+/// invitation): the same value in the form and in a cookie (double submit).
+pub(crate) fn pre_session_csrf(deployment: &Deployment) -> (String, Cookie<'static>) {
+    let csrf = secret::random_alphanumeric(32);
+    let cookie = Cookie::build(LOGIN_CSRF_COOKIE, csrf.clone())
         .path("/console")
         .http_only(true)
         .secure(secure_cookies(deployment))
         .same_site(SameSite::Strict)
         .finish();
-    Ok(Page::ok(&page)?.with_status(status).cookie(cookie))
+    (csrf, cookie)
+}
+
+/// Checks a pre-session form's token against its cookie, and its origin.
+pub(crate) fn check_pre_session_csrf(
+    req: &HttpRequest,
+    submitted: &str,
+    deployment: &Deployment,
+) -> Result<(), ConsoleError> {
+    let cookie_csrf = req
+        .cookie(LOGIN_CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    if cookie_csrf.is_empty()
+        || !secret::constant_time_eq(cookie_csrf.as_bytes(), submitted.as_bytes())
+        || !same_origin(req, deployment)
+    {
+        return Err(ConsoleError::Csrf);
+    }
+    Ok(())
 }
 
 /// What checking the password against the candidates found.
 enum Checked {
     /// The password is right for this admin.
     Accepted(AdminRow),
-    /// Sign-in from this address is paused for this many seconds.
-    Locked(i64),
+    /// Sign-in of this admin from this address is paused for this many seconds.
+    Locked(i64, AdminRow),
     /// Wrong for every candidate (the ones listed were tried).
     Wrong(Vec<AdminRow>),
 }
@@ -105,16 +134,7 @@ pub async fn login(
     limits: web::Data<SignInLimits>,
 ) -> Result<Page, ConsoleError> {
     let form = form.into_inner();
-    let cookie_csrf = req
-        .cookie(LOGIN_CSRF_COOKIE)
-        .map(|c| c.value().to_owned())
-        .unwrap_or_default();
-    if cookie_csrf.is_empty()
-        || !secret::constant_time_eq(cookie_csrf.as_bytes(), form.csrf.as_bytes())
-        || !same_origin(&req, &deployment)
-    {
-        return Err(ConsoleError::Csrf);
-    }
+    check_pre_session_csrf(&req, &form.csrf, &deployment)?;
     let next = safe_next(form.next.as_deref());
     let email = form.email.trim().to_owned();
     let address = client_of(&req).addr;
@@ -132,12 +152,24 @@ pub async fn login(
     match checked {
         Checked::Accepted(admin) => {
             let (tenant, admin_id) = (admin.tenant_id, admin.id);
+            let actor = actor_of(&req, &admin);
             let cookie = db
-                .run(tenant, move |conn| -> Result<String, tenancy::Error> {
-                    admins::record_successful_login(conn, tenant, admin_id, &client)?;
-                    let (cookie, _) =
-                        sessions::create(conn, tenant, Principal::Admin(admin_id), now)?;
-                    Ok(cookie)
+                .run(tenant, move |conn| {
+                    tenancy::transaction(conn, |conn| -> Result<String, tenancy::Error> {
+                        admins::record_successful_login(conn, tenant, admin_id, &client)?;
+                        let (cookie, _) =
+                            sessions::create(conn, tenant, Principal::Admin(admin_id), now)?;
+                        audit::record(
+                            conn,
+                            tenant,
+                            &actor,
+                            AuditAction::SignIn,
+                            None,
+                            json!({ "method": "password" }),
+                            now,
+                        )?;
+                        Ok(cookie)
+                    })
                 })
                 .await?;
             tracing::info!(tenant_id = %tenant, admin_id = %admin_id, "admin signed in");
@@ -150,21 +182,48 @@ pub async fn login(
                 .cookie(session_cookie(cookie, secure_cookies(&deployment)))
                 .cookie(removal(LOGIN_CSRF_COOKIE, "/console")))
         }
-        Checked::Locked(seconds) => render_login(
-            &deployment,
-            next,
-            email,
-            Some(format!(
-                "Too many failed attempts. For your security, sign-in is paused; try again in {}.",
-                wait_text(seconds)
-            )),
-            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-        ),
+        Checked::Locked(seconds, admin) => {
+            let (tenant, actor) = (admin.tenant_id, actor_of(&req, &admin));
+            db.run(tenant, move |conn| {
+                audit::record(
+                    conn,
+                    tenant,
+                    &actor,
+                    AuditAction::SignInFailed,
+                    None,
+                    json!({ "reason": "paused after repeated failed sign-ins" }),
+                    now,
+                )
+            })
+            .await?;
+            render_login(
+                &deployment,
+                next,
+                email,
+                Some(format!(
+                    "Too many failed attempts. For your security, sign-in is paused; try again in {}.",
+                    wait_text(seconds)
+                )),
+                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            )
+        }
         Checked::Wrong(tried) => {
             for admin in tried {
                 let (tenant, admin_id, client) = (admin.tenant_id, admin.id, client.clone());
+                let actor = actor_of(&req, &admin);
                 db.run(tenant, move |conn| {
-                    admins::record_failed_login(conn, tenant, admin_id, &client, now)
+                    tenancy::transaction(conn, |conn| -> Result<(), tenancy::Error> {
+                        admins::record_failed_login(conn, tenant, admin_id, &client, now)?;
+                        audit::record(
+                            conn,
+                            tenant,
+                            &actor,
+                            AuditAction::SignInFailed,
+                            None,
+                            json!({ "reason": "wrong password" }),
+                            now,
+                        )
+                    })
                 })
                 .await?;
             }
@@ -225,7 +284,7 @@ fn check_password(candidates: Vec<SignInCandidate>, password: &str, now: DateTim
     } in candidates
     {
         if let Some(until) = locked_until {
-            return Checked::Locked((until - now).num_seconds().max(1));
+            return Checked::Locked((until - now).num_seconds().max(1), admin);
         }
         if password::verify_password(password, &admin.password_hash) {
             return Checked::Accepted(admin);
@@ -268,13 +327,42 @@ pub async fn logout(
 ) -> Result<Page, ConsoleError> {
     let console = submitted.console;
     if let Some(cookie) = req.cookie(SESSION_COOKIE) {
-        let value = cookie.value().to_owned();
-        db.run(console.tenant.id, move |conn| {
-            sessions::delete(conn, &value)
+        let (value, tenant, actor) = (
+            cookie.value().to_owned(),
+            console.tenant.id,
+            console.actor(),
+        );
+        db.run(tenant, move |conn| {
+            tenancy::transaction(conn, |conn| -> Result<(), tenancy::Error> {
+                sessions::delete(conn, &value)?;
+                audit::record(
+                    conn,
+                    tenant,
+                    &actor,
+                    AuditAction::SignOut,
+                    None,
+                    json!({}),
+                    Utc::now(),
+                )
+            })
         })
         .await?;
     }
     Ok(Page::see_other("/console/login").cookie(removal(SESSION_COOKIE, "/console")))
+}
+
+/// The admin signing in, as the audit log names them.
+fn actor_of(req: &HttpRequest, admin: &AdminRow) -> Actor {
+    Actor {
+        admin: Some(admin.id),
+        email: admin.email.clone(),
+        address: Some(client_of(req).addr.to_string()),
+        user_agent: req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    }
 }
 
 /// Only local console paths are followed after sign-in (no open redirect), and only as

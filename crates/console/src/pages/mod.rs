@@ -1,10 +1,13 @@
 //! The console's pages, one module per area.
 
 pub mod activity;
+pub mod admins;
+pub mod audit;
 pub mod directory_settings;
 pub mod end_user;
 pub mod groups;
 pub mod import;
+pub mod invitations;
 pub mod login;
 pub mod password;
 pub mod safety;

@@ -12,7 +12,12 @@ use tenancy::safety::{breaker, deleted, pause};
 use crate::helpers::{TestApp, USER_SCHEMA, filter_query, spawn_app};
 use crate::okta::okta_user;
 
-const ADMIN: &str = "owner@acme.example";
+const ADMIN_EMAIL: &str = "owner@acme.example";
+static ADMIN: std::sync::LazyLock<tenancy::audit::Actor> =
+    std::sync::LazyLock::new(|| tenancy::audit::Actor {
+        email: ADMIN_EMAIL.into(),
+        ..tenancy::audit::Actor::operator()
+    });
 
 /// Runs one tenancy unit of work for the app's tenant, then makes this server act on any
 /// announcement it sent (as the console's server does before it answers).
@@ -44,7 +49,7 @@ async fn a_paused_tenant_answers_503_with_retry_after_and_resuming_loses_nothing
     let app = spawn_app().await;
     let before = app.create_user("before@acme.example").await;
 
-    assert!(as_admin(&app, |conn, t| pause::pause(conn, t, ADMIN, Utc::now())).await);
+    assert!(as_admin(&app, |conn, t| pause::pause(conn, t, &ADMIN, Utc::now())).await);
     let refused = app.post("/Users", &okta_user("during@acme.example")).await;
     let detail = refused.assert_scim_error(503, None);
     assert!(detail.contains("paused"), "{detail}");
@@ -65,9 +70,9 @@ async fn a_paused_tenant_answers_503_with_retry_after_and_resuming_loses_nothing
         "nothing sent while paused was applied"
     );
     // Pausing twice changes nothing.
-    assert!(!as_admin(&app, |conn, t| pause::pause(conn, t, ADMIN, Utc::now())).await);
+    assert!(!as_admin(&app, |conn, t| pause::pause(conn, t, &ADMIN, Utc::now())).await);
 
-    assert!(as_admin(&app, |conn, t| pause::resume(conn, t, ADMIN, Utc::now())).await);
+    assert!(as_admin(&app, |conn, t| pause::resume(conn, t, &ADMIN, Utc::now())).await);
     app.post("/Users", &okta_user("during@acme.example"))
         .await
         .assert_status(201);
@@ -91,7 +96,7 @@ async fn revoking_all_tokens_refuses_every_one_of_them_at_once() {
     let app = spawn_app().await;
     app.get("/Users").await.assert_status(200);
     let revoked = as_admin(&app, |conn, t| {
-        pause::revoke_all(conn, t, ADMIN, Utc::now())
+        pause::revoke_all(conn, t, &ADMIN, Utc::now())
     })
     .await;
     assert_eq!(revoked, 1);
@@ -294,7 +299,7 @@ async fn undo_restores_exactly_the_tripped_batch_including_deletes_during_the_tr
     );
     let trip_id = trips[0].as_str().expect("id").parse().expect("uuid");
     let undone = as_admin(&app, move |conn, t| {
-        breaker::undo(conn, t, trip_id, ADMIN, Utc::now())
+        breaker::undo(conn, t, trip_id, &ADMIN, Utc::now())
     })
     .await;
     assert_eq!(
@@ -337,7 +342,7 @@ async fn undo_restores_exactly_the_tripped_batch_including_deletes_during_the_tr
             conn,
             t,
             trip_id,
-            ADMIN,
+            &ADMIN,
             Utc::now()
         ))
         .await
@@ -374,7 +379,7 @@ async fn imported(app: &TestApp, user_name: &str, email: &str) -> String {
 
 async fn set_adoption(app: &TestApp, mode: Adoption) {
     as_admin(app, move |conn, t| {
-        adoption::set_mode(conn, t, mode, ADMIN, Utc::now())
+        adoption::set_mode(conn, t, mode, &ADMIN, Utc::now())
     })
     .await;
 }
@@ -416,10 +421,10 @@ async fn ask_me_holds_a_match_for_review_and_the_retry_after_link_finds_the_user
 
     let user: tenancy::UserId = existing.parse().expect("id");
     let linked = as_admin(&app, move |conn, t| {
-        adoption::link(conn, t, user, ADMIN, Utc::now())
+        adoption::link(conn, t, user, &ADMIN, Utc::now())
     })
     .await;
-    assert_eq!(linked.linked_by.as_deref(), Some(ADMIN));
+    assert_eq!(linked.linked_by.as_deref(), Some(ADMIN_EMAIL));
     assert!(linked.linked_at.is_some());
     // Okta's retry: the lookup finds it now, with the identity provider's fields.
     let found = app.get(&lookup("ida@acme.example")).await;
@@ -450,7 +455,7 @@ async fn kept_separate_refuses_the_user_name_but_not_a_new_user_with_the_same_em
     for id in [&by_name, &by_email] {
         let user: tenancy::UserId = id.parse().expect("id");
         as_admin(&app, move |conn, t| {
-            adoption::keep_separate(conn, t, user, ADMIN, Utc::now())
+            adoption::keep_separate(conn, t, user, &ADMIN, Utc::now())
         })
         .await;
     }

@@ -12,7 +12,12 @@ use tenancy::{CrossTenant, TenantId};
 
 use crate::helpers::{GROUP_SCHEMA, PATCH_OP, Scim, TestApp, USER_SCHEMA, filter_query, spawn_app};
 
-const ADMIN: &str = "owner@acme.example";
+const ADMIN_EMAIL: &str = "owner@acme.example";
+static ADMIN: std::sync::LazyLock<tenancy::audit::Actor> =
+    std::sync::LazyLock::new(|| tenancy::audit::Actor {
+        email: ADMIN_EMAIL.into(),
+        ..tenancy::audit::Actor::operator()
+    });
 
 async fn across<T: Send + 'static>(
     app: &TestApp,
@@ -29,7 +34,7 @@ async fn across<T: Send + 'static>(
 
 async fn start(app: &TestApp, tenant: TenantId) -> TenantId {
     across(app, move |conn| {
-        shadow::start(conn, tenant, ADMIN, Utc::now())
+        shadow::start(conn, tenant, &ADMIN, Utc::now())
     })
     .await
 }
@@ -243,10 +248,22 @@ async fn shadow_answers_equal_live_answers_and_go_live_keeps_ids_and_loses_nothi
         .await;
     assert_eq!(in_directory, [json!(0)]);
 
-    let review = across(&app, move |conn| {
+    // The review reads the shadow's activity log, which the event writer stores in the
+    // background: wait (bounded) until the replay's requests are all in it.
+    let mut review = across(&app, move |conn| {
         shadow::review(conn, shadowed, None, None, 100)
     })
     .await;
+    for _ in 0..100 {
+        if review.requests >= 20 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        review = across(&app, move |conn| {
+            shadow::review(conn, shadowed, None, None, 100)
+        })
+        .await;
+    }
     let counts: HashMap<String, i64> = review.counts.iter().cloned().collect();
     assert_eq!(
         counts.get("create"),
@@ -260,7 +277,7 @@ async fn shadow_answers_equal_live_answers_and_go_live_keeps_ids_and_loses_nothi
     let users_before = shadow_scim.get("/Users?sortBy=userName").await.text;
     let groups_before = shadow_scim.get("/Groups").await.text;
     let applied: Applied = across(&app, move |conn| {
-        shadow::go_live(conn, shadowed, ADMIN, Utc::now())
+        shadow::go_live(conn, shadowed, &ADMIN, Utc::now())
     })
     .await;
     assert_eq!(applied.created, 3);
@@ -366,7 +383,7 @@ async fn shadow_changes_to_existing_users_are_reviewed_field_by_field_and_applie
     assert_eq!(searched.changes.len(), 1);
 
     let applied = across(&app, move |conn| {
-        shadow::go_live(conn, tenant, ADMIN, Utc::now())
+        shadow::go_live(conn, tenant, &ADMIN, Utc::now())
     })
     .await;
     assert_eq!((applied.updated, applied.deleted), (2, 1));
@@ -395,7 +412,7 @@ async fn discard_drops_the_staged_changes() {
         across(&app, move |conn| shadow::discard(
             conn,
             tenant,
-            ADMIN,
+            &ADMIN,
             Utc::now()
         ))
         .await
@@ -425,7 +442,7 @@ async fn a_user_name_taken_live_meanwhile_stops_go_live_with_nothing_applied() {
     let refused = app
         .db()
         .run_across_tenants(CrossTenant::Shadow, move |conn| {
-            shadow::go_live(conn, tenant, ADMIN, Utc::now())
+            shadow::go_live(conn, tenant, &ADMIN, Utc::now())
         })
         .await;
     match refused {

@@ -239,7 +239,7 @@ async fn status(db: &Db, tenant: &str, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn with_database<F, Fut>(settings: &Settings, work: F) -> anyhow::Result<()>
+pub(super) async fn with_database<F, Fut>(settings: &Settings, work: F) -> anyhow::Result<()>
 where
     F: FnOnce(Db) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
@@ -250,14 +250,14 @@ where
     result
 }
 
-fn parse_tenant(value: &str) -> anyhow::Result<TenantId> {
+pub(super) fn parse_tenant(value: &str) -> anyhow::Result<TenantId> {
     value
         .trim()
         .parse()
         .with_context(|| format!("{value:?} is not a tenant id (see `insights tenant list`)"))
 }
 
-fn explain(error: tenancy::Error, tenant: TenantId) -> anyhow::Error {
+pub(super) fn explain(error: tenancy::Error, tenant: TenantId) -> anyhow::Error {
     match error {
         tenancy::Error::NotFound => {
             anyhow!("there is no tenant {tenant} (see `insights tenant list`)")

@@ -161,3 +161,134 @@ fn bad_input_exits_non_zero_with_a_one_line_reason() {
         "failed commands must create nothing"
     );
 }
+
+#[test]
+fn admin_add_list_set_role_and_remove_manage_a_tenants_admins_and_are_audited() {
+    let test_db = TestDb::new();
+    let created = json_stdout(&insights(
+        test_db.url(),
+        &[
+            "tenant",
+            "create",
+            "--name",
+            "Acme",
+            "--admin-email",
+            "owner@acme.example",
+            "--json",
+        ],
+    ));
+    let tenant = created["tenant_id"].as_str().unwrap_or_default().to_owned();
+    let added = json_stdout(&insights(
+        test_db.url(),
+        &[
+            "admin",
+            "add",
+            "--tenant",
+            &tenant,
+            "--email",
+            "vic@acme.example",
+            "--role",
+            "viewer",
+            "--json",
+        ],
+    ));
+    assert_eq!(added["role"], "viewer");
+    assert_eq!(added["one_time_password"].as_str().map(str::len), Some(20));
+    let listed = json_stdout(&insights(
+        test_db.url(),
+        &["admin", "list", "--tenant", &tenant, "--json"],
+    ));
+    let roles: Vec<(String, String)> = listed
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| {
+                    (
+                        r["email"].as_str().unwrap_or("").to_owned(),
+                        r["role"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        roles,
+        [
+            ("owner@acme.example".to_owned(), "owner".to_owned()),
+            ("vic@acme.example".to_owned(), "viewer".to_owned())
+        ]
+    );
+    let promoted = json_stdout(&insights(
+        test_db.url(),
+        &[
+            "admin",
+            "set-role",
+            "--tenant",
+            &tenant,
+            "--email",
+            "VIC@acme.example",
+            "--role",
+            "owner",
+            "--json",
+        ],
+    ));
+    assert_eq!(promoted["role"], "owner");
+    // The last owner cannot go; with two owners one can.
+    let removed = insights(
+        test_db.url(),
+        &[
+            "admin",
+            "remove",
+            "--tenant",
+            &tenant,
+            "--email",
+            "owner@acme.example",
+        ],
+    );
+    assert!(removed.status.success());
+    let last = insights(
+        test_db.url(),
+        &[
+            "admin",
+            "remove",
+            "--tenant",
+            &tenant,
+            "--email",
+            "vic@acme.example",
+        ],
+    );
+    assert!(!last.status.success());
+    assert!(
+        String::from_utf8_lossy(&last.stderr).contains("only owner"),
+        "{last:?}"
+    );
+    let bad_role = insights(
+        test_db.url(),
+        &[
+            "admin",
+            "add",
+            "--tenant",
+            &tenant,
+            "--email",
+            "x@acme.example",
+            "--role",
+            "emperor",
+        ],
+    );
+    assert!(!bad_role.status.success());
+
+    let mut conn = test_db.connect();
+    let id: tenancy::TenantId = tenant.parse().unwrap_or_else(|_| unreachable!());
+    let audited = tenancy::audit::list(&mut conn, id, &tenancy::audit::AuditFilter::default(), 100)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let actions: Vec<&str> = audited
+        .iter()
+        .rev()
+        .map(|row| row.action.as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        ["admin_added", "admin_role_changed", "admin_removed"]
+    );
+    assert!(audited.iter().all(|row| row.actor == "operator"));
+}

@@ -4,6 +4,7 @@
 
 mod activity;
 mod activity_log;
+mod admins;
 mod auth;
 mod connection_test;
 mod csrf;
@@ -30,10 +31,12 @@ pub const GET_PAGES: &[&str] = &[
     "/console/activity",
     "/console/activity/{event}",
     "/console/settings/sign-in",
+    "/console/admins",
+    "/console/audit",
 ];
 
 /// Every console form action, with placeholders `{user}`, `{card}`, `{token}`, `{endpoint}`,
-/// `{trip}` for ids.
+/// `{trip}`, `{admin}`, `{invitation}` for ids.
 pub const POST_ACTIONS: &[&str] = &[
     "/console/logout",
     "/console/password",
@@ -64,4 +67,8 @@ pub const POST_ACTIONS: &[&str] = &[
     "/console/settings/sign-in",
     "/console/settings/sign-in/test",
     "/console/direct/settings/retention",
+    "/console/admins/invite",
+    "/console/admins/{admin}/role",
+    "/console/admins/{admin}/remove",
+    "/console/admins/invitations/{invitation}/revoke",
 ];

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::ids::{AdminId, TenantId};
 use crate::schema::admins;
+use crate::stored::AdminRole;
 
 /// An administrator as stored. `Debug` leaves the password hash out.
 #[derive(Clone, Queryable, Selectable)]
@@ -28,6 +29,8 @@ pub struct AdminRow {
     pub created_at: DateTime<Utc>,
     /// When the row last changed.
     pub updated_at: DateTime<Utc>,
+    /// What the admin may do.
+    pub role: AdminRole,
 }
 
 impl std::fmt::Debug for AdminRow {
@@ -36,6 +39,7 @@ impl std::fmt::Debug for AdminRow {
             .field("tenant_id", &self.tenant_id)
             .field("id", &self.id)
             .field("email", &self.email)
+            .field("role", &self.role)
             .field("must_change_password", &self.must_change_password)
             .finish_non_exhaustive()
     }
@@ -49,4 +53,5 @@ pub(crate) struct AdminInsert<'a> {
     pub email: &'a str,
     pub password_hash: &'a str,
     pub must_change_password: bool,
+    pub role: AdminRole,
 }

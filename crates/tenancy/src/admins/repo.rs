@@ -8,39 +8,77 @@ use crate::error::{Error, Result};
 use crate::ids::{AdminId, TenantId};
 use crate::password::{hash_password, one_time_password};
 use crate::schema::{admin_emails, admin_sign_in_failures, admins};
+use crate::stored::AdminRole;
 
-/// Creates an admin with a fresh one-time password, which is returned once and must be changed
-/// at first sign-in. Hashes with argon2: call it on the blocking pool.
+/// Creates an owner with a fresh one-time password, which is returned once and must be changed
+/// at first sign-in (a tenant's first admin). Hashes with argon2: call it on the blocking pool.
 pub fn create_with_one_time_password(
     conn: &mut PgConnection,
     tenant: TenantId,
     email: &str,
 ) -> Result<(AdminRow, String)> {
+    create_with_one_time_password_as(conn, tenant, email, AdminRole::Owner)
+}
+
+/// [`create_with_one_time_password`] with another role (the operator's `admin add`).
+pub fn create_with_one_time_password_as(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    email: &str,
+    role: AdminRole,
+) -> Result<(AdminRow, String)> {
+    let email = checked_email(email)?;
+    let password = one_time_password();
+    let hash = hash_password(&password)?;
+    let row = insert(conn, tenant, email, &hash, true, role)?;
+    Ok((row, password))
+}
+
+/// The address trimmed, or a message saying it is not one.
+pub(crate) fn checked_email(email: &str) -> Result<&str> {
     let email = email.trim();
     let valid = email.len() <= 254
         && email
             .split_once('@')
             .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
         && !email.contains(char::is_whitespace);
-    if !valid {
-        return Err(Error::Invalid(format!(
+    if valid {
+        Ok(email)
+    } else {
+        Err(Error::Invalid(format!(
             "{email:?} is not an email address."
-        )));
+        )))
     }
-    let password = one_time_password();
-    let hash = hash_password(&password)?;
-    // The admin and its entry in the e-mail directory, both or neither.
-    let row = crate::db::transaction(conn, |conn| -> Result<AdminRow> {
+}
+
+/// Inserts an admin and its entry in the e-mail directory, both or neither. An address already
+/// an admin of the tenant is refused in words.
+pub(crate) fn insert(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    email: &str,
+    hash: &str,
+    must_change_password: bool,
+    role: AdminRole,
+) -> Result<AdminRow> {
+    crate::db::transaction(conn, |conn| -> Result<AdminRow> {
         let row = diesel::insert_into(admins::table)
             .values(&AdminInsert {
                 tenant_id: tenant,
                 id: AdminId::new_random(),
                 email,
-                password_hash: &hash,
-                must_change_password: true,
+                password_hash: hash,
+                must_change_password,
+                role,
             })
             .returning(AdminRow::as_returning())
-            .get_result(conn)?;
+            .get_result(conn)
+            .map_err(|error| match Error::from(error) {
+                Error::Conflict { .. } => {
+                    Error::Invalid(format!("{email} is already an admin of this organisation."))
+                }
+                other => other,
+            })?;
         diesel::insert_into(admin_emails::table)
             .values((
                 admin_emails::email_key.eq(email.to_lowercase()),
@@ -49,8 +87,7 @@ pub fn create_with_one_time_password(
             ))
             .execute(conn)?;
         Ok(row)
-    })?;
-    Ok((row, password))
+    })
 }
 
 /// The admin with this id in this tenant.

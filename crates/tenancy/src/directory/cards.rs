@@ -150,20 +150,21 @@ pub fn claim(
     }
 }
 
-/// Removes one card of one user; whether it existed.
+/// Removes card `card` of `user`: the removed card, `None` when there is no such card of theirs.
 pub fn remove(
     conn: &mut PgConnection,
     tenant: TenantId,
     user: UserId,
     card: CardId,
-) -> Result<bool> {
+) -> Result<Option<CardRow>> {
     Ok(diesel::delete(
         cards::table
             .find((tenant, card))
             .filter(cards::user_id.eq(user)),
     )
-    .execute(conn)?
-        == 1)
+    .returning(CardRow::as_returning())
+    .get_result(conn)
+    .optional()?)
 }
 
 /// The cards of a user, oldest first.

@@ -53,6 +53,7 @@ pub async fn run(db: Db, retention: Retention) {
                     sessions = purged.sessions,
                     pending_logins = purged.pending_logins,
                     deleted_users = purged.deleted_users,
+                    audit = purged.audit,
                     "maintenance removed what outlived its retention"
                 );
             }

@@ -34,6 +34,8 @@ pub struct Retention {
     pub default_days: i16,
     /// Rows of each kind deleted per transaction.
     pub batch: i64,
+    /// Days the audit log is kept (`INSIGHTS_AUDIT_RETENTION_DAYS`), for every tenant.
+    pub audit_days: i16,
 }
 
 impl Default for Retention {
@@ -41,6 +43,7 @@ impl Default for Retention {
         Self {
             default_days: DEFAULT_RETENTION_DAYS,
             batch: BATCH,
+            audit_days: crate::audit::DEFAULT_AUDIT_RETENTION_DAYS,
         }
     }
 }
@@ -56,6 +59,15 @@ impl Retention {
         Ok(Self {
             default_days: days,
             ..Self::default()
+        })
+    }
+
+    /// The same with the audit log kept `days` (30 to 3650).
+    pub fn with_audit_days(self, days: i16) -> Result<Self> {
+        crate::audit::retention(days)?;
+        Ok(Self {
+            audit_days: days,
+            ..self
         })
     }
 }
@@ -77,6 +89,8 @@ pub struct Purged {
     pub pending_logins: usize,
     /// Deleted users past their tenant's retention for them.
     pub deleted_users: usize,
+    /// Audit log entries past the audit retention.
+    pub audit: usize,
 }
 
 impl Purged {
@@ -93,6 +107,7 @@ impl Purged {
         self.sessions += other.sessions;
         self.pending_logins += other.pending_logins;
         self.deleted_users += other.deleted_users;
+        self.audit += other.audit;
     }
 }
 
@@ -189,6 +204,11 @@ pub fn purge_batch(
         purged.deleted_users = full(crate::safety::deleted::purge_batch(
             conn,
             now,
+            retention.batch,
+        )?);
+        purged.audit = full(crate::audit::purge_batch(
+            conn,
+            now - Duration::days(i64::from(retention.audit_days)),
             retention.batch,
         )?);
         Ok(Some((purged, more)))

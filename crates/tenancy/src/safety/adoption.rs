@@ -14,6 +14,7 @@ use crate::events::{self, NewEvent};
 use crate::ids::{TenantId, UserId};
 use crate::schema::{adoption_conflicts, tenants, users};
 pub use crate::stored::Adoption;
+use crate::stored::AuditAction;
 use crate::stored::UserSource;
 
 /// How a SCIM user matched an existing one.
@@ -74,6 +75,7 @@ pub fn set_mode(
             conn,
             tenant,
             actor,
+            AuditAction::SafetyAction,
             words,
             None,
             json!({"adoption": mode}),
@@ -302,11 +304,12 @@ pub fn link(
             .for_update()
             .first(conn)?;
         let fields = UserFields::from_document(payload)?;
-        let row = link_with(conn, tenant, &existing, &fields, actor, now)?;
+        let row = link_with(conn, tenant, &existing, &fields, actor.name(), now)?;
         record_admin_action(
             conn,
             tenant,
             actor,
+            AuditAction::SafetyAction,
             "Linked an existing user to the identity provider",
             Some(("User", row.id.to_string())),
             json!({"userName": row.user_name, "was": existing.user_name}),
@@ -330,7 +333,7 @@ pub fn keep_separate(
             .set((
                 adoption_conflicts::decision.eq("separate"),
                 adoption_conflicts::decided_at.eq(now),
-                adoption_conflicts::decided_by.eq(actor),
+                adoption_conflicts::decided_by.eq(actor.name()),
             ))
             .execute(conn)?;
         if kept == 0 {
@@ -340,6 +343,7 @@ pub fn keep_separate(
             conn,
             tenant,
             actor,
+            AuditAction::SafetyAction,
             "Kept an existing user separate from the identity provider's",
             Some(("User", user.to_string())),
             json!({}),

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::events::{self, NewEvent};
 use crate::ids::{TenantId, UserId};
 use crate::schema::breaker_trips;
+use crate::stored::AuditAction;
 
 /// A trip of the breaker.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -237,7 +238,7 @@ pub fn undo(
         diesel::update(breaker_trips::table.find((tenant, trip.id)))
             .set((
                 breaker_trips::undone_at.eq(now),
-                breaker_trips::undone_by.eq(actor),
+                breaker_trips::undone_by.eq(actor.name()),
                 breaker_trips::undone_users.eq(put_back),
             ))
             .execute(conn)?;
@@ -245,6 +246,7 @@ pub fn undo(
             conn,
             tenant,
             actor,
+            AuditAction::SafetyAction,
             "Undid the circuit breaker's trip",
             None,
             json!({
@@ -273,7 +275,7 @@ pub fn acknowledge(
             .filter(breaker_trips::acknowledged_at.is_null())
             .set((
                 breaker_trips::acknowledged_at.eq(now),
-                breaker_trips::acknowledged_by.eq(actor),
+                breaker_trips::acknowledged_by.eq(actor.name()),
             ))
             .execute(conn)?
             == 1;
@@ -282,6 +284,7 @@ pub fn acknowledge(
                 conn,
                 tenant,
                 actor,
+                AuditAction::SafetyAction,
                 "Acknowledged the circuit breaker's trip",
                 None,
                 json!({"trip": trip}),

@@ -17,10 +17,10 @@ use serde_json::Value;
 use crate::error::Result;
 use crate::events::{self, NewEvent};
 use crate::ids::TenantId;
-use crate::stored::EventOperation;
+use crate::stored::{AuditAction, EventOperation};
 
-/// Who did it: an admin's e-mail address for the console's actions.
-pub type Actor<'a> = &'a str;
+/// Who did it: the console's admin (or the operator), and from where.
+pub type Actor<'a> = &'a crate::audit::Actor;
 
 /// An admin's provisioning action as an activity-log event: method `CONSOLE`, the action in
 /// words as its path, the admin as its subject and `details` (if any) as its payload.
@@ -49,23 +49,34 @@ pub fn admin_event(
         error: None,
         payload: details,
         operation: EventOperation::Admin,
-        subject: Some(actor.to_owned()),
+        subject: Some(actor.name().to_owned()),
         response: None,
     }
     .storable()
 }
 
-/// Records an admin's provisioning action in the tenant's activity log ([`admin_event`]).
+/// Records an admin's provisioning action in the tenant's activity log ([`admin_event`]) and
+/// in its audit log as `action`, on the action's connection.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "an action, its actor, its words and its resource: each a different thing"
+)]
 pub fn record_admin_action(
     conn: &mut diesel::PgConnection,
     tenant: TenantId,
     actor: Actor<'_>,
+    action: AuditAction,
     words: &str,
     resource: Option<(&str, String)>,
     details: Value,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    let target = resource.as_ref().map(|(_, id)| id.clone());
+    let mut audited = serde_json::json!({ "what": words });
+    if let (Value::Object(into), Value::Object(from)) = (&mut audited, &details) {
+        into.extend(from.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
     let event = admin_event(tenant, actor, words, resource, Some(details), now);
     events::insert_many(conn, &[event])?;
-    Ok(())
+    crate::audit::record(conn, tenant, actor, action, target.as_deref(), audited, now)
 }

@@ -10,6 +10,7 @@ use super::{Actor, record_admin_action};
 use crate::error::Result;
 use crate::ids::TenantId;
 use crate::schema::{scim_tokens, tenants};
+use crate::stored::AuditAction;
 use crate::stored::RevokedReason;
 
 /// Seconds an identity provider is asked to wait before it retries a paused tenant.
@@ -51,7 +52,7 @@ fn set_paused(
                 .filter(tenants::provisioning_paused_at.is_null())
                 .set((
                     tenants::provisioning_paused_at.eq(Some(now)),
-                    tenants::provisioning_paused_by.eq(Some(actor)),
+                    tenants::provisioning_paused_by.eq(Some(actor.name())),
                 ))
                 .execute(conn)?
         } else {
@@ -65,12 +66,12 @@ fn set_paused(
         } == 1;
         if changed {
             crate::scim_tokens::announce(conn, tenant)?;
-            let words = if paused {
-                "Paused provisioning"
+            let (action, words) = if paused {
+                (AuditAction::ProvisioningPaused, "Paused provisioning")
             } else {
-                "Resumed provisioning"
+                (AuditAction::ProvisioningResumed, "Resumed provisioning")
             };
-            record_admin_action(conn, tenant, actor, words, None, json!({}), now)?;
+            record_admin_action(conn, tenant, actor, action, words, None, json!({}), now)?;
         }
         Ok(changed)
     })
@@ -101,6 +102,7 @@ pub fn revoke_all(
             conn,
             tenant,
             actor,
+            AuditAction::TokensRevokedAll,
             "Revoked all tokens",
             None,
             json!({"revoked": revoked}),

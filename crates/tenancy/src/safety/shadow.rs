@@ -16,6 +16,7 @@ use super::{Actor, deleted, record_admin_action};
 use crate::error::{Error, Result};
 use crate::ids::{TenantId, UserId};
 use crate::schema::tenants;
+use crate::stored::AuditAction;
 use crate::stored::AuthType;
 
 /// The columns of a user that a copy carries (not the generated ones).
@@ -77,7 +78,7 @@ pub fn start(
             .set((
                 tenants::shadow_tenant_id.eq(shadow),
                 tenants::shadow_started_at.eq(now),
-                tenants::shadow_started_by.eq(actor),
+                tenants::shadow_started_by.eq(actor.name()),
             ))
             .execute(conn)?;
         crate::scim_tokens::announce(conn, tenant)?;
@@ -85,6 +86,7 @@ pub fn start(
             conn,
             tenant,
             actor,
+            AuditAction::SafetyAction,
             "Started shadow mode",
             None,
             json!({}),
@@ -421,6 +423,7 @@ pub fn go_live(
             conn,
             tenant,
             actor,
+            AuditAction::SafetyAction,
             "Went live from shadow mode",
             None,
             serde_json::to_value(applied).unwrap_or(Value::Null),
@@ -447,6 +450,7 @@ pub fn discard(
             conn,
             tenant,
             actor,
+            AuditAction::SafetyAction,
             "Discarded shadow mode",
             None,
             json!({}),

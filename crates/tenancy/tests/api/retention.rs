@@ -131,6 +131,7 @@ async fn what_outlived_its_retention_is_removed_and_nothing_else() -> Result<(),
             sessions: 2,
             pending_logins: 1,
             deleted_users: 0,
+            audit: 0,
         }
     );
 
@@ -200,5 +201,32 @@ async fn what_outlived_its_retention_is_removed_and_nothing_else() -> Result<(),
             .await?
             .is_empty()
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_audit_log_is_kept_for_its_own_retention() -> Result<(), Error> {
+    let test_db = TestDb::new();
+    let mut conn = test_db.connect();
+    let acme = tenant(&mut conn, "Acme")?;
+    let actor = tenancy::audit::Actor::operator();
+    for days in [400, 200, 1] {
+        tenancy::audit::record(
+            &mut conn,
+            acme,
+            &actor,
+            tenancy::stored::AuditAction::AdminAdded,
+            Some(&format!("{days} days")),
+            json!({}),
+            Utc::now() - Duration::days(days),
+        )?;
+    }
+    let retention = Retention::default().with_audit_days(365)?;
+    let purged = maintenance::purge_expired(test_db.db(), retention).await?;
+    assert_eq!(purged.audit, 1);
+    let kept = tenancy::audit::list(&mut conn, acme, &Default::default(), 10)?;
+    let targets: Vec<_> = kept.iter().filter_map(|r| r.target.clone()).collect();
+    assert_eq!(targets, ["1 days", "200 days"]);
+    assert!(Retention::default().with_audit_days(10).is_err());
     Ok(())
 }

@@ -184,7 +184,7 @@ fn write_chunk(
 /// A CSV field (RFC 4180 quoting). A text a spreadsheet would run as a formula (starting with
 /// `=`, `+`, `-`, `@`, tab or carriage return) gets a leading `'`, as OWASP advises for CSV
 /// export: a userName is chosen by whoever controls the identity provider's data.
-fn csv_field(text: &str) -> String {
+pub(crate) fn csv_field(text: &str) -> String {
     let guarded = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {

@@ -67,7 +67,7 @@ pub async fn change_password(
         new_password: form.new_password,
         confirm: form.confirm,
     };
-    match change(&db, &console.admin, typed, keep).await? {
+    match change(&db, &console.admin, typed, keep, console.actor()).await? {
         Ok(()) => Ok(Page::see_other("/console").flash("Your password was changed.")),
         Err(refused) => {
             // The current password stays filled in unless it was the thing that was wrong.

@@ -4,7 +4,9 @@
 
 use chrono::Utc;
 use tenancy::admins::{self, AdminRow};
+use tenancy::audit::{self, Actor};
 use tenancy::password;
+use tenancy::stored::AuditAction;
 use tenancy::{Db, sessions};
 
 use crate::error::ConsoleError;
@@ -52,6 +54,7 @@ pub async fn change_password(
     admin: &AdminRow,
     typed: NewPassword,
     keep: Option<[u8; 32]>,
+    actor: Actor,
 ) -> Result<Result<(), Refused>, ConsoleError> {
     if typed.new_password != typed.confirm {
         return Ok(Err(Refused::Mismatch));
@@ -77,11 +80,23 @@ pub async fn change_password(
         return Ok(Err(Refused::WrongCurrent));
     };
     let (tenant, id) = (admin.tenant_id, admin.id);
-    db.run(tenant, move |conn| -> Result<(), tenancy::Error> {
-        admins::set_password_hash(conn, tenant, id, &hash, Utc::now())?;
-        // Whoever knew the old password is signed out everywhere else.
-        sessions::delete_admin_sessions(conn, tenant, id, keep.as_ref().map(|h| &h[..]))?;
-        Ok(())
+    db.run(tenant, move |conn| {
+        tenancy::transaction(conn, |conn| -> Result<(), tenancy::Error> {
+            let now = Utc::now();
+            admins::set_password_hash(conn, tenant, id, &hash, now)?;
+            // Whoever knew the old password is signed out everywhere else.
+            let ended =
+                sessions::delete_admin_sessions(conn, tenant, id, keep.as_ref().map(|h| &h[..]))?;
+            audit::record(
+                conn,
+                tenant,
+                &actor,
+                AuditAction::PasswordChanged,
+                None,
+                serde_json::json!({ "other_sessions_ended": ended }),
+                now,
+            )
+        })
     })
     .await?;
     Ok(Ok(()))

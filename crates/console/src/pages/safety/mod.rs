@@ -78,7 +78,7 @@ async fn set_paused(
     tokens: &TokenCache,
     paused: bool,
 ) -> Result<Page, ConsoleError> {
-    let changed = service::set_paused(db, console.tenant.id, paused, console.admin.email).await?;
+    let changed = service::set_paused(db, console.tenant.id, paused, console.actor()).await?;
     // Every server learns it from the announcement; this one before it answers.
     tokens.catch_up(db).await?;
     Ok(Page::see_other(PAGE).flash(match (paused, changed) {
@@ -112,7 +112,7 @@ pub async fn revoke_all(
             )),
         );
     }
-    let revoked = service::revoke_all(&db, console.tenant.id, console.admin.email).await?;
+    let revoked = service::revoke_all(&db, console.tenant.id, console.actor()).await?;
     tokens.catch_up(&db).await?;
     Ok(
         Page::see_other("/console/secure/advanced/user-group-sync").flash(&format!(
@@ -142,7 +142,7 @@ pub async fn set_adoption(
             Page::see_other(&format!("{PAGE}#adoption")).flash("Choose one of the three settings.")
         );
     };
-    service::set_adoption(&db, console.tenant.id, mode, console.admin.email).await?;
+    service::set_adoption(&db, console.tenant.id, mode, console.actor()).await?;
     tokens.catch_up(&db).await?;
     Ok(Page::see_other(&format!("{PAGE}#adoption")).flash("The adoption setting was saved."))
 }
@@ -159,7 +159,7 @@ pub async fn link(
 ) -> Result<Page, ConsoleError> {
     let console = submitted.console;
     let user = user_id(&path)?;
-    let message = match service::link(&db, console.tenant.id, user, console.admin.email).await? {
+    let message = match service::link(&db, console.tenant.id, user, console.actor()).await? {
         Ok(row) => format!(
             "{} is linked: your identity provider finds it at its next retry and manages it from now on.",
             row.user_name
@@ -177,7 +177,7 @@ pub async fn keep_separate(
 ) -> Result<Page, ConsoleError> {
     let console = submitted.console;
     let user = user_id(&path)?;
-    service::keep_separate(&db, console.tenant.id, user, console.admin.email).await?;
+    service::keep_separate(&db, console.tenant.id, user, console.actor()).await?;
     Ok(Page::see_other(&format!("{PAGE}#review")).flash(
         "Kept separate: the identity provider must use another userName for its user; a match by e-mail alone no longer holds it.",
     ))
@@ -191,7 +191,7 @@ pub async fn restore(
 ) -> Result<Page, ConsoleError> {
     let console = submitted.console;
     let user = user_id(&path)?;
-    let restored = service::restore(&db, console.tenant.id, user, console.admin.email).await?;
+    let restored = service::restore(&db, console.tenant.id, user, console.actor()).await?;
     Ok(Page::see_other(&format!("{PAGE}#deleted")).flash(if restored {
         "The user is restored with its cards and groups. If your identity provider still has it unassigned, it may delete it again."
     } else {
@@ -211,7 +211,7 @@ pub async fn undo(
 ) -> Result<Page, ConsoleError> {
     let console = submitted.console;
     let trip = trip_id(&path)?;
-    let undone = service::undo(&db, console.tenant.id, trip, console.admin.email).await?;
+    let undone = service::undo(&db, console.tenant.id, trip, console.actor()).await?;
     let mut message = format!(
         "Undone: {} user(s) reactivated and {} restored with their cards and groups.",
         undone.reactivated, undone.restored
@@ -233,7 +233,7 @@ pub async fn acknowledge(
 ) -> Result<Page, ConsoleError> {
     let console = submitted.console;
     let trip = trip_id(&path)?;
-    service::acknowledge(&db, console.tenant.id, trip, console.admin.email).await?;
+    service::acknowledge(&db, console.tenant.id, trip, console.actor()).await?;
     Ok(Page::see_other(PAGE).flash(
         "Acknowledged: the banner is gone, and the run's deleted users follow the normal retention again.",
     ))

@@ -4,11 +4,13 @@
 //! types: tests call these directly.
 
 use chrono::{DateTime, Utc};
+use tenancy::audit::Actor;
 use tenancy::directory::users::UserRow;
 use tenancy::safety::adoption::{self, Adoption, Conflict};
 use tenancy::safety::breaker::{self, BatchUser, Trip, Undone};
 use tenancy::safety::deleted::{self, DeletedUser};
 use tenancy::safety::pause;
+use tenancy::stored::AuditAction;
 use tenancy::{Db, TenantId, UserId};
 
 use crate::error::ConsoleError;
@@ -90,7 +92,7 @@ pub async fn set_paused(
     db: &Db,
     tenant: TenantId,
     paused: bool,
-    actor: String,
+    actor: Actor,
 ) -> Result<bool, ConsoleError> {
     Ok(db
         .run(tenant, move |conn| {
@@ -104,7 +106,7 @@ pub async fn set_paused(
 }
 
 /// Revokes every token of the tenant; how many.
-pub async fn revoke_all(db: &Db, tenant: TenantId, actor: String) -> Result<usize, ConsoleError> {
+pub async fn revoke_all(db: &Db, tenant: TenantId, actor: Actor) -> Result<usize, ConsoleError> {
     Ok(db
         .run(tenant, move |conn| {
             pause::revoke_all(conn, tenant, &actor, Utc::now())
@@ -117,7 +119,7 @@ pub async fn set_adoption(
     db: &Db,
     tenant: TenantId,
     mode: Adoption,
-    actor: String,
+    actor: Actor,
 ) -> Result<(), ConsoleError> {
     Ok(db
         .run(tenant, move |conn| {
@@ -131,7 +133,7 @@ pub async fn link(
     db: &Db,
     tenant: TenantId,
     user: UserId,
-    actor: String,
+    actor: Actor,
 ) -> Result<Result<UserRow, String>, ConsoleError> {
     let linked = db
         .run(tenant, move |conn| {
@@ -153,7 +155,7 @@ pub async fn keep_separate(
     db: &Db,
     tenant: TenantId,
     user: UserId,
-    actor: String,
+    actor: Actor,
 ) -> Result<(), ConsoleError> {
     Ok(db
         .run(tenant, move |conn| {
@@ -167,7 +169,7 @@ pub async fn restore(
     db: &Db,
     tenant: TenantId,
     user: UserId,
-    actor: String,
+    actor: Actor,
 ) -> Result<bool, ConsoleError> {
     Ok(db
         .run(tenant, move |conn| {
@@ -179,6 +181,7 @@ pub async fn restore(
                         conn,
                         tenant,
                         &actor,
+                        AuditAction::SafetyAction,
                         "Restored a deleted user",
                         Some(("User", user.to_string())),
                         serde_json::json!({}),
@@ -196,7 +199,7 @@ pub async fn undo(
     db: &Db,
     tenant: TenantId,
     trip: uuid::Uuid,
-    actor: String,
+    actor: Actor,
 ) -> Result<Undone, ConsoleError> {
     Ok(db
         .run(tenant, move |conn| {
@@ -210,7 +213,7 @@ pub async fn acknowledge(
     db: &Db,
     tenant: TenantId,
     trip: uuid::Uuid,
-    actor: String,
+    actor: Actor,
 ) -> Result<bool, ConsoleError> {
     Ok(db
         .run(tenant, move |conn| {

@@ -176,7 +176,7 @@ pub async fn start_shadow(
     tokens: web::Data<TokenCache>,
 ) -> Result<Page, ConsoleError> {
     let console = submitted.console;
-    start(&db, console.tenant.id, console.admin.email).await?;
+    start(&db, console.tenant.id, console.actor()).await?;
     tokens.catch_up(&db).await?;
     Ok(Page::see_other(REVIEW).flash(
         "Shadow mode is on: your identity provider's requests are answered as usual, but nothing is applied until you go live.",
@@ -190,7 +190,7 @@ pub async fn go_live(
     tokens: web::Data<TokenCache>,
 ) -> Result<Page, ConsoleError> {
     let console = submitted.console;
-    match service::go_live(&db, console.tenant.id, console.admin.email).await? {
+    match service::go_live(&db, console.tenant.id, console.actor()).await? {
         Ok(applied) => {
             tokens.catch_up(&db).await?;
             Ok(
@@ -218,7 +218,7 @@ pub async fn discard(
     tokens: web::Data<TokenCache>,
 ) -> Result<Page, ConsoleError> {
     let console = submitted.console;
-    let discarded = service::discard(&db, console.tenant.id, console.admin.email).await?;
+    let discarded = service::discard(&db, console.tenant.id, console.actor()).await?;
     tokens.catch_up(&db).await?;
     Ok(
         Page::see_other("/console/secure/advanced/user-group-sync").flash(if discarded {

@@ -2,6 +2,7 @@
 //! (`CrossTenant::Shadow`): start, the review, Go live and Discard. No HTTP types.
 
 use chrono::Utc;
+use tenancy::audit::Actor;
 use tenancy::safety::shadow::{self, Applied, Review};
 use tenancy::{CrossTenant, Db, TenantId};
 
@@ -11,7 +12,7 @@ use crate::error::ConsoleError;
 pub const LISTED: i64 = 200;
 
 /// Starts shadow mode; the shadow's id.
-pub async fn start(db: &Db, tenant: TenantId, actor: String) -> Result<TenantId, ConsoleError> {
+pub async fn start(db: &Db, tenant: TenantId, actor: Actor) -> Result<TenantId, ConsoleError> {
     Ok(db
         .run_across_tenants(CrossTenant::Shadow, move |conn| {
             shadow::start(conn, tenant, &actor, Utc::now())
@@ -42,7 +43,7 @@ pub async fn review(
 pub async fn go_live(
     db: &Db,
     tenant: TenantId,
-    actor: String,
+    actor: Actor,
 ) -> Result<Result<Applied, String>, ConsoleError> {
     let applied = db
         .run_across_tenants(CrossTenant::Shadow, move |conn| {
@@ -61,7 +62,7 @@ pub async fn go_live(
 }
 
 /// Discards the shadow; whether there was one.
-pub async fn discard(db: &Db, tenant: TenantId, actor: String) -> Result<bool, ConsoleError> {
+pub async fn discard(db: &Db, tenant: TenantId, actor: Actor) -> Result<bool, ConsoleError> {
     Ok(db
         .run_across_tenants(CrossTenant::Shadow, move |conn| {
             shadow::discard(conn, tenant, &actor, Utc::now())

@@ -123,7 +123,7 @@ pub async fn save_sign_in_settings(
         }
     };
     let was_password = matches!(choice, Choice::Password { .. });
-    match service::save(&db, &console.tenant, choice, oidc.keys()).await? {
+    match service::save(&db, &console.tenant, choice, oidc.keys(), console.actor()).await? {
         Outcome::Saved => {
             if was_password {
                 // SCIM stops with OpenID: in force on this server before the page says so.

@@ -2,8 +2,12 @@
 //! it stops SCIM) or OpenID Connect with the typed issuer, client id and secret (the stored
 //! secret kept when none was typed).
 
+use chrono::Utc;
+use serde_json::json;
 use tenancy::Db;
+use tenancy::audit::{self, Actor};
 use tenancy::sealed::SecretKeys;
+use tenancy::stored::AuditAction;
 use tenancy::tenants::{self, AuthType, OpenIdSettings, TenantRow};
 
 use crate::error::ConsoleError;
@@ -64,15 +68,35 @@ pub async fn save(
     tenant: &TenantRow,
     choice: Choice,
     keys: std::sync::Arc<SecretKeys>,
+    actor: Actor,
 ) -> Result<Outcome, ConsoleError> {
     let tenant_id = tenant.id;
+    let before = json!({
+        "sign_in": tenant.auth_type(),
+        "issuer": tenant.oidc_issuer,
+        "client_id": tenant.oidc_client_id,
+    });
+    let audited = move |conn: &mut tenancy::PgConnection, after: serde_json::Value| {
+        audit::record(
+            conn,
+            tenant_id,
+            &actor,
+            AuditAction::SignInSettingsChanged,
+            None,
+            json!({ "before": before, "after": after }),
+            Utc::now(),
+        )
+    };
     match choice {
         Choice::Password { confirmed } => {
             if scim_active(tenant) && !confirmed {
                 return Ok(Outcome::NeedsConfirmation);
             }
             db.run(tenant_id, move |conn| {
-                tenants::set_password_sign_in(conn, tenant_id)
+                tenancy::transaction(conn, |conn| -> Result<(), tenancy::Error> {
+                    tenants::set_password_sign_in(conn, tenant_id)?;
+                    audited(conn, json!({ "sign_in": AuthType::Password }))
+                })
             })
             .await?;
             Ok(Outcome::Saved)
@@ -82,6 +106,8 @@ pub async fn save(
             client_id,
             client_secret,
         } => {
+            // The audit log says whether the secret changed, never what it is.
+            let secret_changed = !client_secret.is_empty();
             let Some(client_secret) = secret_or_stored(tenant, &client_secret, &keys)? else {
                 return Ok(Outcome::Refused(
                     "Enter the client secret from your OpenID provider.".into(),
@@ -94,7 +120,18 @@ pub async fn save(
             };
             let stored = db
                 .run(tenant_id, move |conn| {
-                    tenants::set_openid(conn, tenant_id, &settings, &keys)
+                    tenancy::transaction(conn, |conn| -> Result<(), tenancy::Error> {
+                        tenants::set_openid(conn, tenant_id, &settings, &keys)?;
+                        audited(
+                            conn,
+                            json!({
+                                "sign_in": AuthType::OpenId,
+                                "issuer": settings.issuer,
+                                "client_id": settings.client_id,
+                                "client_secret": if secret_changed { "changed" } else { "unchanged" },
+                            }),
+                        )
+                    })
                 })
                 .await;
             match stored {

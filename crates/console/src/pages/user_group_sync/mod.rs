@@ -74,7 +74,8 @@ pub async fn test_connection(
         return Ok(Page::see_other("/console/secure/advanced/user-group-sync")
             .flash("The connection can be tested once SCIM is switched on and the sign-in type is OpenID."));
     }
-    let outcome = self_test::run(&db, tenant, &deployment.tenant_url(tenant)).await?;
+    let outcome =
+        self_test::run(&db, tenant, &deployment.tenant_url(tenant), console.actor()).await?;
     let message = match outcome {
         self_test::Outcome::Busy => {
             "A connection test is already running for this organisation: its result appears here when it ends.".to_owned()
@@ -147,7 +148,7 @@ pub async fn regenerate_scim_token(
     let request_id = form.request_id.chars().take(64).collect::<String>();
     // Shadow mode first, so that the identity provider's very first request is staged.
     if form.shadow.as_deref() == Some("on") && console.tenant.shadow_tenant_id.is_none() {
-        let shadow = super::shadow::start(&db, tenant, console.admin.email.clone()).await?;
+        let shadow = super::shadow::start(&db, tenant, console.actor()).await?;
         console.tenant.shadow_tenant_id = Some(shadow);
     }
     let (issued, state) = generate(
@@ -155,7 +156,7 @@ pub async fn regenerate_scim_token(
         tenant,
         setup(&console, &notifier),
         deployment.tenant_url(tenant),
-        request_id,
+        (request_id, console.actor()),
         deployment.token_overlap,
         Utc::now(),
     )
@@ -182,7 +183,7 @@ pub async fn revoke_scim_token(
     let console = submitted.console;
     let token: TokenId = path.parse().map_err(|_| ConsoleError::NotFound)?;
     let tenant = console.tenant.id;
-    let row = revoke(&db, tenant, token, Utc::now()).await?;
+    let row = revoke(&db, tenant, token, console.actor(), Utc::now()).await?;
     // "Refused now" is only said once this server refuses the token too; the other servers
     // refuse it within the bound of their re-check, whether or not the announcement reaches
     // them.

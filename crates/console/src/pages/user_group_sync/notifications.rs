@@ -6,9 +6,11 @@
 use actix_web::web;
 use chrono::Utc;
 use serde::Deserialize;
+use tenancy::audit::{self, Actor};
 use tenancy::notifications::{
     DeliveryRow, EndpointRow, SpikeThreshold, deliveries, endpoints, occasions,
 };
+use tenancy::stored::AuditAction;
 use tenancy::stored::{NotificationChannel, NotificationKind};
 use tenancy::{Db, Deployment, EndpointId, PgConnection, TenantId};
 
@@ -18,6 +20,7 @@ use crate::form::{CsrfForm, EmptyForm};
 use crate::layout::time_seconds;
 use crate::oidc::Oidc;
 use crate::page::Page;
+use crate::session::Console;
 
 /// Where the panel is.
 const PANEL: &str = "/console/secure/advanced/user-group-sync#notifications";
@@ -198,9 +201,22 @@ pub async fn add_endpoint(
     let tenant = console.tenant.id;
     let secret = notify::signature::new_secret();
     let (url, keys, stored_secret) = (form.url.trim().to_owned(), oidc.keys(), secret.clone());
+    let actor = console.actor();
     let added = db
         .run(tenant, move |conn| {
-            endpoints::add(conn, tenant, &url, &stored_secret, &keys, Utc::now())
+            tenancy::transaction(conn, |conn| -> Result<_, tenancy::Error> {
+                let now = Utc::now();
+                let row = endpoints::add(conn, tenant, &url, &stored_secret, &keys, now)?;
+                audited(
+                    conn,
+                    tenant,
+                    &actor,
+                    &row.url,
+                    "webhook endpoint added",
+                    now,
+                )?;
+                Ok(row)
+            })
         })
         .await;
     match added {
@@ -228,17 +244,51 @@ pub async fn add_endpoint(
     }
 }
 
+/// The audit entry of a change to the notification settings, on the change's connection.
+fn audited(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    actor: &Actor,
+    target: &str,
+    what: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), tenancy::Error> {
+    audit::record(
+        conn,
+        tenant,
+        actor,
+        AuditAction::NotificationsChanged,
+        Some(target),
+        serde_json::json!({ "what": what }),
+        now,
+    )
+}
+
+/// One change to an endpoint (`change` says what, in words, and returns its URL and the
+/// message for the page), with its audit entry, in one transaction.
 async fn change(
     db: &Db,
-    tenant: TenantId,
+    console: &Console,
     id: &str,
-    change: impl FnOnce(&mut PgConnection, TenantId, EndpointId) -> Result<String, tenancy::Error>
+    what: &'static str,
+    change: impl FnOnce(
+        &mut PgConnection,
+        TenantId,
+        EndpointId,
+    ) -> Result<(String, String), tenancy::Error>
     + Send
     + 'static,
 ) -> Result<Page, ConsoleError> {
     let endpoint: EndpointId = id.parse().map_err(|_| ConsoleError::NotFound)?;
+    let (tenant, actor) = (console.tenant.id, console.actor());
     let message = db
-        .run(tenant, move |conn| change(conn, tenant, endpoint))
+        .run(tenant, move |conn| {
+            tenancy::transaction(conn, |conn| -> Result<String, tenancy::Error> {
+                let (url, message) = change(conn, tenant, endpoint)?;
+                audited(conn, tenant, &actor, &url, what, Utc::now())?;
+                Ok(message)
+            })
+        })
         .await?;
     Ok(Page::see_other(PANEL).flash(&message))
 }
@@ -251,14 +301,16 @@ pub async fn disable_endpoint(
 ) -> Result<Page, ConsoleError> {
     change(
         &db,
-        submitted.console.tenant.id,
+        &submitted.console,
         &path,
+        "webhook endpoint disabled",
         |conn, tenant, endpoint| {
             let row = endpoints::set_enabled(conn, tenant, endpoint, false)?;
-            Ok(format!(
+            let message = format!(
                 "{} is disabled: nothing is sent to it until you enable it again.",
                 row.url
-            ))
+            );
+            Ok((row.url, message))
         },
     )
     .await
@@ -272,11 +324,13 @@ pub async fn enable_endpoint(
 ) -> Result<Page, ConsoleError> {
     change(
         &db,
-        submitted.console.tenant.id,
+        &submitted.console,
         &path,
+        "webhook endpoint enabled",
         |conn, tenant, endpoint| {
             let row = endpoints::set_enabled(conn, tenant, endpoint, true)?;
-            Ok(format!("{} is enabled again.", row.url))
+            let message = format!("{} is enabled again.", row.url);
+            Ok((row.url, message))
         },
     )
     .await
@@ -290,11 +344,15 @@ pub async fn remove_endpoint(
 ) -> Result<Page, ConsoleError> {
     change(
         &db,
-        submitted.console.tenant.id,
+        &submitted.console,
         &path,
+        "webhook endpoint removed",
         |conn, tenant, endpoint| {
             if endpoints::remove(conn, tenant, endpoint)? {
-                Ok("The endpoint was removed with its delivery log.".to_owned())
+                Ok((
+                    endpoint.to_string(),
+                    "The endpoint was removed with its delivery log.".to_owned(),
+                ))
             } else {
                 Err(tenancy::Error::NotFound)
             }
@@ -357,9 +415,24 @@ pub async fn set_spike_threshold(
             }
         }
     };
+    let actor = console.actor();
     let saved = db
         .run(tenant, move |conn| {
-            occasions::set_own_spike_threshold(conn, tenant, users)
+            tenancy::transaction(conn, |conn| -> Result<(), tenancy::Error> {
+                occasions::set_own_spike_threshold(conn, tenant, users)?;
+                let what = match users {
+                    Some(users) => format!("deprovisioning alert threshold set to {users} users"),
+                    None => "deprovisioning alert threshold set to the default".to_owned(),
+                };
+                audited(
+                    conn,
+                    tenant,
+                    &actor,
+                    "deprovisioning spike",
+                    &what,
+                    Utc::now(),
+                )
+            })
         })
         .await;
     match saved {

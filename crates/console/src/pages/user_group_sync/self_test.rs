@@ -55,11 +55,30 @@ struct Made {
 }
 
 /// Runs the tenant's connection test against `tenant_url`.
-pub async fn run(db: &Db, tenant: TenantId, tenant_url: &str) -> Result<Outcome, ConsoleError> {
+pub async fn run(
+    db: &Db,
+    tenant: TenantId,
+    tenant_url: &str,
+    actor: tenancy::audit::Actor,
+) -> Result<Outcome, ConsoleError> {
     let started = Utc::now();
     let claimed = db
         .run(tenant, move |conn| {
-            connection_tests::claim(conn, tenant, started)
+            tenancy::transaction(conn, |conn| -> Result<bool, tenancy::Error> {
+                let claimed = connection_tests::claim(conn, tenant, started)?;
+                if claimed {
+                    tenancy::audit::record(
+                        conn,
+                        tenant,
+                        &actor,
+                        tenancy::stored::AuditAction::ConnectionTested,
+                        None,
+                        serde_json::json!({}),
+                        started,
+                    )?;
+                }
+                Ok(claimed)
+            })
         })
         .await?;
     if !claimed {

@@ -3,8 +3,11 @@
 //! revocation. No HTTP types: tests call these directly.
 
 use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+use tenancy::audit::{self, Actor};
 use tenancy::connection_tests::{self, ConnectionTest};
 use tenancy::scim_tokens::{self, IssuedToken, ScimTokenRow};
+use tenancy::stored::AuditAction;
 use tenancy::{Db, TenantId, TokenId};
 
 use super::super::token_status::{self, TokenStatus};
@@ -80,13 +83,14 @@ pub async fn load(
 }
 
 /// Issues a token for the form submission `request_id` and reads the page's state, in one unit
-/// of work. `None` for the token when that submission already minted one (a reload).
+/// of work, with its audit entry (by `actor`). `None` for the token when that submission already
+/// minted one (a reload).
 pub async fn generate(
     db: &Db,
     tenant: TenantId,
     setup: Setup,
     tenant_url: String,
-    request_id: String,
+    (request_id, actor): (String, Actor),
     overlap: Duration,
     now: DateTime<Utc>,
 ) -> Result<(Option<IssuedToken>, SyncState), ConsoleError> {
@@ -94,6 +98,17 @@ pub async fn generate(
         .run(tenant, move |conn| -> Result<_, tenancy::Error> {
             let issued =
                 scim_tokens::issue_for_request(conn, tenant, now, overlap, Some(&request_id))?;
+            if let Some(issued) = &issued {
+                audit::record(
+                    conn,
+                    tenant,
+                    &actor,
+                    AuditAction::TokenGenerated,
+                    Some(&issued.record.id.to_string()),
+                    json!({ "last4": issued.record.last4, "expires_at": issued.record.expires_at }),
+                    now,
+                )?;
+            }
             let status = token_status::load(conn, tenant, tenant_url, now)?;
             let test = connection_tests::last(conn, tenant)?;
             let panel = notifications::read(conn, tenant, setup.email_on)?;
@@ -108,11 +123,24 @@ pub async fn revoke(
     db: &Db,
     tenant: TenantId,
     token: TokenId,
+    actor: Actor,
     now: DateTime<Utc>,
 ) -> Result<ScimTokenRow, ConsoleError> {
     Ok(db
         .run(tenant, move |conn| {
-            scim_tokens::revoke(conn, tenant, token, now)
+            tenancy::transaction(conn, |conn| -> Result<_, tenancy::Error> {
+                let row = scim_tokens::revoke(conn, tenant, token, now)?;
+                audit::record(
+                    conn,
+                    tenant,
+                    &actor,
+                    AuditAction::TokenRevoked,
+                    Some(&row.id.to_string()),
+                    json!({ "last4": row.last4 }),
+                    now,
+                )?;
+                Ok(row)
+            })
         })
         .await?)
 }

@@ -327,7 +327,7 @@ pub async fn add_card(
     let CsrfForm { console, form } = submitted;
     let id = user_id(&path)?;
     let number = form.card_number;
-    match service::add_card(&db, console.tenant.id, id, number.clone()).await? {
+    match service::add_card(&db, console.tenant.id, id, number.clone(), console.actor()).await? {
         CardAdded::Added(card) => Ok(Page::see_other(&format!("/console/users/{id}#cards"))
             .flash(&format!("Card {} added.", card.card_number))),
         CardAdded::Refused(detail, refused) => {
@@ -352,6 +352,13 @@ pub async fn remove_card(
     let (user, card) = path.into_inner();
     let user = user_id(&user)?;
     let card: CardId = card.parse().map_err(|_| ConsoleError::NotFound)?;
-    service::remove_card(&db, submitted.console.tenant.id, user, card).await?;
+    service::remove_card(
+        &db,
+        submitted.console.tenant.id,
+        user,
+        card,
+        submitted.console.actor(),
+    )
+    .await?;
     Ok(Page::see_other(&format!("/console/users/{user}#cards")).flash("Card removed."))
 }

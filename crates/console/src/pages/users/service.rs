@@ -5,11 +5,14 @@
 //! actix types.
 
 use chrono::Utc;
+use serde_json::json;
+use tenancy::audit::{self, Actor};
 use tenancy::directory::cards::{self, CardHolder, CardRow, Claimed};
 use tenancy::directory::user_search::{self, StatusCounts};
 use tenancy::directory::users::{self, UserRow};
 use tenancy::directory::{Condition, Page, SqlValue};
 use tenancy::events::{self, EventRow};
+use tenancy::stored::AuditAction;
 use tenancy::stored::{CardSource, UserSource};
 use tenancy::{CardId, Db, GroupId, TenantId, UserId};
 
@@ -227,12 +230,29 @@ pub async fn add_card(
     tenant: TenantId,
     user: UserId,
     number: String,
+    actor: Actor,
 ) -> Result<CardAdded, ConsoleError> {
     Ok(db
         .run(tenant, move |conn| -> Result<CardAdded, tenancy::Error> {
-            users::find(conn, tenant, user)?.ok_or(tenancy::Error::NotFound)?;
+            let found = users::find(conn, tenant, user)?.ok_or(tenancy::Error::NotFound)?;
             let claimed = tenancy::retrying(conn, |conn| {
-                cards::claim(conn, tenant, user, &number, CardSource::Console, Utc::now())
+                tenancy::transaction(conn, |conn| -> Result<Claimed, tenancy::Error> {
+                    let now = Utc::now();
+                    let claimed =
+                        cards::claim(conn, tenant, user, &number, CardSource::Console, now)?;
+                    if let Claimed::Added(card) = &claimed {
+                        audit::record(
+                            conn,
+                            tenant,
+                            &actor,
+                            AuditAction::CardAdded,
+                            Some(&card.card_number),
+                            json!({ "user": found.user_name, "user_id": user }),
+                            now,
+                        )?;
+                    }
+                    Ok(claimed)
+                })
             });
             let refused = match claimed {
                 Ok(Claimed::Added(card)) => return Ok(CardAdded::Added(card)),
@@ -277,9 +297,26 @@ pub async fn remove_card(
     tenant: TenantId,
     user: UserId,
     card: CardId,
+    actor: Actor,
 ) -> Result<(), ConsoleError> {
     let removed = db
-        .run(tenant, move |conn| cards::remove(conn, tenant, user, card))
+        .run(tenant, move |conn| {
+            tenancy::transaction(conn, |conn| -> Result<bool, tenancy::Error> {
+                let Some(card) = cards::remove(conn, tenant, user, card)? else {
+                    return Ok(false);
+                };
+                audit::record(
+                    conn,
+                    tenant,
+                    &actor,
+                    AuditAction::CardRemoved,
+                    Some(&card.card_number),
+                    json!({ "user_id": user }),
+                    Utc::now(),
+                )?;
+                Ok(true)
+            })
+        })
         .await?;
     if removed {
         Ok(())

@@ -461,6 +461,8 @@ fn fill(path: &str, id: &str, event: &str) -> String {
         .replace("{card}", id)
         .replace("{token}", id)
         .replace("{endpoint}", id)
+        .replace("{admin}", id)
+        .replace("{invitation}", id)
         .replace("{event}", event)
 }
 

@@ -8,6 +8,9 @@ use tenancy::directory::cards;
 use tenancy::{admins, imports, scim_tokens, tenants};
 
 use super::POST_ACTIONS;
+
+/// The forms sent before there is a session.
+const PRE_SESSION: &[&str] = &["/login", "/invitations/{token}"];
 use crate::helpers::{Admin, Part, TestApp, spawn_app, text};
 
 /// How a forged submission differs from a real one.
@@ -49,6 +52,22 @@ async fn forms_without_their_csrf_token_or_from_another_origin_are_refused_and_c
         .id;
     let old = app.issue_token(tenant, Utc::now()).await;
     app.issue_token(tenant, Utc::now()).await;
+    let invitation = app
+        .db()
+        .run(tenant, move |conn| {
+            admins::invitations::invite(
+                conn,
+                tenant,
+                "bob@acme.example",
+                tenancy::stored::AdminRole::Viewer,
+                &tenancy::audit::Actor::operator(),
+                Utc::now(),
+            )
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .0
+        .id;
     let before = fingerprint(&app, &admin).await;
 
     for action in POST_ACTIONS {
@@ -57,7 +76,9 @@ async fn forms_without_their_csrf_token_or_from_another_origin_are_refused_and_c
             .replace("{card}", &card.to_string())
             .replace("{token}", &old.record.id.to_string())
             .replace("{endpoint}", &tenancy::EndpointId::new_random().to_string())
-            .replace("{trip}", &uuid::Uuid::new_v4().to_string());
+            .replace("{trip}", &uuid::Uuid::new_v4().to_string())
+            .replace("{admin}", &uuid::Uuid::new_v4().to_string())
+            .replace("{invitation}", &invitation.to_string());
         for forgery in [
             Forgery::NoToken,
             Forgery::WrongToken,
@@ -97,15 +118,17 @@ fn every_declared_console_action_is_in_the_forgery_test() {
             .join("/")
     };
     let tested: Vec<String> = POST_ACTIONS.iter().map(|path| shape(path)).collect();
-    for action in console::routes::ACTIONS {
-        // Sign-in has no session yet; its own token and origin checks are in console::auth.
-        if *action == "/login" {
+    let actions: Vec<&str> = console::routes::actions().collect();
+    for action in &actions {
+        // Sign-in and accepting an invitation have no session yet; their double-submit token
+        // and origin checks are tested in console::auth and console::admins.
+        if PRE_SESSION.contains(action) {
             continue;
         }
         let path = shape(&format!("/console{action}"));
         assert!(tested.contains(&path), "{path} is not in POST_ACTIONS");
     }
-    assert_eq!(tested.len(), console::routes::ACTIONS.len() - 1);
+    assert_eq!(tested.len(), actions.len() - PRE_SESSION.len());
 }
 
 /// Submits the form at `path` with valid fields but forged in the way given.
@@ -234,12 +257,26 @@ async fn fingerprint(app: &TestApp, admin: &Admin) -> String {
                 tenancy::safety::breaker::open_trip(conn, tenant)?.map(|t| t.id),
                 row.shadow_tenant_id,
             );
+            let admins_now: Vec<String> = admins::list(conn, tenant)?
+                .iter()
+                .map(|a| format!("{}:{}", a.email, a.role))
+                .collect();
+            let invitations = admins::invitations::pending(conn, tenant, Utc::now())?.len();
+            let audited = tenancy::audit::list(
+                conn,
+                tenant,
+                &tenancy::audit::AuditFilter::default(),
+                1000,
+            )?
+            .iter()
+            .filter(|row| row.action != tenancy::stored::AuditAction::SignIn)
+            .count();
             let hashes: Vec<String> = admins::find_by_email(conn, &email)?
                 .into_iter()
                 .map(|a| a.password_hash)
                 .collect();
             Ok(format!(
-                "tokens={tokens:?} cards={cards} users={users} jobs={jobs} endpoints={endpoints} spike={spike:?} deliveries={deliveries} auth={} retention={:?} hashes={hashes:?} safety={safety:?}",
+                "tokens={tokens:?} cards={cards} users={users} jobs={jobs} endpoints={endpoints} spike={spike:?} deliveries={deliveries} auth={} retention={:?} hashes={hashes:?} safety={safety:?} admins={admins_now:?} invitations={invitations} audited={audited}",
                 row.auth_type, row.event_retention_days
             ))
         })
