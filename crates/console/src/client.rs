@@ -21,6 +21,29 @@ pub fn client_of(req: &HttpRequest) -> RequestClient {
         })
 }
 
+/// The browser's `User-Agent`, as the audit log keeps it.
+pub fn user_agent(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Who acts in `req`, as the audit log names them: `email` (and the admin, once there is one)
+/// from the request's client address and browser.
+pub fn request_actor(
+    req: &HttpRequest,
+    admin: Option<tenancy::AdminId>,
+    email: &str,
+) -> tenancy::audit::Actor {
+    tenancy::audit::Actor {
+        admin,
+        email: email.to_owned(),
+        address: Some(client_of(req).addr.to_string()),
+        user_agent: user_agent(req),
+    }
+}
+
 /// Failed console sign-ins one client address may make, over all accounts, before it must wait:
 /// 20 at once, then one more every 30 seconds. (Each account also backs off per address after
 /// five failures; see `tenancy::admins::record_failed_login`.)

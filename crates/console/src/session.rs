@@ -16,7 +16,7 @@ use tenancy::stored::AdminRole;
 use tenancy::tenants::{self, TenantRow};
 use tenancy::{Db, Deployment, secret};
 
-use crate::client::client_of;
+use crate::client::{client_of, user_agent};
 use crate::error::ConsoleError;
 use crate::routes::Need;
 
@@ -141,11 +141,7 @@ impl FromRequest for Console {
                 .cookie(FLASH_COOKIE)
                 .map(|c| c.value().to_owned())
                 .filter(|v| !v.is_empty());
-            let user_agent = req
-                .headers()
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+            let user_agent = user_agent(&req);
             Ok(Console {
                 tenant,
                 admin,

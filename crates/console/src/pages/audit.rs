@@ -14,7 +14,7 @@ use tenancy::stored::AuditAction;
 use tenancy::{AuditId, Db, TenantId};
 
 use super::activity::export::csv_field;
-use crate::error::ConsoleError;
+use crate::error::{ConsoleError, encode};
 use crate::layout::{Layout, time_seconds};
 use crate::page::Page;
 use crate::session::Console;
@@ -106,18 +106,6 @@ impl AuditQuery {
             .collect::<Vec<_>>()
             .join("&")
     }
-}
-
-fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// One entry as listed.

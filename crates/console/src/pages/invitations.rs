@@ -9,14 +9,13 @@ use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
 use tenancy::admins::invitations::{self, Invitation};
-use tenancy::audit::Actor;
 use tenancy::password::{self, MIN_PASSWORD_LEN};
 use tenancy::sessions::{self, Principal};
 use tenancy::{Db, Deployment, tenants};
 
 use super::login::{check_pre_session_csrf, pre_session_csrf};
 use crate::assets;
-use crate::client::client_of;
+use crate::client::request_actor;
 use crate::error::ConsoleError;
 use crate::form::Form;
 use crate::page::Page;
@@ -180,16 +179,7 @@ pub async fn accept_invitation(
     let hash = tokio::task::spawn_blocking(move || password::hash_password(&typed))
         .await
         .map_err(|_| ConsoleError::Internal)??;
-    let from = Actor {
-        admin: None,
-        email: row.email.clone(),
-        address: Some(client_of(&req).addr.to_string()),
-        user_agent: req
-            .headers()
-            .get(actix_web::http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-    };
+    let from = request_actor(&req, None, &row.email);
     let tenant = row.tenant_id;
     let now = Utc::now();
     let accepted = db

@@ -15,7 +15,7 @@ use tenancy::stored::AuditAction;
 use tenancy::{CrossTenant, Db, Deployment, password, secret};
 
 use crate::assets;
-use crate::client::{SignInLimits, client_of};
+use crate::client::{SignInLimits, client_of, request_actor};
 use crate::error::ConsoleError;
 use crate::form::{CsrfForm, Form};
 use crate::page::Page;
@@ -185,13 +185,11 @@ pub async fn login(
         Checked::Locked(seconds, admin) => {
             let (tenant, actor) = (admin.tenant_id, actor_of(&req, &admin));
             db.run(tenant, move |conn| {
-                audit::record(
+                refused(
                     conn,
                     tenant,
                     &actor,
-                    AuditAction::SignInFailed,
-                    None,
-                    json!({ "reason": "paused after repeated failed sign-ins" }),
+                    "paused after repeated failed sign-ins",
                     now,
                 )
             })
@@ -214,15 +212,7 @@ pub async fn login(
                 db.run(tenant, move |conn| {
                     tenancy::transaction(conn, |conn| -> Result<(), tenancy::Error> {
                         admins::record_failed_login(conn, tenant, admin_id, &client, now)?;
-                        audit::record(
-                            conn,
-                            tenant,
-                            &actor,
-                            AuditAction::SignInFailed,
-                            None,
-                            json!({ "reason": "wrong password" }),
-                            now,
-                        )
+                        refused(conn, tenant, &actor, "wrong password", now)
                     })
                 })
                 .await?;
@@ -353,16 +343,26 @@ pub async fn logout(
 
 /// The admin signing in, as the audit log names them.
 fn actor_of(req: &HttpRequest, admin: &AdminRow) -> Actor {
-    Actor {
-        admin: Some(admin.id),
-        email: admin.email.clone(),
-        address: Some(client_of(req).addr.to_string()),
-        user_agent: req
-            .headers()
-            .get(actix_web::http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-    }
+    request_actor(req, Some(admin.id), &admin.email)
+}
+
+/// A refused sign-in of a known admin, with the reason, on the refusal's connection.
+fn refused(
+    conn: &mut tenancy::PgConnection,
+    tenant: tenancy::TenantId,
+    actor: &Actor,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), tenancy::Error> {
+    audit::record(
+        conn,
+        tenant,
+        actor,
+        AuditAction::SignInFailed,
+        None,
+        json!({ "reason": reason }),
+        now,
+    )
 }
 
 /// Only local console paths are followed after sign-in (no open redirect), and only as
