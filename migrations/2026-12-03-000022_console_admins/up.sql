@@ -42,6 +42,9 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_tenant_at_idx ON audit_log (tenant_id, at DESC, id);
 CREATE INDEX audit_log_at_idx ON audit_log (at);
+-- The audit page's filters: by action, and by the start of the actor's address.
+CREATE INDEX audit_log_tenant_action_idx ON audit_log (tenant_id, action, at DESC);
+CREATE INDEX audit_log_tenant_actor_idx ON audit_log (tenant_id, lower(actor) text_pattern_ops, at DESC);
 
 DO $$
 DECLARE

@@ -183,6 +183,7 @@ pub async fn run(stack: &Stack) -> anyhow::Result<String> {
         "/console/audit".to_owned(),
         "/console/audit?action=admin_role_changed".to_owned(),
         "/console/audit?actor=admin7&from=2026-01-01".to_owned(),
+        "/console/audit?actor=admin7@corp.example&action=sign_in".to_owned(),
         "/console/audit?actor=nobody-at-all".to_owned(),
     ];
     let mut measured = Vec::new();

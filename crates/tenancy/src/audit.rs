@@ -110,7 +110,8 @@ pub fn record(
 pub struct AuditFilter {
     /// Only this action.
     pub action: Option<AuditAction>,
-    /// Only entries whose actor contains this text (case-insensitive).
+    /// Only entries whose actor starts with this text (case-insensitive): an e-mail address as
+    /// people type it, found through its index.
     pub actor: Option<String>,
     /// Only entries at or after this time.
     pub since: Option<DateTime<Utc>>,
@@ -135,8 +136,9 @@ pub fn list(
         query = query.filter(audit_log::action.eq(action));
     }
     if let Some(actor) = filter.actor.as_deref().filter(|a| !a.is_empty()) {
-        let pattern = format!("%{}%", escape_like(actor));
-        query = query.filter(audit_log::actor.ilike(pattern));
+        diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+        let pattern = format!("{}%", escape_like(&actor.to_lowercase()));
+        query = query.filter(lower(audit_log::actor).like(pattern));
     }
     if let Some(since) = filter.since {
         query = query.filter(audit_log::at.ge(since));
