@@ -72,6 +72,7 @@ console_routes! {
     get "/login" => Public, login::show_login;
     post "/login" => Public, login::login;
     post "/logout" => Viewer, login::logout;
+    // A bookmarked or typed sign-out address: signing out needs the form (POST + CSRF).
     get "/logout" => Public, || async { Page::see_other("/console") };
     get "/password" => Viewer, password::show_password;
     post "/password" => Viewer, password::change_password;
@@ -138,12 +139,16 @@ pub fn actions() -> impl Iterator<Item = &'static str> {
 
 /// Whether `path` (below `/console`) matches `pattern`; `{…}` matches one segment.
 fn matches(pattern: &str, path: &str) -> bool {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let parts: Vec<&str> = pattern.trim_end_matches('/').split('/').collect();
-    parts.len() == segments.len()
-        && parts.iter().zip(&segments).all(|(part, segment)| {
-            (part.starts_with('{') && !segment.is_empty()) || part == segment
-        })
+    let mut parts = pattern.trim_end_matches('/').split('/');
+    let mut segments = path.trim_end_matches('/').split('/');
+    loop {
+        match (parts.next(), segments.next()) {
+            (None, None) => return true,
+            (Some(part), Some(segment))
+                if (part.starts_with('{') && !segment.is_empty()) || part == segment => {}
+            _ => return false,
+        }
+    }
 }
 
 /// The rule of a request to `path` (below `/console`) with `method` (HEAD as GET).

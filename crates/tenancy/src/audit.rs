@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 
+use crate::db::lower;
 use crate::error::{Error, Result};
 use crate::ids::{AdminId, AuditId, TenantId};
 use crate::schema::audit_log;
@@ -136,8 +137,10 @@ pub fn list(
         query = query.filter(audit_log::action.eq(action));
     }
     if let Some(actor) = filter.actor.as_deref().filter(|a| !a.is_empty()) {
-        diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
-        let pattern = format!("{}%", escape_like(&actor.to_lowercase()));
+        let pattern = format!(
+            "{}%",
+            crate::directory::query::escape_like(&actor.to_lowercase())
+        );
         query = query.filter(lower(audit_log::actor).like(pattern));
     }
     if let Some(since) = filter.since {
@@ -157,13 +160,6 @@ pub fn list(
         .order((audit_log::at.desc(), audit_log::id.desc()))
         .limit(limit)
         .load(conn)?)
-}
-
-/// `LIKE` wildcards in a search term, taken literally.
-fn escape_like(term: &str) -> String {
-    term.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// Entries older than this many days are purged; the operator may keep them 30 to 3650 days.
@@ -193,7 +189,10 @@ mod tests {
 
     #[test]
     fn wildcards_in_the_actor_search_are_literal() {
-        assert_eq!(escape_like("a_b%c\\"), "a\\_b\\%c\\\\");
+        assert_eq!(
+            crate::directory::query::escape_like("a_b%c\\"),
+            "a\\_b\\%c\\\\"
+        );
     }
 
     #[test]

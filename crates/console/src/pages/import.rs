@@ -157,22 +157,15 @@ pub async fn upload_import(
                     .map_err(tenancy::Error::Invalid)?
                     .map(|chunk| chunk.map_err(tenancy::Error::Invalid));
                 let now = Utc::now();
-                let job = imports::create_job(
-                    conn,
-                    tenant,
-                    kind,
-                    &file_name,
-                    checked.rows,
-                    chunks,
-                    now,
-                )?;
+                let job =
+                    imports::create_job(conn, tenant, kind, &file_name, checked.rows, chunks, now)?;
                 tenancy::audit::record(
                     conn,
                     tenant,
                     &actor,
                     tenancy::stored::AuditAction::ImportStarted,
                     Some(&file_name),
-                    serde_json::json!({ "kind": upload_kind(kind), "rows": checked.rows, "job": job.id }),
+                    serde_json::json!({ "kind": kind, "rows": checked.rows, "job": job.id }),
                     now,
                 )?;
                 Ok::<_, tenancy::Error>(job)
@@ -182,14 +175,6 @@ pub async fn upload_import(
     drop(file);
     spawn_job(db.get_ref().clone(), tenant, job.id);
     Ok(Page::see_other(&format!("/console/import/{}", job.id)))
-}
-
-/// The kind of import as the audit log names it.
-fn upload_kind(kind: ImportKind) -> &'static str {
-    match kind {
-        ImportKind::Users => "users",
-        ImportKind::Cards => "cards",
-    }
 }
 
 async fn rejected(console: &Console, db: &Db, message: String) -> Result<Page, ConsoleError> {

@@ -9,6 +9,7 @@ use serde_json::json;
 use super::model::AdminRow;
 use super::repo::{checked_email, insert};
 use crate::audit::{self, Actor};
+use crate::db::lower;
 use crate::error::{Error, Result};
 use crate::ids::{InvitationId, TenantId};
 use crate::schema::{admin_invitations, admins};
@@ -70,7 +71,6 @@ pub fn invite(
 ) -> Result<(InvitationRow, String)> {
     let email = checked_email(email)?.to_owned();
     crate::db::transaction(conn, |conn| {
-        diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
         let existing: i64 = admins::table
             .filter(admins::tenant_id.eq(tenant))
             .filter(lower(admins::email).eq(email.to_lowercase()))

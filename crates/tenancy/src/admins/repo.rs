@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 
 use super::model::{AdminInsert, AdminRow};
+use crate::db::lower;
 use crate::error::{Error, Result};
 use crate::ids::{AdminId, TenantId};
 use crate::password::{hash_password, one_time_password};
@@ -111,7 +112,6 @@ pub fn tenants_of_email(conn: &mut PgConnection, email: &str) -> Result<Vec<(Ten
 /// Every admin, across tenants, with this email (case-insensitive), oldest first: for the
 /// operator and tests; sign-in goes through [`tenants_of_email`].
 pub fn find_by_email(conn: &mut PgConnection, email: &str) -> Result<Vec<AdminRow>> {
-    diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
     Ok(admins::table
         .filter(lower(admins::email).eq(email.trim().to_lowercase()))
         .order(admins::created_at.asc())

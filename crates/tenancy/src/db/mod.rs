@@ -34,6 +34,12 @@ use crate::error::{Error, Result};
 use crate::ids::TenantId;
 use crate::shares::TenantShares;
 
+diesel::define_sql_function! {
+    /// SQL `lower(text)`: how the case-insensitive keys (userName, e-mail, group name, an
+    /// admin's address) are compared.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 /// How long a request waits for a free connection (or for its tenant's share of them) before it
 /// is told the service is unavailable.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);

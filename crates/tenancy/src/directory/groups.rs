@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::limits::{MAX_EXTERNAL_ID_BYTES, MAX_GROUP_NAME_BYTES, check_length};
 use super::query::{self, Condition, Page};
+use crate::db::lower;
 use crate::error::{Error, Result};
 use crate::ids::{GroupId, TenantId, UserId};
 use crate::prepared::Prepared;
@@ -326,7 +327,6 @@ pub fn find_by_name(
     tenant: TenantId,
     name: &str,
 ) -> Result<Option<GroupRow>> {
-    diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
     Ok(groups::table
         .filter(groups::tenant_id.eq(tenant))
         .filter(groups::display_name_key.eq(lower(name)))

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::limits::{MAX_EMAIL_BYTES, MAX_EXTERNAL_ID_BYTES, MAX_USER_NAME_BYTES, check_length};
 use super::query::{self, Condition, Page};
+use crate::db::lower;
 use crate::error::{Error, Result};
 use crate::ids::{GroupId, TenantId, UserId};
 use crate::prepared::Prepared;
@@ -315,7 +316,6 @@ pub fn find_by_user_name(
     tenant: TenantId,
     user_name: &str,
 ) -> Result<Option<UserRow>> {
-    diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
     Ok(users::table
         .filter(users::tenant_id.eq(tenant))
         // PostgreSQL's lower() of the value against the stored lower() of the userName, as the

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use super::{Actor, record_admin_action};
+use crate::db::lower;
 use crate::directory::users::{UserFields, UserRow, end_sessions};
 use crate::error::{Error, Result};
 use crate::events::{self, NewEvent};
@@ -92,7 +93,6 @@ pub fn unmanaged_match(
     fields: &UserFields,
     by_email: bool,
 ) -> Result<Option<(UserRow, MatchedOn)>> {
-    diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
     let by_name: Option<UserRow> = users::table
         .filter(users::tenant_id.eq(tenant))
         .filter(users::source.ne(UserSource::Scim))

@@ -214,6 +214,35 @@ async fn invitations_expire_work_once_and_only_in_their_tenant() {
         ))
         .await;
     assert_eq!(foreign.status(), StatusCode::NOT_FOUND);
+    // Another tenant's owner cannot touch this tenant's admins or invitations by id.
+    let acme_admins = app
+        .db()
+        .run(tenant, move |conn| admins::list(conn, tenant))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let acme_owner = acme_admins[0].id;
+    for (action, fields) in [
+        (
+            format!("/console/admins/{acme_owner}/role"),
+            vec![("role", "viewer")],
+        ),
+        (format!("/console/admins/{acme_owner}/remove"), vec![]),
+        (
+            format!("/console/admins/invitations/{acme_owner}/revoke"),
+            vec![],
+        ),
+    ] {
+        let foreign = other.submit("/console/admins", &action, &fields).await;
+        assert_eq!(foreign.status(), StatusCode::NOT_FOUND, "POST {action}");
+    }
+    let after = app
+        .db()
+        .run(tenant, move |conn| admins::list(conn, tenant))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].role, AdminRole::Owner);
+
     let garbage = stranger.get("/console/invitations/not-a-token").await;
     assert_eq!(garbage.status(), StatusCode::NOT_FOUND);
     assert!(text(garbage).await.contains("does not work"));
@@ -258,6 +287,49 @@ async fn invitations_expire_work_once_and_only_in_their_tenant() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(pending.len(), 1);
+    // The link's secret is nowhere in the database: not in the invitation, not in the audit log.
+    let secret = path
+        .rsplit_once('.')
+        .map(|(_, s)| s.to_owned())
+        .unwrap_or_default();
+    assert_eq!(secret.len(), 43);
+    let stored = app
+        .db()
+        .run(tenant, move |conn| {
+            use diesel::prelude::*;
+            #[derive(QueryableByName)]
+            struct Text {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                t: String,
+            }
+            let rows: Vec<Text> = diesel::sql_query(
+                "SELECT to_jsonb(i)::text AS t FROM admin_invitations i \
+                 UNION ALL SELECT to_jsonb(a)::text FROM audit_log a",
+            )
+            .load(conn)?;
+            Ok::<_, tenancy::Error>(rows.into_iter().map(|r| r.t).collect::<Vec<_>>().join("\n"))
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(stored.contains("gone@acme.example"));
+    assert!(
+        !stored.contains(&secret),
+        "the invitation's secret is stored"
+    );
+    // Accepting without the sign-in page's double-submit token is refused, and spends nothing.
+    let forged = app
+        .browser()
+        .post_form(
+            &path,
+            &[
+                ("csrf", "forged"),
+                ("new_password", "a long enough password 42"),
+                ("confirm", "a long enough password 42"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(stranger.get(&path).await.status(), StatusCode::OK);
     let withdrawn = owner
         .submit(
             "/console/admins",
