@@ -241,6 +241,8 @@ async fn a_listener_that_lost_its_session_forgets_everything_and_comes_back() ->
 #[tokio::test]
 async fn a_lost_announcement_is_made_good_by_the_recheck_within_its_bound() -> Result<(), Error> {
     let mut a = arrange(Utc::now(), true).await?;
+    // The database is asked somewhere inside this first check: no earlier than `first_asked`.
+    let first_asked = Instant::now();
     assert_eq!(a.check(&a.issued).await, Err("accepted"));
     let asked_before = Instant::now();
     assert_eq!(a.check(&a.issued).await, Err("accepted"));
@@ -248,11 +250,17 @@ async fn a_lost_announcement_is_made_good_by_the_recheck_within_its_bound() -> R
     // Revoked with no announcement at all (as if it were lost on its way).
     silently(&mut a.conn, &revocation(&a.issued));
     let revoked_at = Instant::now();
-    assert_eq!(
-        a.check(&a.issued).await,
-        Err("accepted"),
-        "remembered for now"
-    );
+    // Remembered for now, unless this machine was so busy that the bound already passed (CI
+    // runs every suite at once on two cores): then the database must have been asked.
+    match a.check(&a.issued).await {
+        Err("accepted") => {}
+        Ok(Rejection::Revoked) => assert!(
+            first_asked.elapsed() >= scim_tokens::RECHECK_AFTER,
+            "forgotten after only {:?}, before its re-check bound",
+            first_asked.elapsed()
+        ),
+        other => panic!("neither remembered nor refused as revoked: {other:?}"),
+    }
     loop {
         match a.check(&a.issued).await {
             Ok(rejection) => {
@@ -270,7 +278,7 @@ async fn a_lost_announcement_is_made_good_by_the_recheck_within_its_bound() -> R
     // Asked again once the remembered answer was as old as the bound, not much later.
     let refused_after = asked_before.elapsed();
     assert!(
-        refused_after <= scim_tokens::RECHECK_AFTER + StdDuration::from_millis(500),
+        refused_after <= scim_tokens::REFUSED_EVERYWHERE_WITHIN,
         "{refused_after:?}"
     );
     Ok(())
