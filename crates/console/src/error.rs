@@ -18,6 +18,12 @@ pub enum ConsoleError {
     /// Signed in with a one-time password: it must be changed before anything else.
     #[error("password change required")]
     PasswordChangeRequired,
+    /// The organisation requires a second factor and the admin has none yet: set it up first.
+    #[error("two-step sign-in must be set up")]
+    MfaEnrolmentRequired,
+    /// The admin's console access ended while signed in (why, in words).
+    #[error("console access ended")]
+    AccessEnded(&'static str),
     /// The page or record does not exist in this tenant.
     #[error("not found")]
     NotFound,
@@ -65,9 +71,10 @@ struct ErrorPage<'a> {
 impl ResponseError for ConsoleError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ConsoleError::SignInRequired { .. } | ConsoleError::PasswordChangeRequired => {
-                StatusCode::SEE_OTHER
-            }
+            ConsoleError::SignInRequired { .. }
+            | ConsoleError::PasswordChangeRequired
+            | ConsoleError::MfaEnrolmentRequired => StatusCode::SEE_OTHER,
+            ConsoleError::AccessEnded(_) => StatusCode::FORBIDDEN,
             ConsoleError::NotFound => StatusCode::NOT_FOUND,
             ConsoleError::Csrf | ConsoleError::Forbidden(_) => StatusCode::FORBIDDEN,
             ConsoleError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -88,6 +95,11 @@ impl ResponseError for ConsoleError {
                 .insert_header((header::LOCATION, "/console/password"))
                 .finish();
         }
+        if let ConsoleError::MfaEnrolmentRequired = self {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/console/mfa"))
+                .finish();
+        }
         let forbidden;
         let (title, message) = match self {
             ConsoleError::Forbidden(role) => {
@@ -97,6 +109,7 @@ impl ResponseError for ConsoleError {
                 );
                 ("Not allowed", forbidden.as_str())
             }
+            ConsoleError::AccessEnded(message) => ("Your console access has ended", *message),
             ConsoleError::NotFound => (
                 "Not found",
                 "This page does not exist, or it belongs to another organisation.",

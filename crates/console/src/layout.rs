@@ -33,6 +33,8 @@ pub struct Layout {
     pub can_edit: bool,
     /// Whether the admin manages admins (Owner).
     pub is_owner: bool,
+    /// Whether the admin signs in with a password (and so has two-step sign-in to manage).
+    pub password_admin: bool,
 }
 
 impl Layout {
@@ -54,6 +56,7 @@ impl Layout {
             role: console.admin.role.label(),
             can_edit: console.can(AdminRole::Admin),
             is_owner: console.can(AdminRole::Owner),
+            password_admin: !console.admin.signs_in_with_provider(),
         }
     }
 }

@@ -14,8 +14,8 @@ use crate::error::ConsoleError;
 use crate::form::{contains_nul, nul_refused};
 use crate::page::Page;
 use crate::pages::{
-    activity, admins, audit, directory_settings, end_user, groups, import, invitations, login,
-    password, safety, shadow, sign_in_settings, user_group_sync, users,
+    activity, admins, audit, directory_settings, end_user, groups, import, invitations, login, mfa,
+    password, provider_sign_in, safety, shadow, sign_in_settings, two_step, user_group_sync, users,
 };
 use crate::session::{FLASH_COOKIE, removal, same_origin};
 
@@ -71,9 +71,18 @@ console_routes! {
     get "/static/{name}" => Public, assets::serve_asset;
     get "/login" => Public, login::show_login;
     post "/login" => Public, login::login;
+    get "/login/code" => Public, two_step::show_code;
+    post "/login/code" => Public, two_step::submit_code;
+    get "/sso/{tenant}" => Public, provider_sign_in::start;
+    get "/sso/{tenant}/callback" => Public, provider_sign_in::callback;
     post "/logout" => Viewer, login::logout;
     // A bookmarked or typed sign-out address: signing out needs the form (POST + CSRF).
     get "/logout" => Public, || async { Page::see_other("/console") };
+    get "/mfa" => Viewer, mfa::show_mfa;
+    post "/mfa/setup" => Viewer, mfa::start_setup;
+    post "/mfa/confirm" => Viewer, mfa::confirm_setup;
+    post "/mfa/recovery-codes" => Viewer, mfa::renew_codes;
+    post "/mfa/disable" => Viewer, mfa::turn_off;
     get "/password" => Viewer, password::show_password;
     post "/password" => Viewer, password::change_password;
     get "/secure/advanced/user-group-sync" => Viewer, user_group_sync::show_user_group_sync;
@@ -124,6 +133,10 @@ console_routes! {
     post "/admins/{id}/role" => Owner, admins::set_role;
     post "/admins/{id}/remove" => Owner, admins::remove;
     post "/admins/invitations/{id}/revoke" => Owner, admins::revoke_invitation;
+    post "/admins/{id}/mfa/reset" => Owner, admins::sign_in::reset_mfa;
+    post "/admins/sign-in" => Owner, admins::sign_in::save_policy;
+    post "/admins/groups" => Owner, admins::sign_in::grant;
+    post "/admins/groups/{id}/remove" => Owner, admins::sign_in::withdraw;
     get "/audit" => Admin, audit::list_audit;
     get "/audit/export" => Admin, audit::export_audit;
 }

@@ -9,6 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::http::{Method, Uri, header};
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, web};
 use chrono::{DateTime, Utc};
+use tenancy::admins::provider::Access;
 use tenancy::admins::{self, AdminRow};
 use tenancy::scim_tokens::{self, TokenState};
 use tenancy::sessions::{self, SessionRow};
@@ -100,21 +101,16 @@ impl FromRequest for Console {
                 .cloned()
                 .ok_or(ConsoleError::Internal)?;
             let now = Utc::now();
-            let loaded = db
-                .run(tenant, move |conn| -> Result<_, tenancy::Error> {
-                    let Some(session) = sessions::find(conn, &cookie, now)? else {
-                        return Ok(None);
-                    };
-                    let Some(admin_id) = session.admin_id else {
-                        return Ok(None);
-                    };
-                    let admin = admins::find(conn, session.tenant_id, admin_id)?;
-                    let tenant = tenants::find(conn, session.tenant_id)?;
-                    let newest = scim_tokens::list(conn, session.tenant_id, 1)?;
-                    Ok(Some((session, admin, tenant, newest)))
-                })
-                .await?;
-            let (session, admin, tenant, newest) = loaded.ok_or_else(sign_in)?;
+            let loaded = db.run(tenant, move |conn| load(conn, &cookie, now)).await?;
+            let (session, mut admin, tenant, newest) = match loaded {
+                Loaded::SignedIn(loaded) => *loaded,
+                Loaded::SignedOut => return Err(sign_in()),
+                Loaded::Ended(ended) => return Err(ConsoleError::AccessEnded(ended.message())),
+            };
+            if let Some(role) = admin.role_now {
+                admin.row.role = role;
+            }
+            let admin = admin.row;
             // Every signed-in route names the role it needs (`routes::RULES`); a route that
             // names none is refused rather than opened to every role.
             match req.extensions().get::<Need>().copied() {
@@ -126,12 +122,21 @@ impl FromRequest for Console {
                     return Err(ConsoleError::Forbidden(admin.role));
                 }
             }
+            let path = req.path();
+            let free = path == "/console/logout";
             // An admin with a one-time password may only change it.
-            if admin.must_change_password
-                && req.path() != "/console/password"
-                && req.path() != "/console/logout"
-            {
+            if admin.must_change_password && path != "/console/password" && !free {
                 return Err(ConsoleError::PasswordChangeRequired);
+            }
+            // Where the organisation requires a second factor, a password admin without one
+            // may only set it up.
+            if tenant.mfa_required
+                && !admin.signs_in_with_provider()
+                && !admin.has_mfa()
+                && !path.starts_with("/console/mfa")
+                && !free
+            {
+                return Err(ConsoleError::MfaEnrolmentRequired);
             }
             let token_alert = newest.first().and_then(|t| match t.state(now) {
                 TokenState::Expired { at } => Some(TokenAlert::Expired(at)),
@@ -153,6 +158,66 @@ impl FromRequest for Console {
             })
         })
     }
+}
+
+/// The admin of a live session, with the role their groups grant now when it differs from the
+/// stored one (a provider admin).
+struct SignedInAdmin {
+    row: AdminRow,
+    role_now: Option<AdminRole>,
+}
+
+/// What a session cookie leads to.
+enum Loaded {
+    /// A live session of an admin who may use the console.
+    SignedIn(
+        Box<(
+            SessionRow,
+            SignedInAdmin,
+            TenantRow,
+            Vec<scim_tokens::ScimTokenRow>,
+        )>,
+    ),
+    /// No live session (or one still waiting for its second factor).
+    SignedOut,
+    /// The admin's access ended (their groups, their user, the tenant's policy): their
+    /// sessions were ended.
+    Ended(admins::provider::Ended),
+}
+
+/// The session of `cookie` with its admin and tenant, in one unit of work. An admin whose
+/// access ended has every session ended here, at once.
+fn load(
+    conn: &mut tenancy::PgConnection,
+    cookie: &str,
+    now: DateTime<Utc>,
+) -> Result<Loaded, tenancy::Error> {
+    let Some(session) = sessions::find(conn, cookie, now)? else {
+        return Ok(Loaded::SignedOut);
+    };
+    let Some(admin_id) = session.admin_id.filter(|_| !session.awaiting_mfa) else {
+        return Ok(Loaded::SignedOut);
+    };
+    let admin = admins::find(conn, session.tenant_id, admin_id)?;
+    let tenant = tenants::find(conn, session.tenant_id)?;
+    let role_now = match admins::provider::console_access(conn, &tenant, &admin)? {
+        Access::Granted(role) => (role != admin.role).then_some(role),
+        Access::Ended(ended) => {
+            sessions::delete_admin_sessions(conn, tenant.id, admin.id, None)?;
+            tracing::info!(tenant_id = %tenant.id, admin_id = %admin.id, reason = ended.reason(), "console access ended");
+            return Ok(Loaded::Ended(ended));
+        }
+    };
+    let newest = scim_tokens::list(conn, session.tenant_id, 1)?;
+    Ok(Loaded::SignedIn(Box::new((
+        session,
+        SignedInAdmin {
+            row: admin,
+            role_now,
+        },
+        tenant,
+        newest,
+    ))))
 }
 
 /// Where to come back to after signing in. A form's action usually answers POST only, so for

@@ -162,4 +162,17 @@ pub enum AdminCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Turn off an admin's two-step sign-in (a lost phone and lost recovery codes); they can
+    /// set it up again after signing in with their password.
+    ResetMfa {
+        /// The tenant id.
+        #[arg(long)]
+        tenant: String,
+        /// The admin's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }

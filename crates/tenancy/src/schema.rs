@@ -24,6 +24,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    admin_recovery_codes (tenant_id, admin_id, code_hash) {
+        tenant_id -> Uuid,
+        admin_id -> Uuid,
+        code_hash -> Bytea,
+        created_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     admin_sign_in_failures (tenant_id, admin_id, client_addr) {
         tenant_id -> Uuid,
         admin_id -> Uuid,
@@ -39,13 +49,17 @@ diesel::table! {
         tenant_id -> Uuid,
         id -> Uuid,
         email -> Text,
-        password_hash -> Text,
+        password_hash -> Nullable<Text>,
         must_change_password -> Bool,
         failed_logins -> Int4,
         locked_until -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         role -> Text,
+        user_id -> Nullable<Uuid>,
+        totp_secret -> Nullable<Text>,
+        totp_enabled_at -> Nullable<Timestamptz>,
+        totp_last_step -> Nullable<Int8>,
     }
 }
 
@@ -114,6 +128,15 @@ diesel::table! {
         finished_at -> Nullable<Timestamptz>,
         passed -> Nullable<Bool>,
         steps -> Jsonb,
+    }
+}
+
+diesel::table! {
+    console_group_roles (tenant_id, group_id) {
+        tenant_id -> Uuid,
+        group_id -> Uuid,
+        role -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -253,6 +276,7 @@ diesel::table! {
         return_to -> Nullable<Text>,
         created_at -> Timestamptz,
         expires_at -> Timestamptz,
+        for_console -> Bool,
     }
 }
 
@@ -318,6 +342,7 @@ diesel::table! {
         created_at -> Timestamptz,
         last_seen_at -> Timestamptz,
         expires_at -> Timestamptz,
+        awaiting_mfa -> Bool,
     }
 }
 
@@ -342,6 +367,9 @@ diesel::table! {
         shadow_tenant_id -> Nullable<Uuid>,
         shadow_started_at -> Nullable<Timestamptz>,
         shadow_started_by -> Nullable<Text>,
+        console_provider_sign_in -> Bool,
+        password_sign_in -> Text,
+        mfa_required -> Bool,
     }
 }
 
@@ -391,6 +419,7 @@ diesel::joinable!(users -> tenants (tenant_id));
 diesel::allow_tables_to_appear_in_same_query!(
     admin_emails,
     admin_invitations,
+    admin_recovery_codes,
     admin_sign_in_failures,
     admins,
     adoption_conflicts,
@@ -398,6 +427,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     breaker_trips,
     cards,
     connection_tests,
+    console_group_roles,
     deleted_users,
     event_hours,
     event_rollup,

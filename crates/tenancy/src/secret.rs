@@ -7,20 +7,28 @@ use sha2::{Digest as _, Sha256};
 const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// `len` characters drawn uniformly from [A-Za-z0-9] with the OS generator.
-///
-/// Rejection sampling keeps every character equally likely (256 is not a multiple of 62).
 pub fn random_alphanumeric(len: usize) -> String {
-    // The largest multiple of 62 that fits in a byte; bytes at or above it are redrawn.
-    const ACCEPT_BELOW: u8 = 248;
+    random_from(ALPHANUMERIC, len)
+}
+
+/// `len` characters drawn uniformly from `alphabet` (at most 256 ASCII symbols) with the OS
+/// generator.
+///
+/// Rejection sampling keeps every character equally likely (256 is rarely a multiple of the
+/// alphabet's size).
+pub fn random_from(alphabet: &[u8], len: usize) -> String {
+    let size = alphabet.len().clamp(1, 256);
+    // The largest multiple of the size that fits in a byte; bytes at or above it are redrawn.
+    let accept_below = 256 - 256 % size;
     let mut out = String::with_capacity(len);
     let mut buf = [0u8; 64];
     while out.len() < len {
         rand::fill(&mut buf[..]);
-        for &byte in buf.iter().filter(|&&b| b < ACCEPT_BELOW) {
+        for &byte in buf.iter().filter(|&&b| usize::from(b) < accept_below) {
             if out.len() == len {
                 break;
             }
-            out.push(char::from(ALPHANUMERIC[usize::from(byte % 62)]));
+            out.push(char::from(alphabet[usize::from(byte) % size]));
         }
     }
     out

@@ -14,6 +14,8 @@ use crate::secret::{random_alphanumeric, sha256};
 pub const ABSOLUTE_LIFETIME: Duration = Duration::hours(12);
 /// A session ends after this long without a request.
 pub const IDLE_TIMEOUT: Duration = Duration::hours(2);
+/// A session waiting for the second factor ends this long after the right password.
+pub const AWAITING_MFA_LIFETIME: Duration = Duration::minutes(5);
 /// `last_seen_at` is written at most this often.
 const SEEN_RESOLUTION: Duration = Duration::minutes(1);
 
@@ -37,6 +39,9 @@ pub struct SessionRow {
     pub last_seen_at: DateTime<Utc>,
     /// Absolute end.
     pub expires_at: DateTime<Utc>,
+    /// Opened by a right password, still waiting for the second factor: it opens nothing
+    /// but the code's page.
+    pub awaiting_mfa: bool,
 }
 
 /// Who a session is for.
@@ -55,6 +60,27 @@ pub fn create(
     who: Principal,
     now: DateTime<Utc>,
 ) -> Result<(String, SessionRow)> {
+    insert(conn, tenant, who, now, false)
+}
+
+/// Starts a session for an admin whose password was right and who must still give a TOTP or
+/// recovery code: it opens nothing else, and ends after [`AWAITING_MFA_LIFETIME`].
+pub fn create_awaiting_mfa(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    admin: AdminId,
+    now: DateTime<Utc>,
+) -> Result<(String, SessionRow)> {
+    insert(conn, tenant, Principal::Admin(admin), now, true)
+}
+
+fn insert(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    who: Principal,
+    now: DateTime<Utc>,
+    awaiting_mfa: bool,
+) -> Result<(String, SessionRow)> {
     let secret = random_alphanumeric(43);
     let (admin_id, user_id) = match who {
         Principal::Admin(admin) => (Some(admin), None),
@@ -69,7 +95,13 @@ pub fn create(
             sessions::csrf_token.eq(random_alphanumeric(32)),
             sessions::created_at.eq(now),
             sessions::last_seen_at.eq(now),
-            sessions::expires_at.eq(now + ABSOLUTE_LIFETIME),
+            sessions::expires_at.eq(now
+                + if awaiting_mfa {
+                    AWAITING_MFA_LIFETIME
+                } else {
+                    ABSOLUTE_LIFETIME
+                }),
+            sessions::awaiting_mfa.eq(awaiting_mfa),
         ))
         .returning(SessionRow::as_returning())
         .get_result(conn)?;

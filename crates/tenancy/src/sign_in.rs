@@ -31,15 +31,19 @@ pub struct PendingLogin {
     pub created_at: DateTime<Utc>,
     /// When it can no longer complete.
     pub expires_at: DateTime<Utc>,
+    /// Started for the console (an admin), not for an end user's page.
+    pub for_console: bool,
 }
 
-/// Records a login in flight.
+/// Records a login in flight; `for_console` when an admin signs in to the console (its
+/// callback takes only those, and the end users' callback only the others).
 pub fn start(
     conn: &mut PgConnection,
     tenant: TenantId,
     state: &str,
     nonce: &str,
     pkce_verifier: &str,
+    for_console: bool,
     now: DateTime<Utc>,
 ) -> Result<()> {
     // Logins abandoned at the provider are swept as new ones start.
@@ -57,17 +61,19 @@ pub fn start(
             pending_oidc_logins::pkce_verifier.eq(pkce_verifier),
             pending_oidc_logins::created_at.eq(now),
             pending_oidc_logins::expires_at.eq(now + LOGIN_TTL),
+            pending_oidc_logins::for_console.eq(for_console),
         ))
         .execute(conn)?;
     Ok(())
 }
 
 /// Takes (and deletes) the login with this state: each state completes at most once. Expired
-/// logins are `None`.
+/// logins, and those started for the other callback (`for_console`), are `None`.
 pub fn take(
     conn: &mut PgConnection,
     tenant: TenantId,
     state: &str,
+    for_console: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<PendingLogin>> {
     let taken: Option<PendingLogin> =
@@ -75,7 +81,7 @@ pub fn take(
             .returning(PendingLogin::as_returning())
             .get_result(conn)
             .optional()?;
-    Ok(taken.filter(|login| login.expires_at > now))
+    Ok(taken.filter(|login| login.expires_at > now && login.for_console == for_console))
 }
 
 /// Who a verified identity is in the tenant.

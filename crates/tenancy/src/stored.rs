@@ -303,6 +303,16 @@ impl AdminRole {
 }
 
 stored_enum! {
+    /// Who may sign in to the console with a password.
+    PasswordSignIn {
+        /// Every password admin (the default).
+        Everyone = "everyone",
+        /// Owners only (break-glass); everyone else signs in through the identity provider.
+        Owners = "owners",
+    }
+}
+
+stored_enum! {
     /// An admin action of the audit log.
     AuditAction {
         /// Signed in to the console.
@@ -351,6 +361,16 @@ stored_enum! {
         ProvisioningResumed = "provisioning_resumed",
         /// A provisioning-safety action: adoption, review, restore, breaker, shadow go-live.
         SafetyAction = "safety_action",
+        /// Turned on two-step sign-in (TOTP) for their account.
+        MfaEnabled = "mfa_enabled",
+        /// Turned off two-step sign-in for their account.
+        MfaDisabled = "mfa_disabled",
+        /// Replaced their recovery codes.
+        RecoveryCodesRenewed = "recovery_codes_renewed",
+        /// Changed how admins sign in to the console (provider, passwords, MFA required).
+        ConsoleSignInChanged = "console_sign_in_changed",
+        /// Let a group grant a console role, or stopped it.
+        GroupRoleChanged = "group_role_changed",
     }
 }
 
@@ -381,6 +401,11 @@ impl AuditAction {
             AuditAction::ProvisioningPaused => "Provisioning paused",
             AuditAction::ProvisioningResumed => "Provisioning resumed",
             AuditAction::SafetyAction => "Provisioning safety",
+            AuditAction::MfaEnabled => "Two-step sign-in turned on",
+            AuditAction::MfaDisabled => "Two-step sign-in turned off",
+            AuditAction::RecoveryCodesRenewed => "Recovery codes replaced",
+            AuditAction::ConsoleSignInChanged => "Console sign-in changed",
+            AuditAction::GroupRoleChanged => "Group role changed",
         }
     }
 }

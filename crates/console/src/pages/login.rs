@@ -7,12 +7,13 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
+use tenancy::admins::provider::{ConsolePolicy, Ended};
 use tenancy::admins::{self, AdminRow, SignInCandidate};
 use tenancy::audit::{self, Actor};
 use tenancy::limits::retry_after_seconds;
 use tenancy::sessions::{self, Principal};
 use tenancy::stored::AuditAction;
-use tenancy::{CrossTenant, Db, Deployment, password, secret};
+use tenancy::{CrossTenant, Db, Deployment, password, secret, tenants};
 
 use crate::assets;
 use crate::client::{SignInLimits, client_of, request_actor};
@@ -125,6 +126,29 @@ enum Checked {
     Wrong(Vec<AdminRow>),
 }
 
+/// What a right password opens.
+enum Opened {
+    /// A session.
+    Session(String),
+    /// A session that waits for the second factor.
+    AwaitingCode(String),
+    /// Nothing: the tenant keeps passwords for owners.
+    PasswordsForOwnersOnly,
+}
+
+/// The answer to a completed sign-in: the session cookie, and the way on (to change a one-time
+/// password first).
+pub(crate) fn signed_in(admin: &AdminRow, next: String, cookie: String, secure: bool) -> Page {
+    let location = if admin.must_change_password {
+        "/console/password".to_owned()
+    } else {
+        next
+    };
+    Page::see_other(&location)
+        .cookie(session_cookie(cookie, secure))
+        .cookie(removal(LOGIN_CSRF_COOKIE, "/console"))
+}
+
 /// POST /console/login
 pub async fn login(
     req: HttpRequest,
@@ -153,9 +177,28 @@ pub async fn login(
         Checked::Accepted(admin) => {
             let (tenant, admin_id) = (admin.tenant_id, admin.id);
             let actor = actor_of(&req, &admin);
-            let cookie = db
+            let (role, has_mfa) = (admin.role, admin.has_mfa());
+            let opened = db
                 .run(tenant, move |conn| {
-                    tenancy::transaction(conn, |conn| -> Result<String, tenancy::Error> {
+                    tenancy::transaction(conn, |conn| -> Result<Opened, tenancy::Error> {
+                        let policy = ConsolePolicy::of(&tenants::find(conn, tenant)?);
+                        if !policy.allows_password(role) {
+                            refused(
+                                conn,
+                                tenant,
+                                &actor,
+                                "password sign-in is for owners only",
+                                now,
+                            )?;
+                            return Ok(Opened::PasswordsForOwnersOnly);
+                        }
+                        if has_mfa {
+                            // The failures are cleared only once the second factor is right:
+                            // a known password must not buy fresh guesses at the code.
+                            let (cookie, _) =
+                                sessions::create_awaiting_mfa(conn, tenant, admin_id, now)?;
+                            return Ok(Opened::AwaitingCode(cookie));
+                        }
                         admins::record_successful_login(conn, tenant, admin_id, &client)?;
                         let (cookie, _) =
                             sessions::create(conn, tenant, Principal::Admin(admin_id), now)?;
@@ -168,19 +211,29 @@ pub async fn login(
                             json!({ "method": "password" }),
                             now,
                         )?;
-                        Ok(cookie)
+                        Ok(Opened::Session(cookie))
                     })
                 })
                 .await?;
-            tracing::info!(tenant_id = %tenant, admin_id = %admin_id, "admin signed in");
-            let location = if admin.must_change_password {
-                "/console/password".to_owned()
-            } else {
-                next
-            };
-            Ok(Page::see_other(&location)
-                .cookie(session_cookie(cookie, secure_cookies(&deployment)))
-                .cookie(removal(LOGIN_CSRF_COOKIE, "/console")))
+            let secure = secure_cookies(&deployment);
+            match opened {
+                Opened::PasswordsForOwnersOnly => render_login(
+                    &deployment,
+                    next,
+                    email,
+                    Some(Ended::PasswordsForOwnersOnly.message().into()),
+                    actix_web::http::StatusCode::FORBIDDEN,
+                ),
+                Opened::AwaitingCode(cookie) => Ok(Page::see_other(&format!(
+                    "/console/login/code?next={}",
+                    crate::error::encode(&next)
+                ))
+                .cookie(session_cookie(cookie, secure))),
+                Opened::Session(cookie) => {
+                    tracing::info!(tenant_id = %tenant, admin_id = %admin_id, "admin signed in");
+                    Ok(signed_in(&admin, next, cookie, secure))
+                }
+            }
         }
         Checked::Locked(seconds, admin) => {
             let (tenant, actor) = (admin.tenant_id, actor_of(&req, &admin));
@@ -276,7 +329,11 @@ fn check_password(candidates: Vec<SignInCandidate>, password: &str, now: DateTim
         if let Some(until) = locked_until {
             return Checked::Locked((until - now).num_seconds().max(1), admin);
         }
-        if password::verify_password(password, &admin.password_hash) {
+        let right = admin
+            .password_hash
+            .as_deref()
+            .is_some_and(|hash| password::verify_password(password, hash));
+        if right {
             return Checked::Accepted(admin);
         }
         tried.push(admin);
@@ -342,12 +399,12 @@ pub async fn logout(
 }
 
 /// The admin signing in, as the audit log names them.
-fn actor_of(req: &HttpRequest, admin: &AdminRow) -> Actor {
+pub(crate) fn actor_of(req: &HttpRequest, admin: &AdminRow) -> Actor {
     request_actor(req, Some(admin.id), &admin.email)
 }
 
 /// A refused sign-in of a known admin, with the reason, on the refusal's connection.
-fn refused(
+pub(crate) fn refused(
     conn: &mut tenancy::PgConnection,
     tenant: tenancy::TenantId,
     actor: &Actor,
@@ -367,7 +424,7 @@ fn refused(
 
 /// Only local console paths are followed after sign-in (no open redirect), and only as
 /// printable ASCII: a CR or LF could otherwise split the `Location` header.
-fn safe_next(next: Option<&str>) -> String {
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(path)
             if path.starts_with("/console")
@@ -381,7 +438,7 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn wait_text(seconds: i64) -> String {
+pub(crate) fn wait_text(seconds: i64) -> String {
     if seconds < 60 {
         format!("{seconds} seconds")
     } else {

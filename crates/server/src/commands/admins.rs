@@ -44,6 +44,11 @@ pub async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<
                 )
                 .await
             }
+            AdminCommand::ResetMfa {
+                tenant,
+                email,
+                json,
+            } => reset_mfa(&db, parse_tenant(&tenant)?, &email, json).await,
         }
     })
     .await
@@ -60,6 +65,8 @@ fn described(admin: &AdminRow) -> serde_json::Value {
         "email": admin.email,
         "role": admin.role,
         "must_change_password": admin.must_change_password,
+        "identity_provider": admin.signs_in_with_provider(),
+        "two_step_sign_in": admin.has_mfa(),
         "created_at": admin.created_at,
     })
 }
@@ -130,7 +137,8 @@ async fn list(db: &Db, tenant: TenantId, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The admin of `tenant` with this e-mail address.
+/// The admin of `tenant` with this e-mail address: the password admin when the same person
+/// also signs in through the identity provider.
 fn by_email(
     conn: &mut tenancy::PgConnection,
     tenant: TenantId,
@@ -138,7 +146,8 @@ fn by_email(
 ) -> Result<AdminRow, tenancy::Error> {
     admins::list(conn, tenant)?
         .into_iter()
-        .find(|admin| admin.email.eq_ignore_ascii_case(email.trim()))
+        .filter(|admin| admin.email.eq_ignore_ascii_case(email.trim()))
+        .min_by_key(AdminRow::signs_in_with_provider)
         .ok_or_else(|| tenancy::Error::Invalid(format!("{email} is not an admin of this tenant")))
 }
 
@@ -178,6 +187,27 @@ async fn set_role(
         println!("{}", described(&changed));
     } else {
         println!("{} is now {}.", changed.email, changed.role.label());
+    }
+    Ok(())
+}
+
+async fn reset_mfa(db: &Db, tenant: TenantId, email: &str, json: bool) -> anyhow::Result<()> {
+    let email = email.to_owned();
+    let reset = db
+        .run(tenant, move |conn| {
+            let admin = by_email(conn, tenant, &email)?;
+            admins::mfa::disable(conn, tenant, admin.id, &Actor::operator(), Utc::now())?;
+            admins::find(conn, tenant, admin.id)
+        })
+        .await
+        .map_err(|e| explain(e, tenant))?;
+    if json {
+        println!("{}", described(&reset));
+    } else {
+        println!(
+            "Two-step sign-in of {} is off; they can set it up again.",
+            reset.email
+        );
     }
     Ok(())
 }

@@ -144,15 +144,20 @@ async fn create_tenant(
     Ok(())
 }
 
-/// `insights tenant reseal`: seals every client secret with the current key.
+/// `insights tenant reseal`: seals every client secret and TOTP secret with the current key.
 async fn reseal(db: &Db, settings: &Settings) -> anyhow::Result<()> {
     let keys = settings.secret_keys()?;
-    let count = db
+    let (secrets, totp) = db
         .run_across_tenants(CrossTenant::Operator, move |conn| {
-            tenants::reseal_client_secrets(conn, &keys)
+            Ok::<_, tenancy::Error>((
+                tenants::reseal_client_secrets(conn, &keys)?,
+                tenancy::admins::mfa::reseal_totp_secrets(conn, &keys)?,
+            ))
         })
         .await?;
-    println!("Sealed {count} OpenID client secret(s) with the current key.");
+    println!(
+        "Sealed {secrets} OpenID client secret(s) and {totp} TOTP secret(s) with the current key."
+    );
     Ok(())
 }
 

@@ -34,14 +34,17 @@ async fn run(settings: &Settings, database: &Database) -> anyhow::Result<()> {
     let resealed = database
         .db
         .run_across_tenants(CrossTenant::Startup, move |conn| {
-            tenants::reseal_client_secrets(conn, &keys)
+            Ok::<_, tenancy::Error>(
+                tenants::reseal_client_secrets(conn, &keys)?
+                    + tenancy::admins::mfa::reseal_totp_secrets(conn, &keys)?,
+            )
         })
         .await
         .context("encrypting the OpenID client secrets")?;
     if resealed > 0 {
         tracing::info!(
             count = resealed,
-            "sealed OpenID client secrets with the current key"
+            "sealed OpenID client secrets and TOTP secrets with the current key"
         );
     }
     let running = startup::spawn(settings, database.db.clone())

@@ -10,6 +10,7 @@ mod connection_test;
 mod csrf;
 mod directory;
 mod import;
+mod mfa;
 mod notifications;
 mod read_replica;
 mod safety;
@@ -33,10 +34,11 @@ pub const GET_PAGES: &[&str] = &[
     "/console/settings/sign-in",
     "/console/admins",
     "/console/audit",
+    "/console/mfa",
 ];
 
 /// Every console form action, with placeholders `{user}`, `{card}`, `{token}`, `{endpoint}`,
-/// `{trip}`, `{admin}`, `{invitation}` for ids.
+/// `{trip}`, `{admin}`, `{invitation}`, `{group}` for ids.
 pub const POST_ACTIONS: &[&str] = &[
     "/console/logout",
     "/console/password",
@@ -71,4 +73,12 @@ pub const POST_ACTIONS: &[&str] = &[
     "/console/admins/{admin}/role",
     "/console/admins/{admin}/remove",
     "/console/admins/invitations/{invitation}/revoke",
+    "/console/admins/{admin}/mfa/reset",
+    "/console/admins/sign-in",
+    "/console/admins/groups",
+    "/console/admins/groups/{group}/remove",
+    "/console/mfa/setup",
+    "/console/mfa/confirm",
+    "/console/mfa/recovery-codes",
+    "/console/mfa/disable",
 ];

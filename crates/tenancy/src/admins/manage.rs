@@ -21,12 +21,14 @@ pub fn list(conn: &mut PgConnection, tenant: TenantId) -> Result<Vec<AdminRow>> 
         .load(conn)?)
 }
 
-/// Locks the tenant's owners (so two owners demoting each other at once cannot leave none)
-/// and returns how many there are.
+/// Locks the tenant's password owners (so two owners demoting each other at once cannot leave
+/// none) and returns how many there are. Owners through the identity provider do not count:
+/// they come and go with their groups, and the tenant must keep a way in without the provider.
 fn lock_owners(conn: &mut PgConnection, tenant: TenantId) -> Result<usize> {
     let owners: Vec<AdminId> = admins::table
         .filter(admins::tenant_id.eq(tenant))
         .filter(admins::role.eq(AdminRole::Owner))
+        .filter(admins::user_id.is_null())
         .select(admins::id)
         .for_update()
         .load(conn)?;
@@ -40,7 +42,10 @@ fn keeps_an_owner(
     admin: &AdminRow,
     what: &str,
 ) -> Result<()> {
-    if admin.role == AdminRole::Owner && lock_owners(conn, tenant)? <= 1 {
+    if admin.role == AdminRole::Owner
+        && !admin.signs_in_with_provider()
+        && lock_owners(conn, tenant)? <= 1
+    {
         return Err(Error::Invalid(format!(
             "{} is the organisation's only owner and cannot be {what}. Make another admin an owner first.",
             admin.email
@@ -61,6 +66,12 @@ pub fn set_role(
 ) -> Result<AdminRow> {
     crate::db::transaction(conn, |conn| {
         let before = super::find(conn, tenant, admin)?;
+        if before.signs_in_with_provider() {
+            return Err(Error::Invalid(format!(
+                "{} signs in through the identity provider: their role comes from their groups. Change the groups' roles, or their groups at the provider.",
+                before.email
+            )));
+        }
         if before.role == role {
             return Ok(before);
         }

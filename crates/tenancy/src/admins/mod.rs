@@ -1,9 +1,12 @@
 //! Console administrators: creation with a one-time password or by invitation, roles, removal
-//! and lookup for sign-in.
+//! and lookup for sign-in; two-step sign-in in [`mfa`], sign-in through the identity provider
+//! with roles from groups in [`provider`].
 
 pub mod invitations;
 mod manage;
+pub mod mfa;
 mod model;
+pub mod provider;
 mod repo;
 
 pub use manage::{list, remove, set_role};

@@ -68,7 +68,7 @@ pub(crate) fn insert(
                 tenant_id: tenant,
                 id: AdminId::new_random(),
                 email,
-                password_hash: hash,
+                password_hash: Some(hash),
                 must_change_password,
                 role,
             })

@@ -54,6 +54,13 @@ pub struct TenantRow {
     pub shadow_started_at: Option<DateTime<Utc>>,
     /// Who started it.
     pub shadow_started_by: Option<String>,
+    /// Whether admins may sign in to the console through the identity provider, with the
+    /// role their groups grant.
+    pub console_provider_sign_in: bool,
+    /// Who may sign in to the console with a password.
+    pub password_sign_in: crate::stored::PasswordSignIn,
+    /// Whether password admins must use a second factor (TOTP).
+    pub mfa_required: bool,
 }
 
 impl TenantRow {

@@ -97,13 +97,14 @@ async fn what_outlived_its_retention_is_removed_and_nothing_else() -> Result<(),
     let (_, live) = sessions::create(&mut conn, default_tenant, Principal::User(user.id), now)?;
     // Sign-ins started at the provider: one abandoned long ago, one under way.
     // (A new sign-in sweeps the tenant's abandoned ones: start the old one last.)
-    sign_in::start(&mut conn, default_tenant, "new-state", "n", "v", now)?;
+    sign_in::start(&mut conn, default_tenant, "new-state", "n", "v", false, now)?;
     sign_in::start(
         &mut conn,
         default_tenant,
         "old-state",
         "n",
         "v",
+        true,
         now - Duration::days(1),
     )?;
 

@@ -3,13 +3,15 @@
 //! **Remove** (their sessions end at once) and the pending invitations with **Withdraw**.
 
 mod service;
+pub mod sign_in;
 
 use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
-use tenancy::stored::AdminRole;
+use tenancy::admins::provider::{ConsolePolicy, GroupRole};
+use tenancy::stored::{AdminRole, AuthType, PasswordSignIn};
 use tenancy::{Db, Deployment};
 
 pub use self::service::{AdminsState, Outcome, invite as invite_admin, load};
@@ -17,6 +19,7 @@ use crate::error::ConsoleError;
 use crate::form::{CsrfForm, EmptyForm};
 use crate::layout::{Layout, date};
 use crate::page::Page;
+use crate::pages::provider_sign_in;
 use crate::session::Console;
 
 /// The page.
@@ -30,6 +33,21 @@ struct AdminLine {
     added: String,
     is_you: bool,
     must_change_password: bool,
+    /// Signs in through the identity provider (the role comes from their groups).
+    provider: bool,
+    has_mfa: bool,
+}
+
+/// The Console sign-in section.
+struct SignInSection {
+    policy: ConsolePolicy,
+    /// The tenant has OpenID settings, so its provider can sign admins in.
+    provider_ready: bool,
+    /// The address admins sign in at through the provider.
+    sign_in_url: String,
+    /// The redirect URI to register at the provider.
+    redirect_uri: String,
+    group_roles: Vec<GroupRole>,
 }
 
 /// One pending invitation as listed.
@@ -61,10 +79,13 @@ struct AdminsPage {
     invite_email: String,
     invite_role: AdminRole,
     invite_error: Option<String>,
+    sign_in: SignInSection,
+    owners_only: PasswordSignIn,
 }
 
 fn render(
     console: &Console,
+    deployment: &Deployment,
     state: AdminsState,
     issued: Option<IssuedLink>,
     invite: (String, AdminRole, Option<String>),
@@ -75,6 +96,8 @@ fn render(
         .map(|admin| AdminLine {
             id: admin.id.to_string(),
             is_you: admin.id == console.admin.id,
+            provider: admin.signs_in_with_provider(),
+            has_mfa: admin.has_mfa(),
             email: admin.email,
             role: admin.role,
             added: date(admin.created_at),
@@ -93,6 +116,18 @@ fn render(
         })
         .collect();
     let (invite_email, invite_role, invite_error) = invite;
+    let tenant = &console.tenant;
+    let sign_in = SignInSection {
+        policy: ConsolePolicy::of(tenant),
+        provider_ready: tenant.auth_type() == AuthType::OpenId && tenant.oidc_issuer.is_some(),
+        sign_in_url: format!(
+            "{}{}",
+            deployment.public_url,
+            provider_sign_in::sign_in_path(tenant.id)
+        ),
+        redirect_uri: provider_sign_in::redirect_uri(deployment, tenant.id),
+        group_roles: state.group_roles,
+    };
     Page::ok(&AdminsPage {
         layout: Layout::new(console, "admins", "Admins"),
         admins,
@@ -102,14 +137,21 @@ fn render(
         invite_email,
         invite_role,
         invite_error,
+        sign_in,
+        owners_only: PasswordSignIn::Owners,
     })
 }
 
 /// GET /console/admins
-pub async fn show_admins(console: Console, db: web::Data<Db>) -> Result<Page, ConsoleError> {
+pub async fn show_admins(
+    console: Console,
+    db: web::Data<Db>,
+    deployment: web::Data<Deployment>,
+) -> Result<Page, ConsoleError> {
     let state = load(&db, console.tenant.id, Utc::now()).await?;
     render(
         &console,
+        &deployment,
         state,
         None,
         (String::new(), AdminRole::Admin, None),
@@ -129,7 +171,7 @@ pub struct RoleForm {
     role: String,
 }
 
-fn role(text: &str) -> Result<AdminRole, ConsoleError> {
+pub(super) fn role(text: &str) -> Result<AdminRole, ConsoleError> {
     AdminRole::parse(text)
         .ok_or_else(|| ConsoleError::BadRequest("Choose Owner, Admin or Viewer.".into()))
 }
@@ -149,10 +191,14 @@ pub async fn invite(
     let outcome = invite_admin(&db, tenant, email.clone(), role, console.actor()).await?;
     let state = load(&db, tenant, Utc::now()).await?;
     match outcome {
-        Outcome::Refused(message) => {
-            Ok(render(&console, state, None, (email, role, Some(message)))?
-                .with_status(StatusCode::BAD_REQUEST))
-        }
+        Outcome::Refused(message) => Ok(render(
+            &console,
+            &deployment,
+            state,
+            None,
+            (email, role, Some(message)),
+        )?
+        .with_status(StatusCode::BAD_REQUEST)),
         Outcome::Done((invitation, token)) => {
             let link = format!(
                 "{}/console/invitations/{token}",
@@ -187,6 +233,7 @@ pub async fn invite(
             };
             render(
                 &console,
+                &deployment,
                 state,
                 Some(issued),
                 (String::new(), AdminRole::Admin, None),
@@ -195,7 +242,7 @@ pub async fn invite(
     }
 }
 
-fn id<T: std::str::FromStr>(path: &str) -> Result<T, ConsoleError> {
+pub(super) fn id<T: std::str::FromStr>(path: &str) -> Result<T, ConsoleError> {
     path.parse().map_err(|_| ConsoleError::NotFound)
 }
 

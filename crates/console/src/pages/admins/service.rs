@@ -4,10 +4,11 @@
 
 use chrono::{DateTime, Utc};
 use tenancy::admins::invitations::{self, InvitationRow};
-use tenancy::admins::{self, AdminRow};
+use tenancy::admins::provider::{self, ConsolePolicy, GroupRole};
+use tenancy::admins::{self, AdminRow, mfa};
 use tenancy::audit::Actor;
 use tenancy::stored::AdminRole;
-use tenancy::{AdminId, Db, InvitationId, TenantId};
+use tenancy::{AdminId, Db, GroupId, InvitationId, TenantId};
 
 use crate::error::ConsoleError;
 
@@ -18,6 +19,8 @@ pub struct AdminsState {
     pub admins: Vec<AdminRow>,
     /// Invitations not yet accepted, newest first.
     pub invitations: Vec<InvitationRow>,
+    /// The groups that grant a console role.
+    pub group_roles: Vec<GroupRole>,
 }
 
 /// The admins and the pending invitations.
@@ -31,6 +34,7 @@ pub async fn load(
             Ok(AdminsState {
                 admins: admins::list(conn, tenant)?,
                 invitations: invitations::pending(conn, tenant, now)?,
+                group_roles: provider::group_roles(conn, tenant)?,
             })
         })
         .await?)
@@ -112,4 +116,65 @@ pub async fn remove(
         })
         .await,
     )
+}
+
+/// Sets how admins sign in to the console.
+pub async fn set_policy(
+    db: &Db,
+    tenant: TenantId,
+    policy: ConsolePolicy,
+    actor: Actor,
+) -> Result<Outcome<()>, ConsoleError> {
+    outcome(
+        db.run(tenant, move |conn| {
+            provider::set_policy(conn, tenant, &policy, &actor, Utc::now()).map(|_| ())
+        })
+        .await,
+    )
+}
+
+/// Lets the group named `group_name` grant `role`.
+pub async fn grant(
+    db: &Db,
+    tenant: TenantId,
+    group_name: String,
+    role: AdminRole,
+    actor: Actor,
+) -> Result<Outcome<GroupRole>, ConsoleError> {
+    outcome(
+        db.run(tenant, move |conn| {
+            provider::grant(conn, tenant, &group_name, role, &actor, Utc::now())
+        })
+        .await,
+    )
+}
+
+/// Stops a group granting a role; `None` when it granted none.
+pub async fn withdraw_grant(
+    db: &Db,
+    tenant: TenantId,
+    group: GroupId,
+    actor: Actor,
+) -> Result<Option<GroupRole>, ConsoleError> {
+    Ok(db
+        .run(tenant, move |conn| {
+            provider::withdraw(conn, tenant, group, &actor, Utc::now())
+        })
+        .await?)
+}
+
+/// Turns another admin's two-step sign-in off (a lost phone): they set it up again at their
+/// next sign-in where the organisation requires it.
+pub async fn reset_mfa(
+    db: &Db,
+    tenant: TenantId,
+    admin: AdminId,
+    actor: Actor,
+) -> Result<AdminRow, ConsoleError> {
+    Ok(db
+        .run(tenant, move |conn| {
+            mfa::disable(conn, tenant, admin, &actor, Utc::now())?;
+            admins::find(conn, tenant, admin)
+        })
+        .await?)
 }

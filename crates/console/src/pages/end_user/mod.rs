@@ -2,7 +2,7 @@
 //! handle the callback, show the signed-in user's page, sign out (locally and, when the provider
 //! offers it, at the provider). The callback's database work is in [`service`].
 
-mod service;
+pub(crate) mod service;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
@@ -147,7 +147,15 @@ pub async fn start_login(
         start.pkce_verifier.clone(),
     );
     db.run(tenant_id, move |conn| {
-        sign_in::start(conn, tenant_id, &state, &nonce, &verifier, Utc::now())
+        sign_in::start(
+            conn,
+            tenant_id,
+            &state,
+            &nonce,
+            &verifier,
+            false,
+            Utc::now(),
+        )
     })
     .await?;
     Ok(Page::see_other(&start.url))
@@ -156,10 +164,10 @@ pub async fn start_login(
 /// The provider's redirect back.
 #[derive(Debug, Deserialize)]
 pub struct Callback {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
+    pub(crate) code: Option<String>,
+    pub(crate) state: Option<String>,
+    pub(crate) error: Option<String>,
+    pub(crate) error_description: Option<String>,
 }
 
 /// GET /t/{tenant}/callback
@@ -171,7 +179,8 @@ pub async fn callback(
     deployment: web::Data<Deployment>,
 ) -> Result<Page, ConsoleError> {
     let query = query.into_inner();
-    let Some((tenant, pending)) = service::take_pending(&db, &path, query.state.clone()).await?
+    let Some((tenant, pending)) =
+        service::take_pending(&db, &path, query.state.clone(), false).await?
     else {
         return unknown_organisation();
     };

@@ -12,12 +12,14 @@ use tenancy::{Db, TenantId};
 
 use crate::error::ConsoleError;
 
-/// The tenant of a callback and its pending sign-in (`None` when the state is unknown, used
-/// or expired); `None` when no tenant has this id.
+/// The tenant of a callback and its pending sign-in (`None` when the state is unknown, used,
+/// expired or started for the other callback: `for_console` says which this is); `None` when
+/// no tenant has this id.
 pub async fn take_pending(
     db: &Db,
     raw_tenant: &str,
     state: Option<String>,
+    for_console: bool,
 ) -> Result<Option<(TenantRow, Option<PendingLogin>)>, ConsoleError> {
     let Ok(id) = raw_tenant.parse::<TenantId>() else {
         return Ok(None);
@@ -26,7 +28,7 @@ pub async fn take_pending(
         .run(id, move |conn| {
             let tenant = tenants::find(conn, id)?;
             let pending = match state {
-                Some(state) => sign_in::take(conn, id, &state, Utc::now())?,
+                Some(state) => sign_in::take(conn, id, &state, for_console, Utc::now())?,
                 None => None,
             };
             Ok::<_, tenancy::Error>((tenant, pending))

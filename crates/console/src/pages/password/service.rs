@@ -66,7 +66,12 @@ pub async fn change_password(
     if typed.new_password == typed.current {
         return Ok(Err(Refused::Unchanged));
     }
-    let stored = admin.password_hash.clone();
+    let Some(stored) = admin.password_hash.clone() else {
+        return Err(ConsoleError::BadRequest(
+            "You sign in through your identity provider: there is no password to change here."
+                .into(),
+        ));
+    };
     // argon2 takes tens of milliseconds: on a blocking thread, with no connection held.
     let hashed = tokio::task::spawn_blocking(move || {
         if !password::verify_password(&typed.current, &stored) {

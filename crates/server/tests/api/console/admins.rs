@@ -22,7 +22,12 @@ fn link_in(html: &str) -> String {
 
 /// Invites `email` as `role` through the Admins page, accepts in a fresh browser, and returns
 /// that browser, signed in.
-async fn invite_and_accept(app: &TestApp, owner: &Admin, email: &str, role: &str) -> Browser {
+pub(super) async fn invite_and_accept(
+    app: &TestApp,
+    owner: &Admin,
+    email: &str,
+    role: &str,
+) -> Browser {
     let invited = owner
         .submit(
             "/console/admins",
@@ -60,7 +65,7 @@ async fn invite_and_accept(app: &TestApp, owner: &Admin, email: &str, role: &str
     browser
 }
 
-async fn audit_rows(app: &TestApp, tenant: TenantId) -> Vec<AuditRow> {
+pub(super) async fn audit_rows(app: &TestApp, tenant: TenantId) -> Vec<AuditRow> {
     app.db()
         .run(tenant, move |conn| {
             tenancy::audit::list(conn, tenant, &AuditFilter::default(), 10_000)
@@ -69,7 +74,7 @@ async fn audit_rows(app: &TestApp, tenant: TenantId) -> Vec<AuditRow> {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn count(rows: &[AuditRow], action: AuditAction) -> usize {
+pub(super) fn count(rows: &[AuditRow], action: AuditAction) -> usize {
     rows.iter().filter(|row| row.action == action).count()
 }
 

@@ -438,7 +438,7 @@ async fn password_hash(app: &TestApp, email: &str) -> String {
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .into_iter()
-        .map(|a| a.password_hash)
+        .filter_map(|a| a.password_hash)
         .collect()
 }
 

@@ -10,7 +10,7 @@ use tenancy::{admins, imports, scim_tokens, tenants};
 use super::POST_ACTIONS;
 
 /// The forms sent before there is a session.
-const PRE_SESSION: &[&str] = &["/login", "/invitations/{token}"];
+const PRE_SESSION: &[&str] = &["/login", "/login/code", "/invitations/{token}"];
 use crate::helpers::{Admin, Part, TestApp, spawn_app, text};
 
 /// How a forged submission differs from a real one.
@@ -78,7 +78,8 @@ async fn forms_without_their_csrf_token_or_from_another_origin_are_refused_and_c
             .replace("{endpoint}", &tenancy::EndpointId::new_random().to_string())
             .replace("{trip}", &uuid::Uuid::new_v4().to_string())
             .replace("{admin}", &uuid::Uuid::new_v4().to_string())
-            .replace("{invitation}", &invitation.to_string());
+            .replace("{invitation}", &invitation.to_string())
+            .replace("{group}", &uuid::Uuid::new_v4().to_string());
         for forgery in [
             Forgery::NoToken,
             Forgery::WrongToken,
@@ -169,6 +170,9 @@ async fn forge(admin: &Admin, path: &str, forgery: Forgery) -> reqwest::Response
         p if p.ends_with("/notifications/spike") => vec![("users", "1")],
         p if p.ends_with("/safety/revoke-all") => vec![("confirm", "REVOKE")],
         p if p.ends_with("/safety/adoption") => vec![("adoption", "link")],
+        "/console/admins/sign-in" => vec![("password_sign_in", "owners"), ("mfa_required", "on")],
+        "/console/admins/groups" => vec![("group", "Forged"), ("role", "owner")],
+        p if p.starts_with("/console/mfa/") => vec![("code", "000000")],
         p if p.ends_with("/notifications/endpoints") => {
             vec![("url", "https://evil.example/hook")]
         }
@@ -259,8 +263,14 @@ async fn fingerprint(app: &TestApp, admin: &Admin) -> String {
             );
             let admins_now: Vec<String> = admins::list(conn, tenant)?
                 .iter()
-                .map(|a| format!("{}:{}", a.email, a.role))
+                .map(|a| format!("{}:{}:{:?}", a.email, a.role, a.totp_secret.is_some()))
                 .collect();
+            let console_sign_in = (
+                row.console_provider_sign_in,
+                row.password_sign_in,
+                row.mfa_required,
+                admins::provider::group_roles(conn, tenant)?.len(),
+            );
             let invitations = admins::invitations::pending(conn, tenant, Utc::now())?.len();
             let audited = tenancy::audit::list(
                 conn,
@@ -273,10 +283,10 @@ async fn fingerprint(app: &TestApp, admin: &Admin) -> String {
             .count();
             let hashes: Vec<String> = admins::find_by_email(conn, &email)?
                 .into_iter()
-                .map(|a| a.password_hash)
+                .filter_map(|a| a.password_hash)
                 .collect();
             Ok(format!(
-                "tokens={tokens:?} cards={cards} users={users} jobs={jobs} endpoints={endpoints} spike={spike:?} deliveries={deliveries} auth={} retention={:?} hashes={hashes:?} safety={safety:?} admins={admins_now:?} invitations={invitations} audited={audited}",
+                "tokens={tokens:?} cards={cards} users={users} jobs={jobs} endpoints={endpoints} spike={spike:?} deliveries={deliveries} auth={} retention={:?} hashes={hashes:?} safety={safety:?} admins={admins_now:?} invitations={invitations} audited={audited} console_sign_in={console_sign_in:?}",
                 row.auth_type, row.event_retention_days
             ))
         })

@@ -1,0 +1,12 @@
+DROP TABLE console_group_roles;
+DROP TABLE admin_recovery_codes;
+ALTER TABLE sessions DROP COLUMN awaiting_mfa;
+ALTER TABLE pending_oidc_logins DROP COLUMN for_console;
+ALTER TABLE tenants DROP COLUMN mfa_required, DROP COLUMN password_sign_in, DROP COLUMN console_provider_sign_in;
+DELETE FROM admins WHERE user_id IS NOT NULL;
+DROP INDEX admins_tenant_user_key;
+DROP INDEX admins_tenant_email_key;
+CREATE UNIQUE INDEX admins_tenant_email_key ON admins (tenant_id, lower(email));
+ALTER TABLE admins DROP CONSTRAINT admins_user_fkey, DROP CONSTRAINT admins_password_or_provider;
+ALTER TABLE admins ALTER COLUMN password_hash SET NOT NULL;
+ALTER TABLE admins DROP COLUMN totp_last_step, DROP COLUMN totp_enabled_at, DROP COLUMN totp_secret, DROP COLUMN user_id;
