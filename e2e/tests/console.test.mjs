@@ -5,6 +5,7 @@
 // visited is saved as a screenshot.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -46,6 +47,32 @@ let page;
 let shot = 0;
 /** What the steps learn and pass on. */
 const state = { tenantUrl: "", firstToken: "", secondToken: "", userId: "" };
+
+/** RFC 4648 base32 (an authenticator app's key) to bytes. */
+function base32Bytes(text) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const char of text.replace(/[\s=]/g, "").toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(char);
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 255);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The 6-digit RFC 6238 code (SHA-1, 30 s) of `secret` at `seconds`: the authenticator app. */
+function totp(secret, seconds) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(seconds / 30)));
+  const mac = createHmac("sha1", base32Bytes(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 15;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
 
 /** Saves a full-page screenshot named after the step, and fails on any axe-core violation. */
 async function screenshot(name) {
@@ -657,6 +684,52 @@ describe("admin console in headless Chromium", { concurrency: 1 }, () => {
     await screenshot("audit-log");
   });
 
+  step("sets up two-step sign-in from the QR code's key, keeps the recovery codes, then signs in with a code", async () => {
+    const other = await browser.newContext();
+    await other.grantPermissions(["clipboard-read", "clipboard-write"], { origin: BASE });
+    const mine = page;
+    try {
+      page = await other.newPage();
+      await page.goto(`${BASE}/console/login`);
+      await page.getByLabel("Email").fill("viewer@demo.example");
+      await page.getByLabel("Password").fill("viewer password 12345");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("link", { name: "Two-step sign-in" }).click();
+      await page.getByRole("button", { name: "Set up two-step sign-in" }).click();
+      await page.getByRole("img", { name: /QR code/ }).waitFor();
+      const secret = (await page.locator("#totp-secret").textContent()).replace(/\s/g, "");
+      assert.match(secret, /^[A-Z2-7]{32}$/);
+      await assertLabelled("two-step setup");
+      await screenshot("mfa-scan");
+      // The previous step's code (one step of skew is allowed), so the current one is left for sign-in.
+      await page.getByLabel("Code from the app").fill(totp(secret, Date.now() / 1000 - 30));
+      await page.getByRole("button", { name: "Turn on two-step sign-in" }).click();
+      await page.getByText("Two-step sign-in is on").waitFor();
+      const codes = (await page.getByLabel("Recovery codes").inputValue()).trim().split("\n");
+      assert.equal(codes.length, 10);
+      assert.ok(codes.every((code) => /^[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}$/.test(code)), codes.join(","));
+      await page.getByRole("button", { name: "Copy" }).click();
+      await page.getByRole("button", { name: "Copied" }).waitFor();
+      assert.equal((await page.evaluate(() => navigator.clipboard.readText())).trim(), codes.join("\n"));
+      await screenshot("mfa-recovery-codes");
+      await page.getByRole("button", { name: "Sign out" }).click();
+      await page.getByLabel("Email").fill("viewer@demo.example");
+      await page.getByLabel("Password").fill("viewer password 12345");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("heading", { name: "Two-step sign-in" }).waitFor();
+      await assertLabelled("two-step sign-in");
+      await screenshot("mfa-code");
+      await page.getByLabel("Code").fill(totp(secret, Date.now() / 1000));
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("heading", { name: "User and Group Sync" }).waitFor();
+      await page.goto(`${BASE}/console/mfa`);
+      await page.getByText("You have 10 unused recovery codes").waitFor();
+    } finally {
+      page = mine;
+      await other.close();
+    }
+  });
+
   step("fits a phone's screen without sideways scrolling", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     for (const [name, url] of [
@@ -673,6 +746,7 @@ describe("admin console in headless Chromium", { concurrency: 1 }, () => {
       ["phone-import", "/console/import"],
       ["phone-admins", "/console/admins"],
       ["phone-audit", "/console/audit"],
+      ["phone-mfa", "/console/mfa"],
     ]) {
       await page.goto(`${BASE}${url}`);
       const overflow = await page.evaluate(

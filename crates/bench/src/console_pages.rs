@@ -180,6 +180,7 @@ pub async fn run(stack: &Stack) -> anyhow::Result<String> {
         "/console/settings/sign-in".to_owned(),
         "/console/password".to_owned(),
         "/console/admins".to_owned(),
+        "/console/mfa".to_owned(),
         "/console/audit".to_owned(),
         "/console/audit?action=admin_role_changed".to_owned(),
         "/console/audit?actor=admin7&from=2026-01-01".to_owned(),
@@ -189,6 +190,14 @@ pub async fn run(stack: &Stack) -> anyhow::Result<String> {
     let mut measured = Vec::new();
     for page in pages {
         measured.push(load(&admin, &page, false).await?);
+    }
+    // An admin signed in through the identity provider, whose role is derived from the
+    // 50,000-member group on every request.
+    let provider = provider_admin(&mut conn, &admin, &tenant, &user, &group)?;
+    for page in ["/console/users", "/console/secure/advanced/user-group-sync"] {
+        let mut measured_page = load(&provider, page, false).await?;
+        measured_page.page = format!("{page} (identity provider admin)");
+        measured.push(measured_page);
     }
     // The export streams: what counts is how soon its first bytes leave.
     for page in [
@@ -288,6 +297,66 @@ async fn full_export(stack: &Stack, admin: &Admin) -> anyhow::Result<Export> {
 
 /// Loads `page` once to warm up and [`LOADS`] times to measure; with `first_byte`, each load is
 /// timed to the first bytes of the body and then abandoned (a streamed export).
+/// A console session of `user` as an admin through the identity provider: the group `group`
+/// grants Admin, and provider sign-in is on. The session is made in the database (the bench
+/// has no OpenID provider); every request then checks the user and their groups as always.
+fn provider_admin(
+    conn: &mut PgConnection,
+    admin: &Admin,
+    tenant: &str,
+    user: &str,
+    group: &str,
+) -> anyhow::Result<Admin> {
+    let tenant_id: tenancy::TenantId = tenant.parse().context("tenant id")?;
+    let user_id: tenancy::UserId = user.parse().context("user id")?;
+    diesel::sql_query("UPDATE tenants SET console_provider_sign_in = true WHERE id = $1::uuid")
+        .bind::<Text, _>(tenant)
+        .execute(conn)?;
+    diesel::sql_query(
+        "INSERT INTO console_group_roles (tenant_id, group_id, role, created_at) \
+         VALUES ($1::uuid, $2::uuid, 'admin', now())",
+    )
+    .bind::<Text, _>(tenant)
+    .bind::<Text, _>(group)
+    .execute(conn)?;
+    diesel::sql_query(
+        "INSERT INTO group_members (tenant_id, group_id, user_id, created_at) \
+         VALUES ($1::uuid, $2::uuid, $3::uuid, now()) ON CONFLICT DO NOTHING",
+    )
+    .bind::<Text, _>(tenant)
+    .bind::<Text, _>(group)
+    .bind::<Text, _>(user)
+    .execute(conn)?;
+    let user_row = tenancy::directory::users::find(conn, tenant_id, user_id)?
+        .with_context(|| format!("no user {user}"))?;
+    let provider_admin = tenancy::admins::provider::admin_for_user(
+        conn,
+        tenant_id,
+        &user_row,
+        tenancy::stored::AdminRole::Admin,
+        Utc::now(),
+    )?;
+    let (cookie, _) = tenancy::sessions::create(
+        conn,
+        tenant_id,
+        tenancy::sessions::Principal::Admin(provider_admin.id),
+        Utc::now(),
+    )?;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::COOKIE,
+        reqwest::header::HeaderValue::from_str(&format!("insights_session={cookie}"))?,
+    );
+    Ok(Admin {
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .build()?,
+        base: admin.base.clone(),
+        tenant: tenant.to_owned(),
+    })
+}
+
 async fn load(admin: &Admin, page: &str, first_byte: bool) -> anyhow::Result<Measured> {
     let mut times = Vec::with_capacity(LOADS);
     let mut bytes = 0;

@@ -4,7 +4,7 @@
 
 mod activity;
 mod activity_log;
-mod admins;
+pub(crate) mod admins;
 mod auth;
 mod connection_test;
 mod csrf;

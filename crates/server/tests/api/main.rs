@@ -2,6 +2,7 @@
 
 mod cli;
 mod console;
+mod console_sign_in;
 mod embedded;
 mod fuzz;
 mod hardening;

@@ -15,11 +15,11 @@ use testkit::oidc::TestProvider;
 use crate::helpers::{TestApp, spawn_app};
 
 /// A tenant whose users sign in at a real provider, with two provisioned users.
-struct World {
-    app: TestApp,
-    provider: TestProvider,
-    tenant: TenantId,
-    alice: UserId,
+pub(crate) struct World {
+    pub(crate) app: TestApp,
+    pub(crate) provider: TestProvider,
+    pub(crate) tenant: TenantId,
+    pub(crate) alice: UserId,
 }
 
 /// The provider's accounts: alice and bob are provisioned in the tenant, mallory is not.
@@ -31,7 +31,7 @@ fn accounts() -> Value {
     })
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let app = spawn_app().await;
     let tenant = app
         .db()
@@ -49,8 +49,10 @@ async fn world() -> World {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let callback = format!("{}/t/{}/callback", app.base, tenant.id);
+    // Console sign-in has a redirect URI of its own.
+    let console_callback = format!("{}/console/sso/{}/callback", app.base, tenant.id);
     let signed_out = format!("{}/t/{}/signed-out", app.base, tenant.id);
-    let provider = TestProvider::start(&[callback], &[signed_out], accounts());
+    let provider = TestProvider::start(&[callback, console_callback], &[signed_out], accounts());
     let settings = OpenIdSettings {
         issuer: provider.issuer.clone(),
         client_id: provider.client_id.clone(),
@@ -78,7 +80,7 @@ async fn world() -> World {
     }
 }
 
-async fn provision(app: &TestApp, tenant: TenantId, user_name: &str) -> UserId {
+pub(crate) async fn provision(app: &TestApp, tenant: TenantId, user_name: &str) -> UserId {
     let doc = json!({ "userName": user_name, "name": { "givenName": "Test" }, "emails": [{ "value": user_name, "primary": true }] });
     app.db()
         .run(tenant, move |conn| {
@@ -97,7 +99,7 @@ async fn provision(app: &TestApp, tenant: TenantId, user_name: &str) -> UserId {
 }
 
 /// A browser with its own cookies that does not follow redirects on its own.
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -106,15 +108,20 @@ fn browser() -> reqwest::Client {
 }
 
 /// Where a walk through the sign-in ended.
-struct Walk {
-    status: StatusCode,
-    url: String,
-    body: String,
+pub(crate) struct Walk {
+    pub(crate) status: StatusCode,
+    pub(crate) url: String,
+    pub(crate) body: String,
 }
 
 /// Follows redirects and fills the provider's login and consent forms as `login`, stopping at
 /// our callback when `stop_at_callback`, else at the first page that is not a redirect or form.
-async fn walk(client: &reqwest::Client, start: &str, login: &str, stop_at_callback: bool) -> Walk {
+pub(crate) async fn walk(
+    client: &reqwest::Client,
+    start: &str,
+    login: &str,
+    stop_at_callback: bool,
+) -> Walk {
     let mut url = start.to_owned();
     let mut form: Option<Vec<(&str, String)>> = None;
     for _ in 0..25 {

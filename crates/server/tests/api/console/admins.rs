@@ -7,7 +7,7 @@ use tenancy::audit::{AuditFilter, AuditRow};
 use tenancy::stored::{AdminRole, AuditAction};
 use tenancy::{TenantId, admins};
 
-use crate::helpers::{Admin, Browser, TestApp, field_value, location, spawn_app, text};
+use crate::helpers::{Browser, TestApp, field_value, location, spawn_app, text};
 
 /// The invitation link on the Admins page after Invite.
 fn link_in(html: &str) -> String {
@@ -22,9 +22,9 @@ fn link_in(html: &str) -> String {
 
 /// Invites `email` as `role` through the Admins page, accepts in a fresh browser, and returns
 /// that browser, signed in.
-pub(super) async fn invite_and_accept(
+pub(crate) async fn invite_and_accept(
     app: &TestApp,
-    owner: &Admin,
+    owner: &Browser,
     email: &str,
     role: &str,
 ) -> Browser {
