@@ -201,7 +201,11 @@ fn load(
     let admin = admins::find(conn, session.tenant_id, admin_id)?;
     let tenant = tenants::find(conn, session.tenant_id)?;
     let role_now = match admins::provider::console_access(conn, &tenant, &admin)? {
-        Access::Granted(role) => (role != admin.role).then_some(role),
+        Access::Granted(role) if role != admin.role => {
+            admins::provider::remember_role(conn, tenant.id, admin.id, role)?;
+            Some(role)
+        }
+        Access::Granted(_) => None,
         Access::Ended(ended) => {
             sessions::delete_admin_sessions(conn, tenant.id, admin.id, None)?;
             tracing::info!(tenant_id = %tenant.id, admin_id = %admin.id, reason = ended.reason(), "console access ended");

@@ -17,25 +17,15 @@ use tenancy::stored::{AuditAction, AuthType};
 use tenancy::tenants::{self, TenantRow};
 use tenancy::{Db, Deployment, TenantId};
 
-use super::end_user::Callback;
 use super::end_user::service::take_pending;
+use super::end_user::{Callback, message_page};
+use super::login::refused;
 use crate::assets;
 use crate::client::{client_of, user_agent};
 use crate::error::ConsoleError;
 use crate::oidc::Oidc;
 use crate::page::Page;
 use crate::session::{secure_cookies, session_cookie};
-
-/// A page with one message (refusals, errors).
-#[derive(Template)]
-#[template(path = "end_user/message.html")]
-struct MessagePage {
-    css: &'static str,
-    title: String,
-    message: String,
-    organisation: Option<String>,
-    retry: Option<(String, &'static str)>,
-}
 
 /// The page that takes the browser on into the console once signed in. A redirect would not
 /// do: the session cookie is `SameSite=Strict`, and a redirect chain that began at the
@@ -65,16 +55,10 @@ fn message(
     text: &str,
     retry: bool,
 ) -> Result<Page, ConsoleError> {
-    let page = MessagePage {
-        css: assets::css_url(),
-        title: title.to_owned(),
-        message: text.to_owned(),
-        organisation: tenant.map(|t| t.name.clone()),
-        retry: tenant
-            .filter(|_| retry)
-            .map(|t| (sign_in_path(t.id), "Try again")),
-    };
-    Ok(Page::ok(&page)?.with_status(status))
+    let retry = tenant
+        .filter(|_| retry)
+        .map(|t| (sign_in_path(t.id), "Try again"));
+    message_page(status, tenant, title, text, retry)
 }
 
 /// Whether the tenant lets admins sign in through its provider.
@@ -274,22 +258,4 @@ pub async fn callback(
             message(StatusCode::FORBIDDEN, Some(&tenant), title, text, false)
         }
     }
-}
-
-fn refused(
-    conn: &mut tenancy::PgConnection,
-    tenant: TenantId,
-    actor: &Actor,
-    reason: &str,
-    now: chrono::DateTime<Utc>,
-) -> Result<(), tenancy::Error> {
-    audit::record(
-        conn,
-        tenant,
-        actor,
-        AuditAction::SignInFailed,
-        None,
-        json!({ "method": "identity provider", "reason": reason }),
-        now,
-    )
 }

@@ -71,6 +71,31 @@ async fn map_group(owner: &Browser, name: &str, role: &str) {
     assert_eq!(granted.status(), StatusCode::SEE_OTHER);
 }
 
+/// Lets the group `name` grant `role` and turns provider sign-in on (or off), straight through
+/// `tenancy`, as the operator.
+async fn arrange(world: &World, grant: Option<(&str, AdminRole)>, provider_sign_in: bool) {
+    let tenant = world.tenant;
+    let grant = grant.map(|(name, role)| (name.to_owned(), role));
+    world
+        .app
+        .db()
+        .run(tenant, move |conn| -> Result<(), tenancy::Error> {
+            let operator = Actor::operator();
+            if let Some((name, role)) = grant {
+                provider::grant(conn, tenant, &name, role, &operator, Utc::now())?;
+            }
+            let policy = provider::ConsolePolicy {
+                provider_sign_in,
+                password_sign_in: PasswordSignIn::Everyone,
+                mfa_required: false,
+            };
+            provider::set_policy(conn, tenant, &policy, &operator, Utc::now())?;
+            Ok(())
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
 fn console_sign_in(world: &World) -> String {
     format!("{}/console/sso/{}", world.app.base, world.tenant)
 }
@@ -335,32 +360,12 @@ async fn deactivation_and_turning_provider_sign_in_off_end_the_session_at_once()
     world
         .app
         .db()
-        .run(tenant, move |conn| -> Result<(), tenancy::Error> {
-            tenancy::directory::groups::add_members(conn, tenant, group, &[bob])?;
-            let operator = Actor::operator();
-            provider::grant(
-                conn,
-                tenant,
-                "Insights Viewers",
-                AdminRole::Viewer,
-                &operator,
-                Utc::now(),
-            )?;
-            provider::set_policy(
-                conn,
-                tenant,
-                &provider::ConsolePolicy {
-                    provider_sign_in: true,
-                    password_sign_in: PasswordSignIn::Everyone,
-                    mfa_required: false,
-                },
-                &operator,
-                Utc::now(),
-            )?;
-            Ok(())
+        .run(tenant, move |conn| {
+            tenancy::directory::groups::add_members(conn, tenant, group, &[bob])
         })
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    arrange(&world, Some(("Insights Viewers", AdminRole::Viewer)), true).await;
 
     let alice = browser();
     assert_eq!(
@@ -400,24 +405,7 @@ async fn deactivation_and_turning_provider_sign_in_off_end_the_session_at_once()
     );
 
     // Provider sign-in off: bob's session ends too, and the address stops working.
-    world
-        .app
-        .db()
-        .run(tenant, move |conn| {
-            provider::set_policy(
-                conn,
-                tenant,
-                &provider::ConsolePolicy {
-                    provider_sign_in: false,
-                    password_sign_in: PasswordSignIn::Everyone,
-                    mfa_required: false,
-                },
-                &Actor::operator(),
-                Utc::now(),
-            )
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    arrange(&world, None, false).await;
     let off = console_get(&world, &bobs, "/console/users").await;
     assert_eq!(off.status(), StatusCode::FORBIDDEN);
     assert!(text(off).await.contains("turned off"));
@@ -435,34 +423,7 @@ async fn an_end_user_sign_in_cannot_complete_at_the_console_callback() {
         .app
         .insert_group(tenant, "Insights Owners", &[world.alice])
         .await;
-    world
-        .app
-        .db()
-        .run(tenant, move |conn| -> Result<(), tenancy::Error> {
-            let operator = Actor::operator();
-            provider::grant(
-                conn,
-                tenant,
-                "Insights Owners",
-                AdminRole::Owner,
-                &operator,
-                Utc::now(),
-            )?;
-            provider::set_policy(
-                conn,
-                tenant,
-                &provider::ConsolePolicy {
-                    provider_sign_in: true,
-                    password_sign_in: PasswordSignIn::Everyone,
-                    mfa_required: false,
-                },
-                &operator,
-                Utc::now(),
-            )?;
-            Ok(())
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    arrange(&world, Some(("Insights Owners", AdminRole::Owner)), true).await;
     let client = browser();
     let end_user = walk(
         &client,

@@ -71,8 +71,11 @@ pub fn invite(
 ) -> Result<(InvitationRow, String)> {
     let email = checked_email(email)?.to_owned();
     crate::db::transaction(conn, |conn| {
+        // Only password admins count: someone who signs in through the identity provider may
+        // also be given a password account (a break-glass owner).
         let existing: i64 = admins::table
             .filter(admins::tenant_id.eq(tenant))
+            .filter(admins::user_id.is_null())
             .filter(lower(admins::email).eq(email.to_lowercase()))
             .count()
             .get_result(conn)?;

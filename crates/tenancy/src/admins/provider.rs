@@ -207,6 +207,24 @@ pub fn admin_for_user(
         .get_result(conn)?)
 }
 
+/// Keeps the role a provider admin's groups grant now on their row, for the Admins page (the
+/// console derives it on every request regardless).
+pub fn remember_role(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    admin: AdminId,
+    role: AdminRole,
+) -> Result<()> {
+    diesel::update(
+        admins::table
+            .find((tenant, admin))
+            .filter(admins::user_id.is_not_null()),
+    )
+    .set(admins::role.eq(role))
+    .execute(conn)?;
+    Ok(())
+}
+
 /// How admins sign in to a tenant's console.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConsolePolicy {

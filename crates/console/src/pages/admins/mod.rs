@@ -275,6 +275,10 @@ pub async fn remove(
             .flash("You cannot remove yourself. Another owner can remove you."));
     }
     let message = match service::remove(&db, console.tenant.id, admin, console.actor()).await? {
+        Outcome::Done(row) if row.signs_in_with_provider() => format!(
+            "{} was signed out. They sign in through the identity provider: while a group gives them a role they can sign in again, so take them out of the group to end their access.",
+            row.email
+        ),
         Outcome::Done(row) => format!("{} is no longer an admin and was signed out.", row.email),
         Outcome::Refused(message) => message,
     };

@@ -69,14 +69,27 @@ fn message(
     text: &str,
     retry: Option<&'static str>,
 ) -> Result<Page, ConsoleError> {
+    let retry = tenant
+        .zip(retry)
+        .map(|(t, label)| (format!("/t/{}/login", t.id), label));
+    message_page(status, tenant, title, text, retry)
+}
+
+/// A page with one message under the organisation's name, with a link (address, label) to try
+/// again: the end users' sign-in pages and the console's sign-in through the provider.
+pub(crate) fn message_page(
+    status: StatusCode,
+    tenant: Option<&TenantRow>,
+    title: &str,
+    text: &str,
+    retry: Option<(String, &'static str)>,
+) -> Result<Page, ConsoleError> {
     let page = MessagePage {
         css: assets::css_url(),
         title: title.to_owned(),
         message: text.to_owned(),
         organisation: tenant.map(|t| t.name.clone()),
-        retry: tenant
-            .zip(retry)
-            .map(|(t, label)| (format!("/t/{}/login", t.id), label)),
+        retry,
     };
     html(status, &page)
 }
