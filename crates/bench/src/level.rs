@@ -104,6 +104,7 @@ pub async fn run(setup: &mut Setup<'_>, concurrency: usize) -> anyhow::Result<Le
             .collect();
         rows.push(row("A", a));
         if setup.wants('B') {
+            let before = batching(ctx, "lookups").await?;
             let b = runner::run(
                 ctx,
                 Arc::new(phases::Lookup {
@@ -114,6 +115,8 @@ pub async fn run(setup: &mut Setup<'_>, concurrency: usize) -> anyhow::Result<Le
             )
             .await?;
             say("B", &b);
+            let after = batching(ctx, "lookups").await?;
+            level.b_batches = Some(per_batch(before, after));
             rows.push(row("B", b));
         }
         if setup.wants('C') {
@@ -122,8 +125,11 @@ pub async fn run(setup: &mut Setup<'_>, concurrency: usize) -> anyhow::Result<Le
                 users: created,
                 body: okta::deactivate_body(),
             };
+            let before = batching(ctx, "active_changes").await?;
             let cm = runner::run(ctx, Arc::new(deactivate), c).await?;
             say("C", &cm);
+            let after = batching(ctx, "active_changes").await?;
+            level.c_batches = Some(per_batch(before, after));
             rows.push(row("C", cm));
         }
     }
@@ -349,4 +355,27 @@ pub async fn client_cost(ctx: &Ctx, count: usize, c: usize) -> anyhow::Result<f6
         bail!("client comparison: {:?}", m.error_samples);
     }
     Ok(m.per_request_us(m.client_cpu))
+}
+
+/// Requests per batch between two readings of [`batching`] (mean), with the largest so far.
+fn per_batch(before: (u64, u64, u64), after: (u64, u64, u64)) -> (f64, u64) {
+    let batches = after.1.saturating_sub(before.1).max(1);
+    let requests = after.0.saturating_sub(before.0);
+    let mean = requests as f64 / batches as f64;
+    eprintln!(
+        "        {mean:.1} requests per batch (largest so far {})",
+        after.2
+    );
+    (mean, after.2)
+}
+
+/// The server's batching of `kind` so far: requests, batches and the largest batch.
+async fn batching(ctx: &Ctx, kind: &str) -> anyhow::Result<(u64, u64, u64)> {
+    let figures: serde_json::Value =
+        reqwest::get(format!("http://{}/healthz/batching", ctx.target.addr))
+            .await?
+            .json()
+            .await?;
+    let number = |name: &str| figures[kind][name].as_u64().unwrap_or(0);
+    Ok((number("requests"), number("batches"), number("largest")))
 }

@@ -47,6 +47,10 @@ pub struct Level {
     pub d_total: usize,
     /// D: mean latency of the first page and of the last page, ms.
     pub d_first_last_ms: (f64, f64),
+    /// B: lookups per batch (mean) and the largest batch so far, from `/healthz/batching`.
+    pub b_batches: Option<(f64, u64)>,
+    /// C: deactivations per batch (mean) and the largest batch so far.
+    pub c_batches: Option<(f64, u64)>,
     /// E: members the group listed, members in the database, members pushed.
     pub e_members: (usize, usize, usize),
     /// E: latency of the GET of the full group, ms, and whether it was right.
@@ -312,12 +316,23 @@ pub fn render(levels: &[Level], facts: &RunFacts, at: usize) -> String {
         let _ = writeln!(
             out,
             "- C={}: D walked {} users ({} pages/walk): first page {first:.2} ms, last page {last:.2} ms (means). \
-             E: GET of the full group {:.1} ms. F auth CPU (F - /healthz): {} µs/request.",
+             E: GET of the full group {:.1} ms. F auth CPU (F - /healthz): {} µs/request.{}",
             l.concurrency,
             l.d_total,
             l.d_total.div_ceil(100),
             l.e_get.0,
             l.auth_cpu_us().map_or("–".into(), |a| format!("{a:.0}")),
+            [
+                ("B", "lookups", l.b_batches),
+                ("C", "deactivations", l.c_batches)
+            ]
+            .iter()
+            .filter_map(
+                |(phase, what, figures)| figures.map(|(mean, largest)| format!(
+                    " {phase}: {mean:.1} {what} per batch (largest so far {largest})."
+                ))
+            )
+            .collect::<String>(),
         );
     }
     for (client, c, cost) in &facts.client_costs {

@@ -3,6 +3,7 @@
 //! error bodies, and the provisioning activity log. Okta and Entra ID work against it unchanged.
 
 pub mod auth;
+pub mod batch;
 pub mod error;
 pub mod events;
 pub mod handlers;

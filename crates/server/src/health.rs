@@ -1,6 +1,7 @@
 //! Liveness and readiness probes for load balancers and orchestrators.
 
 use actix_web::{HttpResponse, get, web};
+use scim_api::ScimState;
 use tenancy::Db;
 
 /// `/healthz`: the process is up and serving HTTP.
@@ -21,4 +22,14 @@ pub async fn readyz(db: web::Data<Db>) -> HttpResponse {
             .content_type("text/plain")
             .body("database unavailable\n")
     }
+}
+
+/// `/healthz/batching`: how much of the SCIM work was batched since start (requests, batches,
+/// the largest batch), for the operator and the benchmark. Counters only: no tenant data.
+#[get("/healthz/batching")]
+pub async fn batching(scim: web::Data<ScimState>) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({
+        "lookups": scim.lookups.figures(),
+        "active_changes": scim.active_changes.figures(),
+    }))
 }

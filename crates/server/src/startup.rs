@@ -64,6 +64,8 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
         totals: Totals::default(),
         auth_limits: std::sync::Arc::default(),
         rejections,
+        lookups: scim_api::service::users::lookups(db.clone()),
+        active_changes: scim_api::service::users::active_changes(db.clone()),
     };
     let db_data = web::Data::new(db);
     let deployment_data = web::Data::new(deployment.clone());
@@ -85,6 +87,7 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
             .app_data(notifier_data.clone())
             .service(health::healthz)
             .service(health::readyz)
+            .service(health::batching)
             .configure(scim_api::configure(&scim_data))
             .configure(console::configure)
     })

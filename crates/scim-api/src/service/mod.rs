@@ -34,6 +34,10 @@ pub struct ScimState {
     pub auth_limits: std::sync::Arc<crate::auth::AuthLimits>,
     /// Counts of refused requests, for the tenant's connection health.
     pub rejections: crate::events::RejectionLog,
+    /// Okta's `userName eq` lookups, batched per tenant (see [`users::lookups`]).
+    pub lookups: users::Lookups,
+    /// Path-less `active` PATCHes, batched per tenant (see [`users::active_changes`]).
+    pub active_changes: users::ActiveChanges,
 }
 
 impl ScimState {

@@ -1,21 +1,24 @@
 //! Users: create, read, list, replace, patch, delete.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::Utc;
 use scim_protocol::schema::ResourceKind;
 use scim_protocol::{apply, parse_patch_owned, sets_only_active};
 use serde_json::Value;
+use tenancy::directory::user_lookup::UserWithGroups;
 use tenancy::directory::users::{self, UserRow};
 use tenancy::directory::{Condition, Page, user_active, user_lookup};
 use tenancy::safety::adoption::{self, Adoption, MatchedOn, OnCreate};
 use tenancy::stored::UserSource;
-use tenancy::{GroupId, PgConnection, TenantId, UserId, transaction};
+use tenancy::{Db, GroupId, PgConnection, TenantId, UserId, transaction};
 
 use super::totals::total_for_page;
 use super::{
     ScimState, Scope, Versioned, WriteLog, check_if_match, not_found, parse_id, projection,
 };
+use crate::batch::Batcher;
 use crate::error::ScimError;
 use crate::protocol::list::{ListQuery, list_response};
 use crate::protocol::resource::{
@@ -24,6 +27,94 @@ use crate::protocol::resource::{
 use crate::query::{filter_sql, sort};
 
 const KIND: ResourceKind = ResourceKind::User;
+
+/// The batched `userName eq` lookups: concurrent lookups of a tenant are answered by one query
+/// (`= ANY` of their names) with each user's groups.
+pub type Lookups = Arc<Batcher<String, Option<UserWithGroups>>>;
+
+/// The lookup batcher over `db`.
+pub fn lookups(db: Db) -> Lookups {
+    Batcher::new(Arc::new(move |tenant, names: Vec<String>| {
+        let db = db.clone();
+        Box::pin(async move {
+            db.run(tenant, move |conn| {
+                user_lookup::find_by_user_names_with_groups(conn, tenant, &names)
+                    .map_err(ScimError::from)
+            })
+            .await
+        })
+    }))
+}
+
+/// A path-less `active` PATCH (Okta's and Entra's deactivation), as batched.
+pub struct ActiveChange {
+    id: UserId,
+    active: bool,
+    now: chrono::DateTime<Utc>,
+    events: Vec<tenancy::events::NewEvent>,
+    unmanaged_writable: bool,
+}
+
+/// The batched path-less `active` PATCHes: concurrent ones of a tenant are written in one
+/// transaction (one commit), each with its own statement and events. `None` for a request
+/// means nothing was written (no such user, or no change): it is then applied the general way.
+pub type ActiveChanges = Arc<Batcher<ActiveChange, Result<Option<UserWithGroups>, ScimError>>>;
+
+/// The batcher of `active` PATCHes over `db`. Should a batch's transaction fail, each of its
+/// changes is tried again alone, so that one bad change cannot fail the others and none is
+/// answered without its row.
+pub fn active_changes(db: Db) -> ActiveChanges {
+    Batcher::new(Arc::new(move |tenant, changes: Vec<ActiveChange>| {
+        let db = db.clone();
+        Box::pin(async move {
+            let changes = Arc::new(changes);
+            let together = Arc::clone(&changes);
+            let batched = db
+                .run(tenant, move |conn| {
+                    transaction(conn, |conn| {
+                        together
+                            .iter()
+                            .map(|change| set_active(conn, tenant, change))
+                            .collect::<Result<Vec<_>, tenancy::Error>>()
+                    })
+                })
+                .await;
+            match batched {
+                Ok(done) => Ok(done.into_iter().map(Ok).collect()),
+                Err(error) if changes.len() == 1 => Ok(vec![Err(ScimError::from(error))]),
+                Err(error) => {
+                    tracing::warn!(%tenant, %error, size = changes.len(), "a batch of active changes failed: each is tried alone");
+                    let mut answers = Vec::with_capacity(changes.len());
+                    for at in 0..changes.len() {
+                        let changes = Arc::clone(&changes);
+                        answers.push(
+                            db.run(tenant, move |conn| set_active(conn, tenant, &changes[at]))
+                                .await
+                                .map_err(ScimError::from),
+                        );
+                    }
+                    Ok(answers)
+                }
+            }
+        })
+    }))
+}
+
+fn set_active(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    change: &ActiveChange,
+) -> Result<Option<UserWithGroups>, tenancy::Error> {
+    user_active::set_active_recorded(
+        conn,
+        tenant,
+        change.id,
+        change.active,
+        change.now,
+        &change.events,
+        change.unmanaged_writable,
+    )
+}
 
 /// POST /Users: 201 with the new user, or with an existing user SCIM did not manage that the
 /// tenant links automatically; 409 when the tenant reviews or refuses such a match.
@@ -183,50 +274,31 @@ pub async fn list(state: &ScimState, scope: Scope, query: &ListQuery) -> Result<
     } else {
         None
     };
-    let exact_user_name = user_name_equals(query.filter.as_ref());
-    let (rows, groups, total) = state
-        .db
-        .run(tenant, move |conn| {
-            // Okta's lookup before every create: at most one user, by the unique index, with a
-            // prepared single-row query instead of the general page query and no count.
-            // The user's groups come in the same row.
-            if let Some(user_name) = &exact_user_name {
-                let found = if with_groups {
-                    user_lookup::find_by_user_name_with_groups(conn, tenant, user_name)?
-                } else {
-                    users::find_by_user_name(conn, tenant, user_name)?.map(|row| (row, Vec::new()))
-                }
-                .filter(|(row, _)| visible(adoption, row));
-                let total = i64::from(found.is_some());
-                let (rows, groups) = found
-                    .filter(|_| page.offset == 0 && page.limit > 0)
-                    .map(|(row, groups)| {
-                        let memberships = groups
-                            .into_iter()
-                            .map(|(group, name)| (row.id, group, name))
-                            .collect();
-                        (vec![row], memberships)
-                    })
-                    .unwrap_or_default();
-                return Ok::<_, ScimError>((rows, groups, total));
-            }
-            let rows = if page.limit > 0 {
-                users::list(conn, tenant, &condition, &page)?
-            } else {
-                Vec::new()
-            };
-            let total = total_for_page(&page, rows.len(), cached_total, || {
-                users::count(conn, tenant, &condition)
-            })?;
-            let ids: Vec<UserId> = rows.iter().map(|r| r.id).collect();
-            let groups = if with_groups {
-                users::groups_of(conn, tenant, &ids)?
-            } else {
-                Vec::new()
-            };
-            Ok::<_, ScimError>((rows, groups, total))
-        })
-        .await?;
+    let (rows, groups, total) = if let Some(user_name) = user_name_equals(query.filter.as_ref()) {
+        // Okta's lookup before every create: at most one user, by the unique index, with the
+        // user's groups in the same row and no count; concurrent lookups of the tenant are
+        // answered together by one query.
+        let found = state
+            .lookups
+            .submit(tenant, user_name)
+            .await?
+            .map(|(row, groups)| (row, if with_groups { groups } else { Vec::new() }))
+            .filter(|(row, _)| visible(adoption, row));
+        let total = i64::from(found.is_some());
+        let (rows, groups) = found
+            .filter(|_| page.offset == 0 && page.limit > 0)
+            .map(|(row, groups)| {
+                let memberships = groups
+                    .into_iter()
+                    .map(|(group, name)| (row.id, group, name))
+                    .collect();
+                (vec![row], memberships)
+            })
+            .unwrap_or_default();
+        (rows, groups, total)
+    } else {
+        listed(state, tenant, condition, page, with_groups, cached_total).await?
+    };
     if unfiltered {
         state.totals.put(tenant, KIND, total);
     }
@@ -244,6 +316,40 @@ pub async fn list(state: &ScimState, scope: Scope, query: &ListQuery) -> Result<
         .collect();
     Ok(list_response(total, query.start_index, resources))
 }
+
+/// A page of the users `condition` selects, with their groups when wanted, and the total.
+async fn listed(
+    state: &ScimState,
+    tenant: TenantId,
+    condition: Condition,
+    page: Page,
+    with_groups: bool,
+    cached_total: Option<i64>,
+) -> Result<Listed, ScimError> {
+    state
+        .db
+        .run(tenant, move |conn| {
+            let rows = if page.limit > 0 {
+                users::list(conn, tenant, &condition, &page)?
+            } else {
+                Vec::new()
+            };
+            let total = total_for_page(&page, rows.len(), cached_total, || {
+                users::count(conn, tenant, &condition)
+            })?;
+            let ids: Vec<UserId> = rows.iter().map(|r| r.id).collect();
+            let groups = if with_groups {
+                users::groups_of(conn, tenant, &ids)?
+            } else {
+                Vec::new()
+            };
+            Ok::<_, ScimError>((rows, groups, total))
+        })
+        .await
+}
+
+/// Rows of a list, their memberships (user, group, group name) and the total.
+type Listed = (Vec<UserRow>, Vec<(UserId, GroupId, String)>, i64);
 
 /// PUT /Users/{id}: replaces the whole user.
 #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %scope.directory))]
@@ -308,24 +414,21 @@ pub async fn patch(
     let only_active = sets_only_active(&ops).filter(|_| if_match.is_none());
     let raw = raw_id.to_owned();
     let now = Utc::now();
+    if let Some(active) = only_active {
+        let change = ActiveChange {
+            id,
+            active,
+            now,
+            events: log.events(200, raw.clone()),
+            unmanaged_writable: adoption == Adoption::Link,
+        };
+        if let Some((row, groups)) = state.active_changes.submit(tenant, change).await?? {
+            return Ok(versioned(row, &groups, state, scope.public, None));
+        }
+    }
     let (row, groups) = state
         .db
         .run(tenant, move |conn| {
-            if let Some(active) = only_active {
-                let events = log.events(200, raw.clone());
-                let unmanaged_writable = adoption == Adoption::Link;
-                if let Some(done) = user_active::set_active_recorded(
-                    conn,
-                    tenant,
-                    id,
-                    active,
-                    now,
-                    &events,
-                    unmanaged_writable,
-                )? {
-                    return Ok(done);
-                }
-            }
             write(
                 conn,
                 Target {

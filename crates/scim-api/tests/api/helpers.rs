@@ -114,6 +114,8 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         totals: Totals::default(),
         auth_limits: std::sync::Arc::new(options.auth_limits.unwrap_or_default()),
         rejections,
+        lookups: scim_api::service::users::lookups(db.clone()),
+        active_changes: scim_api::service::users::active_changes(db.clone()),
     };
     let db_data = web::Data::new(db);
     let scim_data = web::Data::new(state);

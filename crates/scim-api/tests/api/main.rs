@@ -6,6 +6,7 @@
 )]
 
 mod activity;
+mod batching;
 mod client;
 mod concurrency;
 mod deactivation;

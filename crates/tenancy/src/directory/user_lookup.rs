@@ -94,3 +94,47 @@ pub fn find_by_user_name_with_groups(
     .optional()?;
     Ok(found.map(Found::split))
 }
+
+/// [`find_by_user_names_with_groups`]'s statement: `$1` tenant, `$2` the userNames; each row
+/// carries the 1-based position of the name it matched.
+pub static WITH_GROUPS_BY_USER_NAMES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT q.at, u.*, m.group_ids, m.group_names \
+         FROM unnest($2::text[]) WITH ORDINALITY AS q(name, at) \
+         JOIN users u ON u.tenant_id = $1 AND u.user_name_key = lower(q.name) {GROUPS_OF_U}"
+    )
+});
+
+/// A row of [`WITH_GROUPS_BY_USER_NAMES`].
+#[derive(QueryableByName)]
+struct FoundAt {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    at: i64,
+    #[diesel(embed)]
+    found: Found,
+}
+
+/// [`find_by_user_name_with_groups`] for many userNames in one round trip (the batched lookups
+/// of concurrent requests): the answer for each name, in the order given.
+pub fn find_by_user_names_with_groups(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    user_names: &[String],
+) -> Result<Vec<Option<UserWithGroups>>> {
+    let rows: Vec<FoundAt> = Prepared(
+        diesel::sql_query(WITH_GROUPS_BY_USER_NAMES.as_str())
+            .bind::<Uuid, _>(tenant.as_uuid())
+            .bind::<Array<Text>, _>(user_names),
+    )
+    .load(conn)?;
+    let mut answers: Vec<Option<UserWithGroups>> = (0..user_names.len()).map(|_| None).collect();
+    for row in rows {
+        let slot = usize::try_from(row.at - 1)
+            .ok()
+            .and_then(|at| answers.get_mut(at));
+        if let Some(slot) = slot {
+            *slot = Some(row.found.split());
+        }
+    }
+    Ok(answers)
+}
