@@ -116,7 +116,7 @@ pub async fn run(setup: &mut Setup<'_>, concurrency: usize) -> anyhow::Result<Le
             .await?;
             say("B", &b);
             let after = batching(ctx, "lookups").await?;
-            level.b_batches = Some(per_batch(before, after));
+            level.b_batches = per_batch(before, after);
             rows.push(row("B", b));
         }
         if setup.wants('C') {
@@ -129,7 +129,7 @@ pub async fn run(setup: &mut Setup<'_>, concurrency: usize) -> anyhow::Result<Le
             let cm = runner::run(ctx, Arc::new(deactivate), c).await?;
             say("C", &cm);
             let after = batching(ctx, "active_changes").await?;
-            level.c_batches = Some(per_batch(before, after));
+            level.c_batches = per_batch(before, after);
             rows.push(row("C", cm));
         }
     }
@@ -357,8 +357,13 @@ pub async fn client_cost(ctx: &Ctx, count: usize, c: usize) -> anyhow::Result<f6
     Ok(m.per_request_us(m.client_cpu))
 }
 
-/// Requests per batch between two readings of [`batching`] (mean), with the largest so far.
-fn per_batch(before: (u64, u64, u64), after: (u64, u64, u64)) -> (f64, u64) {
+/// Requests per batch between two readings of [`batching`] (mean), with the largest so far;
+/// `None` from a server without batching.
+fn per_batch(
+    before: Option<(u64, u64, u64)>,
+    after: Option<(u64, u64, u64)>,
+) -> Option<(f64, u64)> {
+    let (before, after) = before.zip(after)?;
     let batches = after.1.saturating_sub(before.1).max(1);
     let requests = after.0.saturating_sub(before.0);
     let mean = requests as f64 / batches as f64;
@@ -366,16 +371,21 @@ fn per_batch(before: (u64, u64, u64), after: (u64, u64, u64)) -> (f64, u64) {
         "        {mean:.1} requests per batch (largest so far {})",
         after.2
     );
-    (mean, after.2)
+    Some((mean, after.2))
 }
 
-/// The server's batching of `kind` so far: requests, batches and the largest batch.
-async fn batching(ctx: &Ctx, kind: &str) -> anyhow::Result<(u64, u64, u64)> {
-    let figures: serde_json::Value =
-        reqwest::get(format!("http://{}/healthz/batching", ctx.target.addr))
-            .await?
-            .json()
-            .await?;
+/// The server's batching of `kind` so far: requests, batches and the largest batch; `None`
+/// when the server does not say (an older build, compared side by side).
+async fn batching(ctx: &Ctx, kind: &str) -> anyhow::Result<Option<(u64, u64, u64)>> {
+    let answer = reqwest::get(format!("http://{}/healthz/batching", ctx.target.addr)).await?;
+    if !answer.status().is_success() {
+        return Ok(None);
+    }
+    let figures: serde_json::Value = answer.json().await?;
     let number = |name: &str| figures[kind][name].as_u64().unwrap_or(0);
-    Ok((number("requests"), number("batches"), number("largest")))
+    Ok(Some((
+        number("requests"),
+        number("batches"),
+        number("largest"),
+    )))
 }

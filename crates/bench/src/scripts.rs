@@ -149,6 +149,9 @@ pub fn a_server(f: &Facts) -> String {
             "'scim'",
             "now()",
             &events_literal(f, "POST", "/Users", 201, Some(payload)),
+            // Whether a user SCIM does not manage is matched by e-mail too (the default
+            // adoption setting does).
+            "true",
         ],
     );
     format!("{}{statement};\nCOMMIT;\n", begin_tenant(f))
@@ -259,6 +262,8 @@ pub fn c_server(f: &Facts) -> String {
             &flipped,
             "now()",
             &events_literal(f, "PATCH", "/Users/x", 200, Some(body)),
+            // The members are SCIM's own users: whether others may be written does not matter.
+            "false",
         ],
     );
     format!(

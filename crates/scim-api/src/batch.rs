@@ -4,8 +4,9 @@
 //! [`MAX_BATCH`] at a time. One tenant's batch never carries another tenant's requests, and
 //! every request is answered only once its batch's database work has finished.
 //!
-//! Batches run in a task of their own, so that a client that goes away (its request future is
-//! dropped) cannot strand the requests waiting behind it.
+//! A request that runs alone runs in its own task (no hop at concurrency 1); the batches of
+//! those that waited run in a task of their own, handed over when the lone request is done or
+//! dropped, so that a client that goes away cannot strand the requests waiting behind it.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -55,6 +56,19 @@ pub struct Figures {
     pub largest: u64,
 }
 
+/// Hands the tenant's waiting requests over when the request that ran alone is done or
+/// dropped.
+struct Handover<Req: Send + 'static, Resp: Send + 'static> {
+    batcher: Arc<Batcher<Req, Resp>>,
+    tenant: TenantId,
+}
+
+impl<Req: Send + 'static, Resp: Send + 'static> Drop for Handover<Req, Resp> {
+    fn drop(&mut self) {
+        self.batcher.hand_over(self.tenant);
+    }
+}
+
 /// Batches one kind of work (see the module's documentation).
 pub struct Batcher<Req, Resp> {
     queues: Mutex<HashMap<TenantId, Queue<Req, Resp>>>,
@@ -73,41 +87,52 @@ impl<Req: Send + 'static, Resp: Send + 'static> Batcher<Req, Resp> {
     }
 
     /// Does `request` for `tenant`, in a batch with the requests of the tenant that wait
-    /// alongside it; its own answer.
+    /// alongside it; its own answer. A request that finds no batch of its tenant running does
+    /// its work at once, in its own task, as a batch of one.
     pub async fn submit(
         self: &Arc<Self>,
         tenant: TenantId,
         request: Req,
     ) -> Result<Resp, ScimError> {
         let (answer, answered) = oneshot::channel();
-        let starts = {
+        let waits = {
             let Ok(mut queues) = self.queues.lock() else {
                 return Err(ScimError::internal());
             };
             match queues.get_mut(&tenant) {
                 Some(queue) => {
                     queue.waiting.push_back((request, answer));
-                    false
+                    None
                 }
                 None => {
                     queues.insert(
                         tenant,
                         Queue {
-                            waiting: VecDeque::from([(request, answer)]),
+                            waiting: VecDeque::new(),
                         },
                     );
-                    true
+                    Some(request)
                 }
             }
         };
-        if starts {
-            let batcher = Arc::clone(self);
-            tokio::spawn(async move { batcher.drain(tenant).await });
-        }
-        // A batch that could not answer (its task ended) is a failure, never a silent hang.
-        answered
-            .await
-            .unwrap_or_else(|_| Err(ScimError::unavailable()))
+        let Some(request) = waits else {
+            // A batch that could not answer (its task ended) is a failure, never a hang.
+            return answered
+                .await
+                .unwrap_or_else(|_| Err(ScimError::unavailable()));
+        };
+        // Whatever happens to this request (answered, or dropped because its client went
+        // away), the requests that queued meanwhile are handed to a batch of their own.
+        let _handover = Handover {
+            batcher: Arc::clone(self),
+            tenant,
+        };
+        let done = (self.work)(tenant, vec![request]).await;
+        self.count(1);
+        done.and_then(|mut answers| match (answers.pop(), answers.is_empty()) {
+            (Some(answer), true) => Ok(answer),
+            _ => Err(ScimError::internal()),
+        })
     }
 
     /// Runs the tenant's batches while requests wait, then lets the next request start anew.
@@ -152,6 +177,32 @@ impl<Req: Send + 'static, Resp: Send + 'static> Batcher<Req, Resp> {
                     for answer in answers {
                         let _ = answer.send(Err(error.clone()));
                     }
+                }
+            }
+        }
+    }
+
+    /// After a batch of one: the tenant's queue goes when nobody waits, else a task runs the
+    /// waiting requests' batches.
+    fn hand_over(self: &Arc<Self>, tenant: TenantId) {
+        let Ok(mut queues) = self.queues.lock() else {
+            return;
+        };
+        let nobody_waits = queues.get(&tenant).is_none_or(|q| q.waiting.is_empty());
+        if nobody_waits {
+            queues.remove(&tenant);
+            return;
+        }
+        drop(queues);
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let batcher = Arc::clone(self);
+                runtime.spawn(async move { batcher.drain(tenant).await });
+            }
+            // Shutting down: the waiting requests are answered 503 as their answers drop.
+            Err(_) => {
+                if let Ok(mut queues) = self.queues.lock() {
+                    queues.remove(&tenant);
                 }
             }
         }

@@ -28,8 +28,9 @@ use crate::query::{filter_sql, sort};
 
 const KIND: ResourceKind = ResourceKind::User;
 
-/// The batched `userName eq` lookups: concurrent lookups of a tenant are answered by one query
-/// (`= ANY` of their names) with each user's groups.
+/// The batched `userName eq` lookups of ASCII userNames (nearly all: they are e-mail
+/// addresses): concurrent lookups of a tenant are answered by one query (`= ANY` of their
+/// keys) with each user's groups.
 pub type Lookups = Arc<Batcher<String, Option<UserWithGroups>>>;
 
 /// The lookup batcher over `db`.
@@ -38,8 +39,13 @@ pub fn lookups(db: Db) -> Lookups {
         let db = db.clone();
         Box::pin(async move {
             db.run(tenant, move |conn| {
-                user_lookup::find_by_user_names_with_groups(conn, tenant, &names)
-                    .map_err(ScimError::from)
+                match names.as_slice() {
+                    // Alone: the single-row statement, whose plan is cached once and for all.
+                    [name] => user_lookup::find_by_user_name_with_groups(conn, tenant, name)
+                        .map(|found| vec![found]),
+                    _ => user_lookup::find_by_user_names_with_groups(conn, tenant, &names),
+                }
+                .map_err(ScimError::from)
             })
             .await
         })
@@ -71,12 +77,19 @@ pub fn active_changes(db: Db) -> ActiveChanges {
             let together = Arc::clone(&changes);
             let batched = db
                 .run(tenant, move |conn| {
-                    transaction(conn, |conn| {
+                    let all = |conn: &mut PgConnection| {
                         together
                             .iter()
                             .map(|change| set_active(conn, tenant, change))
                             .collect::<Result<Vec<_>, tenancy::Error>>()
-                    })
+                    };
+                    // One change is one statement, committed by itself: no BEGIN and COMMIT
+                    // round trips around it.
+                    if together.len() == 1 {
+                        all(conn)
+                    } else {
+                        transaction(conn, all)
+                    }
                 })
                 .await;
             match batched {
@@ -278,12 +291,19 @@ pub async fn list(state: &ScimState, scope: Scope, query: &ListQuery) -> Result<
         // Okta's lookup before every create: at most one user, by the unique index, with the
         // user's groups in the same row and no count; concurrent lookups of the tenant are
         // answered together by one query.
-        let found = state
-            .lookups
-            .submit(tenant, user_name)
-            .await?
-            .map(|(row, groups)| (row, if with_groups { groups } else { Vec::new() }))
-            .filter(|(row, _)| visible(adoption, row));
+        let found = if user_name.is_ascii() {
+            state.lookups.submit(tenant, user_name).await?
+        } else {
+            // The batch compares ASCII keys; other names are looked up alone, by `lower()`.
+            state
+                .db
+                .run(tenant, move |conn| {
+                    user_lookup::find_by_user_name_with_groups(conn, tenant, &user_name)
+                })
+                .await?
+        }
+        .map(|(row, groups)| (row, if with_groups { groups } else { Vec::new() }))
+        .filter(|(row, _)| visible(adoption, row));
         let total = i64::from(found.is_some());
         let (rows, groups) = found
             .filter(|_| page.offset == 0 && page.limit > 0)

@@ -84,6 +84,11 @@ async fn concurrent_lookups_of_two_tenants_each_get_their_own_answer() {
             }
         }
     }
+    // A userName beyond ASCII is looked up on its own, by the database's lower().
+    let zoe = app.create_user("Zoë@example.com").await;
+    let found = app.get(&lookup("Zoë@example.com")).await;
+    assert_eq!(found.total(), 1, "{}", found.text);
+    assert_eq!(found.resources()[0]["id"], zoe.as_str());
     // Asked for without groups, a lookup leaves them out.
     let bare = app
         .get(&format!(

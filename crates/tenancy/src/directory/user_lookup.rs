@@ -95,46 +95,54 @@ pub fn find_by_user_name_with_groups(
     Ok(found.map(Found::split))
 }
 
-/// [`find_by_user_names_with_groups`]'s statement: `$1` tenant, `$2` the userNames; each row
-/// carries the 1-based position of the name it matched.
-pub static WITH_GROUPS_BY_USER_NAMES: LazyLock<String> = LazyLock::new(|| {
+/// [`find_by_user_names_with_groups`]'s statement: `$1` tenant, `$2` the userName keys. A
+/// plain array parameter, so that even a generic plan made on stale statistics looks every key
+/// up in the unique index (an expression over the names would not be an index condition then,
+/// and the plan would read all of the tenant's users).
+pub static WITH_GROUPS_BY_USER_NAME_KEYS: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT q.at, u.*, m.group_ids, m.group_names \
-         FROM unnest($2::text[]) WITH ORDINALITY AS q(name, at) \
-         JOIN users u ON u.tenant_id = $1 AND u.user_name_key = lower(q.name) {GROUPS_OF_U}"
+        "SELECT u.user_name_key AS key, u.*, m.group_ids, m.group_names FROM users u {GROUPS_OF_U} \
+         WHERE u.tenant_id = $1 AND u.user_name_key = ANY ($2::text[])"
     )
 });
 
-/// A row of [`WITH_GROUPS_BY_USER_NAMES`].
+/// A row of [`WITH_GROUPS_BY_USER_NAME_KEYS`].
 #[derive(QueryableByName)]
-struct FoundAt {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    at: i64,
+struct FoundByKey {
+    #[diesel(sql_type = Text)]
+    key: String,
     #[diesel(embed)]
     found: Found,
 }
 
 /// [`find_by_user_name_with_groups`] for many userNames in one round trip (the batched lookups
-/// of concurrent requests): the answer for each name, in the order given.
+/// of concurrent requests): the answer for each name, in the order given. Only for ASCII names
+/// (`None` answers for the others): their key, PostgreSQL's `lower()`, is then plain ASCII
+/// lower case whatever the database's locale.
 pub fn find_by_user_names_with_groups(
     conn: &mut PgConnection,
     tenant: TenantId,
     user_names: &[String],
 ) -> Result<Vec<Option<UserWithGroups>>> {
-    let rows: Vec<FoundAt> = Prepared(
-        diesel::sql_query(WITH_GROUPS_BY_USER_NAMES.as_str())
+    let keys: Vec<Option<String>> = user_names
+        .iter()
+        .map(|name| name.is_ascii().then(|| name.to_ascii_lowercase()))
+        .collect();
+    let mut distinct: Vec<&String> = keys.iter().flatten().collect();
+    distinct.sort();
+    distinct.dedup();
+    let rows: Vec<FoundByKey> = Prepared(
+        diesel::sql_query(WITH_GROUPS_BY_USER_NAME_KEYS.as_str())
             .bind::<Uuid, _>(tenant.as_uuid())
-            .bind::<Array<Text>, _>(user_names),
+            .bind::<Array<Text>, _>(distinct),
     )
     .load(conn)?;
-    let mut answers: Vec<Option<UserWithGroups>> = (0..user_names.len()).map(|_| None).collect();
-    for row in rows {
-        let slot = usize::try_from(row.at - 1)
-            .ok()
-            .and_then(|at| answers.get_mut(at));
-        if let Some(slot) = slot {
-            *slot = Some(row.found.split());
-        }
-    }
-    Ok(answers)
+    let found: std::collections::HashMap<String, UserWithGroups> = rows
+        .into_iter()
+        .map(|row| (row.key, row.found.split()))
+        .collect();
+    Ok(keys
+        .iter()
+        .map(|key| key.as_ref().and_then(|key| found.get(key).cloned()))
+        .collect())
 }
