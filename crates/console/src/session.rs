@@ -102,15 +102,11 @@ impl FromRequest for Console {
                 .ok_or(ConsoleError::Internal)?;
             let now = Utc::now();
             let loaded = db.run(tenant, move |conn| load(conn, &cookie, now)).await?;
-            let (session, mut admin, tenant, newest) = match loaded {
+            let (session, admin, tenant, newest) = match loaded {
                 Loaded::SignedIn(loaded) => *loaded,
                 Loaded::SignedOut => return Err(sign_in()),
                 Loaded::Ended(ended) => return Err(ConsoleError::AccessEnded(ended.message())),
             };
-            if let Some(role) = admin.role_now {
-                admin.row.role = role;
-            }
-            let admin = admin.row;
             // Every signed-in route names the role it needs (`routes::RULES`); a route that
             // names none is refused rather than opened to every role.
             match req.extensions().get::<Need>().copied() {
@@ -160,20 +156,14 @@ impl FromRequest for Console {
     }
 }
 
-/// The admin of a live session, with the role their groups grant now when it differs from the
-/// stored one (a provider admin).
-struct SignedInAdmin {
-    row: AdminRow,
-    role_now: Option<AdminRole>,
-}
-
 /// What a session cookie leads to.
 enum Loaded {
-    /// A live session of an admin who may use the console.
+    /// A live session of an admin who may use the console (with the role they have now: a
+    /// provider admin's, from their groups).
     SignedIn(
         Box<(
             SessionRow,
-            SignedInAdmin,
+            AdminRow,
             TenantRow,
             Vec<scim_tokens::ScimTokenRow>,
         )>,
@@ -198,30 +188,22 @@ fn load(
     let Some(admin_id) = session.admin_id.filter(|_| !session.awaiting_mfa) else {
         return Ok(Loaded::SignedOut);
     };
-    let admin = admins::find(conn, session.tenant_id, admin_id)?;
+    let mut admin = admins::find(conn, session.tenant_id, admin_id)?;
     let tenant = tenants::find(conn, session.tenant_id)?;
-    let role_now = match admins::provider::console_access(conn, &tenant, &admin)? {
+    match admins::provider::console_access(conn, &tenant, &admin)? {
         Access::Granted(role) if role != admin.role => {
             admins::provider::remember_role(conn, tenant.id, admin.id, role)?;
-            Some(role)
+            admin.role = role;
         }
-        Access::Granted(_) => None,
+        Access::Granted(_) => {}
         Access::Ended(ended) => {
             sessions::delete_admin_sessions(conn, tenant.id, admin.id, None)?;
             tracing::info!(tenant_id = %tenant.id, admin_id = %admin.id, reason = ended.reason(), "console access ended");
             return Ok(Loaded::Ended(ended));
         }
-    };
+    }
     let newest = scim_tokens::list(conn, session.tenant_id, 1)?;
-    Ok(Loaded::SignedIn(Box::new((
-        session,
-        SignedInAdmin {
-            row: admin,
-            role_now,
-        },
-        tenant,
-        newest,
-    ))))
+    Ok(Loaded::SignedIn(Box::new((session, admin, tenant, newest))))
 }
 
 /// Where to come back to after signing in. A form's action usually answers POST only, so for

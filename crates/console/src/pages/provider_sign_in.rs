@@ -10,7 +10,7 @@ use askama::Template;
 use chrono::Utc;
 use serde_json::json;
 use tenancy::admins::provider::{self, ConsolePolicy};
-use tenancy::audit::{self, Actor};
+use tenancy::audit;
 use tenancy::sessions::{self, Principal};
 use tenancy::sign_in::{self, Matched};
 use tenancy::stored::{AuditAction, AuthType};
@@ -21,7 +21,7 @@ use super::end_user::service::take_pending;
 use super::end_user::{Callback, message_page};
 use super::login::refused;
 use crate::assets;
-use crate::client::{client_of, user_agent};
+use crate::client::request_actor;
 use crate::error::ConsoleError;
 use crate::oidc::Oidc;
 use crate::page::Page;
@@ -192,17 +192,16 @@ pub async fn callback(
         }
     };
     let tenant_id = tenant.id;
-    let (address, agent) = (client_of(&req).addr.to_string(), user_agent(&req));
+    let who = request_actor(
+        &req,
+        None,
+        identity.names.first().unwrap_or(&identity.subject),
+    );
     let outcome = db
         .run(tenant_id, move |conn| {
             tenancy::transaction(conn, |conn| -> Result<Outcome, tenancy::Error> {
                 let now = Utc::now();
-                let mut actor = Actor {
-                    admin: None,
-                    email: identity.names.first().cloned().unwrap_or(identity.subject.clone()),
-                    address: Some(address),
-                    user_agent: agent,
-                };
+                let mut actor = who;
                 let user = match sign_in::match_user(conn, tenant_id, &identity.subject, &identity.names)? {
                     Matched::Active(user) => user,
                     Matched::Deactivated(_) => {

@@ -20,7 +20,7 @@ use super::login::{
     check_pre_session_csrf, pre_session_csrf, refused, safe_next, signed_in, wait_text,
 };
 use crate::assets;
-use crate::client::{SignInLimits, client_of, user_agent};
+use crate::client::{SignInLimits, client_of, request_actor};
 use crate::error::ConsoleError;
 use crate::form::Form;
 use crate::oidc::Oidc;
@@ -141,8 +141,7 @@ pub async fn submit_code(
     let request = Request {
         cookie,
         code: form.code,
-        client: address.to_string(),
-        user_agent: user_agent(&req),
+        who: request_actor(&req, None, ""),
         keys: oidc.keys(),
     };
     let checked = db
@@ -175,8 +174,8 @@ pub async fn submit_code(
 struct Request {
     cookie: String,
     code: String,
-    client: String,
-    user_agent: Option<String>,
+    /// Who asks, from where: named once the session shows which admin it is.
+    who: Actor,
     keys: std::sync::Arc<SecretKeys>,
 }
 
@@ -195,16 +194,15 @@ fn check(
     else {
         return Ok(Checked::NotWaiting);
     };
-    let Some(candidate) = admins::sign_in_candidate(conn, tenant, admin_id, &request.client, now)?
-    else {
+    let client = request.who.address.clone().unwrap_or_default();
+    let Some(candidate) = admins::sign_in_candidate(conn, tenant, admin_id, &client, now)? else {
         return Ok(Checked::NotWaiting);
     };
     let admin = candidate.admin;
     let actor = Actor {
         admin: Some(admin.id),
         email: admin.email.clone(),
-        address: Some(request.client.clone()),
-        user_agent: request.user_agent.clone(),
+        ..request.who.clone()
     };
     if let Some(until) = candidate.locked_until {
         refused(
@@ -229,11 +227,11 @@ fn check(
         }
     };
     let Some(method) = method else {
-        admins::record_failed_login(conn, tenant, admin.id, &request.client, now)?;
+        admins::record_failed_login(conn, tenant, admin.id, &client, now)?;
         refused(conn, tenant, &actor, "wrong authentication code", now)?;
         return Ok(Checked::Wrong);
     };
-    admins::record_successful_login(conn, tenant, admin.id, &request.client)?;
+    admins::record_successful_login(conn, tenant, admin.id, &client)?;
     sessions::delete(conn, &request.cookie)?;
     let (cookie, _) = sessions::create(conn, tenant, Principal::Admin(admin.id), now)?;
     let left = mfa::recovery_codes_left(conn, tenant, admin.id)?;

@@ -28,9 +28,8 @@ use crate::query::{filter_sql, sort};
 
 const KIND: ResourceKind = ResourceKind::User;
 
-/// The batched `userName eq` lookups of ASCII userNames (nearly all: they are e-mail
-/// addresses): concurrent lookups of a tenant are answered by one query (`= ANY` of their
-/// keys) with each user's groups.
+/// The batched `userName eq` lookups: concurrent lookups of a tenant are answered together
+/// with each user's groups (see `user_lookup::find_by_user_names_with_groups`).
 pub type Lookups = Arc<Batcher<String, Option<UserWithGroups>>>;
 
 /// The lookup batcher over `db`.
@@ -291,19 +290,12 @@ pub async fn list(state: &ScimState, scope: Scope, query: &ListQuery) -> Result<
         // Okta's lookup before every create: at most one user, by the unique index, with the
         // user's groups in the same row and no count; concurrent lookups of the tenant are
         // answered together by one query.
-        let found = if user_name.is_ascii() {
-            state.lookups.submit(tenant, user_name).await?
-        } else {
-            // The batch compares ASCII keys; other names are looked up alone, by `lower()`.
-            state
-                .db
-                .run(tenant, move |conn| {
-                    user_lookup::find_by_user_name_with_groups(conn, tenant, &user_name)
-                })
-                .await?
-        }
-        .map(|(row, groups)| (row, if with_groups { groups } else { Vec::new() }))
-        .filter(|(row, _)| visible(adoption, row));
+        let found = state
+            .lookups
+            .submit(tenant, user_name)
+            .await?
+            .map(|(row, groups)| (row, if with_groups { groups } else { Vec::new() }))
+            .filter(|(row, _)| visible(adoption, row));
         let total = i64::from(found.is_some());
         let (rows, groups) = found
             .filter(|_| page.offset == 0 && page.limit > 0)

@@ -115,10 +115,11 @@ struct FoundByKey {
     found: Found,
 }
 
-/// [`find_by_user_name_with_groups`] for many userNames in one round trip (the batched lookups
-/// of concurrent requests): the answer for each name, in the order given. Only for ASCII names
-/// (`None` answers for the others): their key, PostgreSQL's `lower()`, is then plain ASCII
-/// lower case whatever the database's locale.
+/// [`find_by_user_name_with_groups`] for many userNames (the batched lookups of concurrent
+/// requests): the answer for each name, in the order given. ASCII names (nearly all: they are
+/// e-mail addresses) in one round trip, by their key: PostgreSQL's `lower()` of them is plain
+/// ASCII lower case whatever the database's locale. Any other name is looked up on its own, by
+/// `lower()`.
 pub fn find_by_user_names_with_groups(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -141,8 +142,11 @@ pub fn find_by_user_names_with_groups(
         .into_iter()
         .map(|row| (row.key, row.found.split()))
         .collect();
-    Ok(keys
-        .iter()
-        .map(|key| key.as_ref().and_then(|key| found.get(key).cloned()))
-        .collect())
+    keys.iter()
+        .zip(user_names)
+        .map(|(key, name)| match key {
+            Some(key) => Ok(found.get(key).cloned()),
+            None => find_by_user_name_with_groups(conn, tenant, name),
+        })
+        .collect()
 }

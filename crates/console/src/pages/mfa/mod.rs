@@ -148,7 +148,8 @@ pub async fn confirm_setup(
     match service::confirm(&db, oidc.keys(), &console, form.code).await? {
         Confirmed::Done(codes) => answer(&console, View::Codes { codes, fresh: true }, None),
         Confirmed::WrongCode => {
-            let Some(secret) = service::pending_secret(&db, oidc.keys(), &console).await? else {
+            // The secret being enrolled, as the request's own admin row holds it (sealed).
+            let Some(secret) = mfa::secret_of(&console.admin, &oidc.keys())? else {
                 return Ok(Page::see_other("/console/mfa"));
             };
             answer(&console, scan(&console, secret)?, Some(wrong_code()))

@@ -49,25 +49,6 @@ pub async fn begin(
         .await?)
 }
 
-/// The admin's secret being enrolled, to show again after a wrong code; `None` when no
-/// enrolment was started.
-pub async fn pending_secret(
-    db: &Db,
-    keys: Arc<SecretKeys>,
-    console: &Console,
-) -> Result<Option<String>, ConsoleError> {
-    let (tenant, admin) = (console.tenant.id, console.admin.id);
-    Ok(db
-        .run(tenant, move |conn| {
-            let row = admins::find(conn, tenant, admin)?;
-            if row.has_mfa() {
-                return Ok(None);
-            }
-            mfa::secret_of(&row, &keys)
-        })
-        .await?)
-}
-
 /// What a typed code led to.
 #[derive(Debug)]
 pub enum Confirmed {
