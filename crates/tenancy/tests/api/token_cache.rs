@@ -223,7 +223,8 @@ async fn a_listener_that_lost_its_session_forgets_everything_and_comes_back() ->
     run(
         &mut a.conn,
         &format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{}'",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND application_name = '{}'",
             scim_tokens::APPLICATION_NAME
         ),
     );
