@@ -86,6 +86,7 @@ pub async fn run(setup: &mut Setup<'_>, concurrency: usize) -> anyhow::Result<Le
     if setup.wants('A') {
         // A: create.
         let prefix = format!("bench-c{c}");
+        let before = batching(ctx, "creates").await?;
         let a = runner::run(
             ctx,
             Arc::new(phases::Create {
@@ -96,6 +97,8 @@ pub async fn run(setup: &mut Setup<'_>, concurrency: usize) -> anyhow::Result<Le
         )
         .await?;
         say("A", &a);
+        let after = batching(ctx, "creates").await?;
+        level.a_batches = per_batch(before, after);
         let created: Vec<(usize, String)> = a
             .captured
             .iter()

@@ -47,7 +47,9 @@ pub struct Level {
     pub d_total: usize,
     /// D: mean latency of the first page and of the last page, ms.
     pub d_first_last_ms: (f64, f64),
-    /// B: lookups per batch (mean) and the largest batch so far, from `/healthz/batching`.
+    /// A: creates per batch (mean) and the largest batch so far, from `/healthz/batching`.
+    pub a_batches: Option<(f64, u64)>,
+    /// B: lookups per batch (mean) and the largest batch so far.
     pub b_batches: Option<(f64, u64)>,
     /// C: deactivations per batch (mean) and the largest batch so far.
     pub c_batches: Option<(f64, u64)>,
@@ -323,6 +325,7 @@ pub fn render(levels: &[Level], facts: &RunFacts, at: usize) -> String {
             l.e_get.0,
             l.auth_cpu_us().map_or("–".into(), |a| format!("{a:.0}")),
             [
+                ("A", "creates", l.a_batches),
                 ("B", "lookups", l.b_batches),
                 ("C", "deactivations", l.c_batches)
             ]

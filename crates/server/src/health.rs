@@ -28,8 +28,11 @@ pub async fn readyz(db: web::Data<Db>) -> HttpResponse {
 /// the largest batch), for the operator and the benchmark. Counters only: no tenant data.
 #[get("/healthz/batching")]
 pub async fn batching(scim: web::Data<ScimState>) -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({
-        "lookups": scim.lookups.figures(),
-        "active_changes": scim.active_changes.figures(),
-    }))
+    let figures: serde_json::Map<String, serde_json::Value> = scim
+        .batches
+        .figures()
+        .into_iter()
+        .map(|(kind, figures)| (kind.to_owned(), serde_json::json!(figures)))
+        .collect();
+    HttpResponse::Ok().json(figures)
 }

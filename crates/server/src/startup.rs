@@ -64,8 +64,7 @@ pub fn spawn(settings: &Settings, db: Db) -> std::io::Result<RunningServer> {
         totals: Totals::default(),
         auth_limits: std::sync::Arc::default(),
         rejections,
-        lookups: scim_api::service::users::lookups(db.clone()),
-        active_changes: scim_api::service::users::active_changes(db.clone()),
+        batches: scim_api::service::user_batches::Batches::new(&db),
     };
     let db_data = web::Data::new(db);
     let deployment_data = web::Data::new(deployment.clone());

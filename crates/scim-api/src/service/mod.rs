@@ -3,6 +3,7 @@
 
 pub mod groups;
 pub mod totals;
+pub mod user_batches;
 pub mod users;
 
 use scim_protocol::schema::ResourceKind;
@@ -34,10 +35,8 @@ pub struct ScimState {
     pub auth_limits: std::sync::Arc<crate::auth::AuthLimits>,
     /// Counts of refused requests, for the tenant's connection health.
     pub rejections: crate::events::RejectionLog,
-    /// Okta's `userName eq` lookups, batched per tenant (see [`users::lookups`]).
-    pub lookups: users::Lookups,
-    /// Path-less `active` PATCHes, batched per tenant (see [`users::active_changes`]).
-    pub active_changes: users::ActiveChanges,
+    /// The user work batched per tenant: lookups, creates, deactivations.
+    pub batches: user_batches::Batches,
 }
 
 impl ScimState {

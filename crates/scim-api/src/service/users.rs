@@ -1,24 +1,22 @@
 //! Users: create, read, list, replace, patch, delete.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use chrono::Utc;
 use scim_protocol::schema::ResourceKind;
 use scim_protocol::{apply, parse_patch_owned, sets_only_active};
 use serde_json::Value;
-use tenancy::directory::user_lookup::UserWithGroups;
 use tenancy::directory::users::{self, UserRow};
-use tenancy::directory::{Condition, Page, user_active, user_lookup};
-use tenancy::safety::adoption::{self, Adoption, MatchedOn, OnCreate};
+use tenancy::directory::{Condition, Page, user_lookup};
+use tenancy::safety::adoption::{Adoption, MatchedOn, OnCreate};
 use tenancy::stored::UserSource;
-use tenancy::{Db, GroupId, PgConnection, TenantId, UserId, transaction};
+use tenancy::{GroupId, PgConnection, TenantId, UserId, transaction};
 
 use super::totals::total_for_page;
+use super::user_batches::{ActiveChange, NewUser};
 use super::{
     ScimState, Scope, Versioned, WriteLog, check_if_match, not_found, parse_id, projection,
 };
-use crate::batch::Batcher;
 use crate::error::ScimError;
 use crate::protocol::list::{ListQuery, list_response};
 use crate::protocol::resource::{
@@ -27,106 +25,6 @@ use crate::protocol::resource::{
 use crate::query::{filter_sql, sort};
 
 const KIND: ResourceKind = ResourceKind::User;
-
-/// The batched `userName eq` lookups: concurrent lookups of a tenant are answered together
-/// with each user's groups (see `user_lookup::find_by_user_names_with_groups`).
-pub type Lookups = Arc<Batcher<String, Option<UserWithGroups>>>;
-
-/// The lookup batcher over `db`.
-pub fn lookups(db: Db) -> Lookups {
-    Batcher::new(Arc::new(move |tenant, names: Vec<String>| {
-        let db = db.clone();
-        Box::pin(async move {
-            db.run(tenant, move |conn| {
-                match names.as_slice() {
-                    // Alone: the single-row statement, whose plan is cached once and for all.
-                    [name] => user_lookup::find_by_user_name_with_groups(conn, tenant, name)
-                        .map(|found| vec![found]),
-                    _ => user_lookup::find_by_user_names_with_groups(conn, tenant, &names),
-                }
-                .map_err(ScimError::from)
-            })
-            .await
-        })
-    }))
-}
-
-/// A path-less `active` PATCH (Okta's and Entra's deactivation), as batched.
-pub struct ActiveChange {
-    id: UserId,
-    active: bool,
-    now: chrono::DateTime<Utc>,
-    events: Vec<tenancy::events::NewEvent>,
-    unmanaged_writable: bool,
-}
-
-/// The batched path-less `active` PATCHes: concurrent ones of a tenant are written in one
-/// transaction (one commit), each with its own statement and events. `None` for a request
-/// means nothing was written (no such user, or no change): it is then applied the general way.
-pub type ActiveChanges = Arc<Batcher<ActiveChange, Result<Option<UserWithGroups>, ScimError>>>;
-
-/// The batcher of `active` PATCHes over `db`. Should a batch's transaction fail, each of its
-/// changes is tried again alone, so that one bad change cannot fail the others and none is
-/// answered without its row.
-pub fn active_changes(db: Db) -> ActiveChanges {
-    Batcher::new(Arc::new(move |tenant, changes: Vec<ActiveChange>| {
-        let db = db.clone();
-        Box::pin(async move {
-            let changes = Arc::new(changes);
-            let together = Arc::clone(&changes);
-            let batched = db
-                .run(tenant, move |conn| {
-                    let all = |conn: &mut PgConnection| {
-                        together
-                            .iter()
-                            .map(|change| set_active(conn, tenant, change))
-                            .collect::<Result<Vec<_>, tenancy::Error>>()
-                    };
-                    // One change is one statement, committed by itself: no BEGIN and COMMIT
-                    // round trips around it.
-                    if together.len() == 1 {
-                        all(conn)
-                    } else {
-                        transaction(conn, all)
-                    }
-                })
-                .await;
-            match batched {
-                Ok(done) => Ok(done.into_iter().map(Ok).collect()),
-                Err(error) if changes.len() == 1 => Ok(vec![Err(ScimError::from(error))]),
-                Err(error) => {
-                    tracing::warn!(%tenant, %error, size = changes.len(), "a batch of active changes failed: each is tried alone");
-                    let mut answers = Vec::with_capacity(changes.len());
-                    for at in 0..changes.len() {
-                        let changes = Arc::clone(&changes);
-                        answers.push(
-                            db.run(tenant, move |conn| set_active(conn, tenant, &changes[at]))
-                                .await
-                                .map_err(ScimError::from),
-                        );
-                    }
-                    Ok(answers)
-                }
-            }
-        })
-    }))
-}
-
-fn set_active(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    change: &ActiveChange,
-) -> Result<Option<UserWithGroups>, tenancy::Error> {
-    user_active::set_active_recorded(
-        conn,
-        tenant,
-        change.id,
-        change.active,
-        change.now,
-        &change.events,
-        change.unmanaged_writable,
-    )
-}
 
 /// POST /Users: 201 with the new user, or with an existing user SCIM did not manage that the
 /// tenant links automatically; 409 when the tenant reviews or refuses such a match.
@@ -144,35 +42,22 @@ pub async fn create(
     } = scope;
     let (doc, _) = normalize(KIND, body, None)?;
     let fields = user_fields(doc)?;
-    let now = Utc::now();
     let id = UserId::new_random();
-    // The user and its event in one statement: one round trip and one commit.
-    let events = log.events(201, id.to_string());
+    // Concurrent creates of the tenant are written together (see `user_batches::creates`).
     let outcome = state
-        .db
-        .run(tenant, move |conn| {
-            let match_email = adoption != Adoption::Refuse;
-            let created = users::insert_recorded(
-                conn,
-                tenant,
+        .batches
+        .creates
+        .submit(
+            tenant,
+            NewUser {
                 id,
-                &fields,
-                UserSource::Scim,
-                now,
-                &events,
-                match_email,
-            )?;
-            Ok::<_, ScimError>(match created {
-                Some(row) => Ok(row),
-                // A user SCIM does not manage matched: the tenant's setting decides, in this
-                // unit of work (a held match is kept even though the answer is a 409).
-                None => match adoption::on_create(conn, tenant, adoption, &fields, &events, now)? {
-                    OnCreate::Linked(row) => Ok(*row),
-                    other => Err(other),
-                },
-            })
-        })
-        .await?;
+                fields,
+                now: Utc::now(),
+                events: log.events(201, id.to_string()),
+                adoption,
+            },
+        )
+        .await??;
     let row = match outcome {
         Ok(row) => row,
         Err(OnCreate::Linked(row)) => *row,
@@ -291,6 +176,7 @@ pub async fn list(state: &ScimState, scope: Scope, query: &ListQuery) -> Result<
         // user's groups in the same row and no count; concurrent lookups of the tenant are
         // answered together by one query.
         let found = state
+            .batches
             .lookups
             .submit(tenant, user_name)
             .await?
@@ -434,7 +320,12 @@ pub async fn patch(
             events: log.events(200, raw.clone()),
             unmanaged_writable: adoption == Adoption::Link,
         };
-        if let Some((row, groups)) = state.active_changes.submit(tenant, change).await?? {
+        if let Some((row, groups)) = state
+            .batches
+            .active_changes
+            .submit(tenant, change)
+            .await??
+        {
             return Ok(versioned(row, &groups, state, scope.public, None));
         }
     }

@@ -11,6 +11,7 @@ use actix_web::{App, HttpServer, web};
 use chrono::Utc;
 use diesel::RunQueryDsl as _;
 use scim_api::service::totals::Totals;
+use scim_api::service::user_batches::Batches;
 use scim_api::{EventSink, ScimState};
 use serde_json::{Value, json};
 use tenancy::scim_tokens::TokenCache;
@@ -49,6 +50,8 @@ pub struct TestApp {
     pub test_db: TestDb,
     /// The server's memory of verified tokens.
     pub tokens: TokenCache,
+    /// The server's batchers of user work, for their figures.
+    pub batches: Batches,
     handle: ServerHandle,
 }
 
@@ -114,9 +117,9 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         totals: Totals::default(),
         auth_limits: std::sync::Arc::new(options.auth_limits.unwrap_or_default()),
         rejections,
-        lookups: scim_api::service::users::lookups(db.clone()),
-        active_changes: scim_api::service::users::active_changes(db.clone()),
+        batches: Batches::new(&db),
     };
+    let batches = state.batches.clone();
     let db_data = web::Data::new(db);
     let scim_data = web::Data::new(state);
     let server = HttpServer::new(move || {
@@ -146,6 +149,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         scim,
         test_db,
         tokens,
+        batches,
         handle,
     }
 }

@@ -6,6 +6,7 @@
 )]
 
 mod activity;
+mod batched_creates;
 mod batching;
 mod client;
 mod concurrency;

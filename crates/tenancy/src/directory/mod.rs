@@ -7,6 +7,7 @@ pub mod limits;
 pub mod member_page;
 pub mod query;
 pub mod user_active;
+pub mod user_create;
 pub mod user_lookup;
 pub mod user_search;
 pub mod users;
