@@ -2,7 +2,7 @@
 //! and path-less `active` PATCHes. Each batch is one unit of database work for one tenant; a
 //! batch of one does exactly what the request would do alone.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -13,7 +13,7 @@ use tenancy::directory::users::{self, UserFields, UserRow};
 use tenancy::events::NewEvent;
 use tenancy::safety::adoption::{self, Adoption, OnCreate};
 use tenancy::stored::UserSource;
-use tenancy::{Db, PgConnection, TenantId, UserId, transaction};
+use tenancy::{Db, PgConnection, TenantId, UserId};
 
 use crate::batch::{Batcher, Figures};
 use crate::error::ScimError;
@@ -103,7 +103,7 @@ fn creates(db: Db) -> Creates {
         Box::pin(async move {
             let users = Arc::new(users);
             if users.len() == 1 {
-                return Ok(vec![create_alone(&db, tenant, &users, 0).await]);
+                return Ok(vec![alone(&db, tenant, &users, 0, create_one).await]);
             }
             let together = Arc::clone(&users);
             let written = db
@@ -133,7 +133,7 @@ fn creates(db: Db) -> Creates {
             for at in 0..users.len() {
                 answers.push(match written.remove(&users[at].id) {
                     Some(row) => Ok(Ok(row)),
-                    None => create_alone(&db, tenant, &users, at).await,
+                    None => alone(&db, tenant, &users, at, create_one).await,
                 });
             }
             Ok(answers)
@@ -141,45 +141,57 @@ fn creates(db: Db) -> Creates {
     }))
 }
 
-/// The create `users[at]` done by itself: the one-row statement, then the adoption setting's
-/// decision when the user matches one SCIM does not manage (in the same unit of work).
-async fn create_alone(
+/// The request `requests[at]` done by itself, in its own unit of database work.
+async fn alone<Req, T>(
     db: &Db,
     tenant: TenantId,
-    users: &Arc<Vec<NewUser>>,
+    requests: &Arc<Vec<Req>>,
     at: usize,
-) -> Result<Created, ScimError> {
-    let users = Arc::clone(users);
-    db.run(tenant, move |conn| {
-        let Some(user) = users.get(at) else {
-            return Err(ScimError::internal());
-        };
-        let created = users::insert_recorded(
-            conn,
-            tenant,
-            user.id,
-            &user.fields,
-            UserSource::Scim,
-            user.now,
-            &user.events,
-            user.adoption != Adoption::Refuse,
-        )?;
-        Ok(match created {
-            Some(row) => Ok(row),
-            None => match adoption::on_create(
-                conn,
-                tenant,
-                user.adoption,
-                &user.fields,
-                &user.events,
-                user.now,
-            )? {
-                OnCreate::Linked(row) => Ok(*row),
-                other => Err(other),
-            },
-        })
+    work: fn(&mut PgConnection, TenantId, &Req) -> Result<T, ScimError>,
+) -> Result<T, ScimError>
+where
+    Req: Send + Sync + 'static,
+    T: Send + 'static,
+{
+    let requests = Arc::clone(requests);
+    db.run(tenant, move |conn| match requests.get(at) {
+        Some(request) => work(conn, tenant, request),
+        None => Err(ScimError::internal()),
     })
     .await
+}
+
+/// A create done by itself: the one-row statement, then the adoption setting's decision when
+/// the user matches one SCIM does not manage (in the same unit of work).
+fn create_one(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    user: &NewUser,
+) -> Result<Created, ScimError> {
+    let created = users::insert_recorded(
+        conn,
+        tenant,
+        user.id,
+        &user.fields,
+        UserSource::Scim,
+        user.now,
+        &user.events,
+        user.adoption != Adoption::Refuse,
+    )?;
+    Ok(match created {
+        Some(row) => Ok(row),
+        None => match adoption::on_create(
+            conn,
+            tenant,
+            user.adoption,
+            &user.fields,
+            &user.events,
+            user.now,
+        )? {
+            OnCreate::Linked(row) => Ok(*row),
+            other => Err(other),
+        },
+    })
 }
 
 /// A path-less `active` PATCH (Okta's and Entra's deactivation), as batched.
@@ -196,11 +208,12 @@ pub struct ActiveChange {
     pub unmanaged_writable: bool,
 }
 
-/// The batched path-less `active` PATCHes: concurrent ones of a tenant are written in one
-/// transaction (one commit), each with its own statement and events. `None` for a request
-/// means nothing was written (no such user, or no change): it is then applied the general way.
-/// Should a batch's transaction fail, each of its changes is tried again alone, so that one bad
-/// change cannot fail the others and none is answered without its row.
+/// The batched path-less `active` PATCHes: concurrent ones of a tenant are written by one
+/// statement (see `user_active::set_active_many_recorded`), one alone by the one-row statement.
+/// `None` for a request means nothing was written (no such user, no change, or a second change
+/// of a user already in the batch): it is then applied the general way, after the batch.
+/// Should a batch fail, each of its changes is tried again alone, so that one bad change cannot
+/// fail the others and none is answered without its row.
 pub type ActiveChanges = Arc<Batcher<ActiveChange, Result<Option<UserWithGroups>, ScimError>>>;
 
 fn active_changes(db: Db) -> ActiveChanges {
@@ -208,51 +221,54 @@ fn active_changes(db: Db) -> ActiveChanges {
         let db = db.clone();
         Box::pin(async move {
             let changes = Arc::new(changes);
+            if changes.len() == 1 {
+                return Ok(vec![alone(&db, tenant, &changes, 0, set_active).await]);
+            }
             let together = Arc::clone(&changes);
-            let batched = db
+            let written = db
                 .run(tenant, move |conn| {
-                    let all = |conn: &mut PgConnection| {
-                        together
-                            .iter()
-                            .map(|change| set_active(conn, tenant, change))
-                            .collect::<Result<Vec<_>, tenancy::Error>>()
-                    };
-                    // One change is one statement, committed by itself: no BEGIN and COMMIT
-                    // round trips around it.
-                    if together.len() == 1 {
-                        all(conn)
-                    } else {
-                        transaction(conn, all)
-                    }
+                    // A user once: a second change of the same user waits for the general way.
+                    let mut seen = HashSet::new();
+                    let rows: Vec<user_active::ActiveChange<'_>> = together
+                        .iter()
+                        .filter(|change| seen.insert(change.id))
+                        .map(|change| user_active::ActiveChange {
+                            id: change.id,
+                            active: change.active,
+                            now: change.now,
+                            events: &change.events,
+                            unmanaged_writable: change.unmanaged_writable,
+                        })
+                        .collect();
+                    user_active::set_active_many_recorded(conn, tenant, &rows)
                 })
                 .await;
-            match batched {
-                Ok(done) => Ok(done.into_iter().map(Ok).collect()),
-                Err(error) if changes.len() == 1 => Ok(vec![Err(ScimError::from(error))]),
+            let mut written: HashMap<UserId, UserWithGroups> = match written {
+                Ok(found) => found.into_iter().map(|found| (found.0.id, found)).collect(),
                 Err(error) => {
                     tracing::warn!(%tenant, %error, size = changes.len(), "a batch of active changes failed: each is tried alone");
                     let mut answers = Vec::with_capacity(changes.len());
                     for at in 0..changes.len() {
-                        let changes = Arc::clone(&changes);
-                        answers.push(
-                            db.run(tenant, move |conn| set_active(conn, tenant, &changes[at]))
-                                .await
-                                .map_err(ScimError::from),
-                        );
+                        answers.push(alone(&db, tenant, &changes, at, set_active).await);
                     }
-                    Ok(answers)
+                    return Ok(answers);
                 }
-            }
+            };
+            Ok(changes
+                .iter()
+                .map(|change| Ok(written.remove(&change.id)))
+                .collect())
         })
     }))
 }
 
+/// A change written by itself (the one-row statement).
 fn set_active(
     conn: &mut PgConnection,
     tenant: TenantId,
     change: &ActiveChange,
-) -> Result<Option<UserWithGroups>, tenancy::Error> {
-    user_active::set_active_recorded(
+) -> Result<Option<UserWithGroups>, ScimError> {
+    Ok(user_active::set_active_recorded(
         conn,
         tenant,
         change.id,
@@ -260,5 +276,5 @@ fn set_active(
         change.now,
         &change.events,
         change.unmanaged_writable,
-    )
+    )?)
 }

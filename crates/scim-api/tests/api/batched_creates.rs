@@ -46,18 +46,6 @@ async fn stored(app: &TestApp, tenant: impl std::fmt::Display) -> HashMap<String
     .collect()
 }
 
-/// A trigger on inserts into users, made by `body` (PL/pgSQL, `NEW` the row).
-async fn on_insert(app: &TestApp, name: &str, body: &str) {
-    app.execute(&format!(
-        "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} RETURN NEW; END $$"
-    ))
-    .await;
-    app.execute(&format!(
-        "CREATE TRIGGER {name} BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION {name}()"
-    ))
-    .await;
-}
-
 #[tokio::test]
 async fn colliding_creates_get_one_201_per_user_name_in_each_tenant() {
     let app = spawn_app().await;
@@ -184,9 +172,9 @@ async fn a_failing_batch_answers_each_create_and_loses_none() {
     let app = spawn_app().await;
     // A fault only the database knows of, and a create slow enough for the others to queue
     // behind it and go together in the next batch.
-    on_insert(
-        &app,
+    app.trigger_on_users(
         "poison_and_slow",
+        "INSERT",
         "IF NEW.user_name = 'poison@example.com' THEN RAISE EXCEPTION 'poisoned'; END IF; \
          IF NEW.user_name = 'slow@example.com' THEN PERFORM pg_sleep(0.5); END IF;",
     )
@@ -254,9 +242,9 @@ async fn a_create_that_finds_no_queue_is_not_held_back() {
     assert_eq!(after.batches - before.batches, 5, "{after:?}");
 
     // While a slow create of one tenant runs, another tenant's create is not queued behind it.
-    on_insert(
-        &app,
+    app.trigger_on_users(
         "slow",
+        "INSERT",
         "IF NEW.user_name = 'slow@example.com' THEN PERFORM pg_sleep(3); END IF;",
     )
     .await;

@@ -167,6 +167,24 @@ async fn concurrent_deactivations_each_get_their_own_answer_and_event() {
     answers[30].assert_scim_error(404, None);
     assert_eq!(answers[31].status, 200, "{}", answers[31].text);
     assert_eq!(answers[31].json["active"], false);
+    // Rows one statement wrote share its transaction id: the deactivations were written
+    // together, not one by one.
+    let transactions = app
+        .query_json(&format!(
+            "SELECT to_jsonb(count(DISTINCT xmin::text)) AS json FROM users \
+             WHERE tenant_id = '{}' AND id::text IN ({})",
+            app.tenant,
+            ours[..29]
+                .iter()
+                .map(|id| format!("'{id}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .await;
+    assert!(
+        transactions[0].as_u64().unwrap_or(u64::MAX) < 29,
+        "{transactions:?} transactions for 29 deactivations"
+    );
     // One 200 event for each of our 30 deactivations (the one already inactive included, as a
     // write that changes nothing); the 404 of another tenant's user is no 200.
     let events = app.wait_for_events(events_before + 30).await;
@@ -186,15 +204,10 @@ async fn a_failing_deactivation_fails_alone_and_no_other_is_lost() {
     }
     let poison = app.create_user("poison@example.com").await;
     // A fault only the database knows of: any update of this one user fails.
-    app.execute(
-        "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ \
-         BEGIN IF NEW.user_name = 'poison@example.com' THEN RAISE EXCEPTION 'poisoned'; END IF; \
-         RETURN NEW; END $$",
-    )
-    .await;
-    app.execute(
-        "CREATE TRIGGER refuse_poison BEFORE UPDATE ON users FOR EACH ROW \
-         EXECUTE FUNCTION refuse_poison()",
+    app.trigger_on_users(
+        "refuse_poison",
+        "UPDATE",
+        "IF NEW.user_name = 'poison@example.com' THEN RAISE EXCEPTION 'poisoned'; END IF;",
     )
     .await;
     let mut running = Vec::new();
@@ -228,4 +241,68 @@ async fn a_failing_deactivation_fails_alone_and_no_other_is_lost() {
             "{id}"
         );
     }
+}
+
+#[tokio::test]
+async fn two_changes_of_one_user_in_one_batch_are_both_applied_in_turn() {
+    let app = spawn_app().await;
+    let slow = app.create_user("slow@example.com").await;
+    let twice = app.create_user("twice@example.com").await;
+    // A deactivation slow enough for the next ones to queue behind it and go together.
+    app.trigger_on_users(
+        "slow_update",
+        "UPDATE",
+        "IF NEW.user_name = 'slow@example.com' THEN PERFORM pg_sleep(0.5); END IF;",
+    )
+    .await;
+    let first = {
+        let (client, path) = (app.scim.clone(), format!("/Users/{slow}"));
+        tokio::spawn(async move { client.patch_ops(&path, deactivation()).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let events_before = app.events().await.len();
+    let mut running = Vec::new();
+    for active in [false, true, false] {
+        let (client, path) = (app.scim.clone(), format!("/Users/{twice}"));
+        let ops = serde_json::json!([{ "op": "replace", "value": { "active": active } }]);
+        running.push(tokio::spawn(
+            async move { client.patch_ops(&path, ops).await },
+        ));
+    }
+    let mut answers = Vec::new();
+    for handle in running {
+        answers.push(handle.await.unwrap_or_else(|e| panic!("{e}")));
+    }
+    assert_eq!(first.await.unwrap_or_else(|e| panic!("{e}")).status, 200);
+    // Each change is answered with the user as it left it (one that changes nothing keeps the
+    // version), and the last one applied is what is stored.
+    let answered: Vec<(i64, bool)> = answers
+        .iter()
+        .map(|answer| {
+            assert_eq!(answer.status, 200, "{}", answer.text);
+            let etag = answer.header("etag").unwrap_or_default();
+            let version = etag.trim_start_matches("W/").trim_matches('"').parse();
+            (
+                version.unwrap_or_else(|_| panic!("{etag}")),
+                answer.json["active"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let row = app.user_row(&twice).await.unwrap_or_default();
+    let last = answered.iter().max().copied().unwrap_or_default();
+    assert_eq!(row["version"], last.0, "{row} {answered:?}");
+    assert_eq!(row["active"], last.1, "{row} {answered:?}");
+    for (version, active) in &answered {
+        // The same version always with the same state: no change was lost or doubled.
+        assert!(
+            answered.iter().all(|(v, a)| v != version || a == active),
+            "{answered:?}"
+        );
+    }
+    let events = app.wait_for_events(events_before + 3).await;
+    let recorded = events[events_before..]
+        .iter()
+        .filter(|e| e["status"] == 200 && e["resource_id"] == twice.as_str())
+        .count();
+    assert_eq!(recorded, 3);
 }

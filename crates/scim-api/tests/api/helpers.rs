@@ -237,6 +237,19 @@ impl TestApp {
             .expect("token cache caught up");
     }
 
+    /// A `BEFORE {event}` trigger on users named `name` whose PL/pgSQL `body` sees the row as
+    /// `NEW`: a fault, or a delay, only the database knows of.
+    pub async fn trigger_on_users(&self, name: &str, event: &str, body: &str) {
+        self.execute(&format!(
+            "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} RETURN NEW; END $$"
+        ))
+        .await;
+        self.execute(&format!(
+            "CREATE TRIGGER {name} BEFORE {event} ON users FOR EACH ROW EXECUTE FUNCTION {name}()"
+        ))
+        .await;
+    }
+
     /// Runs a query whose rows are one `json` column each (`SELECT to_jsonb(t) AS json …`).
     pub async fn query_json(&self, sql: &str) -> Vec<Value> {
         #[derive(diesel::QueryableByName)]

@@ -64,3 +64,81 @@ pub fn set_active_recorded(
     .optional()?;
     Ok(found.map(Found::split))
 }
+
+/// One of the changes [`set_active_many_recorded`] writes together.
+#[derive(Debug, Clone)]
+pub struct ActiveChange<'a> {
+    /// The user.
+    pub id: UserId,
+    /// The value sent.
+    pub active: bool,
+    /// When it was asked for.
+    pub now: DateTime<Utc>,
+    /// The events of its 200.
+    pub events: &'a [NewEvent],
+    /// Whether a user SCIM does not manage may be written (the tenant links automatically).
+    pub unmanaged_writable: bool,
+}
+
+/// [`set_active_many_recorded`]'s statement: `$1` the tenant, `$2`-`$6` one array per field of
+/// [`ActiveChange`] (the events as one JSON array per change). What [`SET_ACTIVE_RECORDED`]
+/// does for one change, for all of them in one statement: the updates, the end of the
+/// deactivated users' sessions, the events of the changes written (and only those) and the
+/// users with their groups. Users are locked in the order of their ids, so that two servers'
+/// batches cannot deadlock. The text is the same for any number of changes, so it stays
+/// prepared.
+pub static SET_ACTIVE_MANY_RECORDED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH i AS (SELECT * FROM unnest($2::uuid[], $3::bool[], $4::timestamptz[], $5::jsonb[], $6::bool[]) \
+         AS i(id, active, now, events, unmanaged_writable) ORDER BY id), \
+         u AS (UPDATE users SET active = i.active, \
+         attributes = jsonb_set(users.attributes, '{{active}}', to_jsonb(i.active)), \
+         version = users.version + 1, updated_at = i.now, \
+         deactivated_at = CASE WHEN i.active THEN NULL WHEN users.active THEN i.now ELSE users.deactivated_at END, \
+         {} \
+         FROM i WHERE users.tenant_id = $1 AND users.id = i.id AND (users.source = 'scim' OR i.unmanaged_writable) \
+         AND (users.active <> i.active OR users.attributes -> 'active' IS DISTINCT FROM to_jsonb(i.active)) \
+         RETURNING users.*), \
+         {END_SESSIONS_OF_DEACTIVATED}, \
+         e AS (INSERT INTO provisioning_events (tenant_id, occurred_at, method, path, status, resource_type, \
+         resource_id, token_id, duration_us, error, payload, operation, subject, response) \
+         SELECT $1, r.occurred_at, r.method, r.path, r.status, r.resource_type, r.resource_id, r.token_id, \
+         r.duration_us, r.error, r.payload, r.operation, r.subject, r.response \
+         FROM i JOIN u ON u.id = i.id CROSS JOIN LATERAL jsonb_populate_recordset(NULL::provisioning_events, i.events) r) \
+         SELECT u.*, m.group_ids, m.group_names FROM u {GROUPS_OF_U}",
+        super::users::link_on_write!("i.now"),
+    )
+});
+
+/// [`set_active_recorded`] for several changes of one tenant in one statement (one round trip,
+/// one commit), each for another user: the users written, with their groups, in no particular
+/// order. A change missing from the answer wrote nothing (no such user, or it already is that
+/// way), as `None` of [`set_active_recorded`] means.
+pub fn set_active_many_recorded(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    changes: &[ActiveChange<'_>],
+) -> Result<Vec<UserWithGroups>> {
+    use diesel::sql_types::Array;
+    let found: Vec<Found> = Prepared(
+        diesel::sql_query(SET_ACTIVE_MANY_RECORDED.as_str())
+            .bind::<Uuid, _>(tenant.as_uuid())
+            .bind::<Array<Uuid>, _>(changes.iter().map(|c| c.id.as_uuid()).collect::<Vec<_>>())
+            .bind::<Array<Bool>, _>(changes.iter().map(|c| c.active).collect::<Vec<_>>())
+            .bind::<Array<Timestamptz>, _>(changes.iter().map(|c| c.now).collect::<Vec<_>>())
+            .bind::<Array<Jsonb>, _>(
+                changes
+                    .iter()
+                    .map(|c| events_json(c.events))
+                    .collect::<Vec<_>>(),
+            )
+            .bind::<Array<Bool>, _>(
+                changes
+                    .iter()
+                    .map(|c| c.unmanaged_writable)
+                    .collect::<Vec<_>>(),
+            ),
+    )
+    .load(conn)?;
+    Ok(found.into_iter().map(Found::split).collect())
+}
