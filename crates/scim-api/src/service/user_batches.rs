@@ -92,7 +92,8 @@ pub type Created = Result<UserRow, OnCreate>;
 /// The batched creates: concurrent creates of a tenant are written by one statement with their
 /// events (see `user_create::insert_many_recorded`); each that the statement did not write (its
 /// userName taken by a stored user or by an earlier create of the batch, a match with a user
-/// SCIM does not manage, or a failed batch) is then done alone, as it would have been without
+/// SCIM does not manage, or a failed batch, though not an unavailable database, which answers
+/// all 503 at once) is then done alone, as it would have been without
 /// batching, so that it gets its own answer (a 409, the adoption setting's decision) and none
 /// is answered before its row is committed.
 pub type Creates = Arc<Batcher<NewUser, Result<Created, ScimError>>>;
@@ -124,6 +125,9 @@ fn creates(db: Db) -> Creates {
                 .await;
             let mut written: HashMap<UserId, UserRow> = match written {
                 Ok(rows) => rows.into_iter().map(|row| (row.id, row)).collect(),
+                // Retried one by one, each would wait for the database again: all are told at
+                // once to retry later.
+                Err(tenancy::Error::Unavailable) => return Err(ScimError::unavailable()),
                 Err(error) => {
                     tracing::warn!(%tenant, %error, size = users.len(), "a batch of creates failed: each is tried alone");
                     HashMap::new()
@@ -213,7 +217,8 @@ pub struct ActiveChange {
 /// `None` for a request means nothing was written (no such user, no change, or a second change
 /// of a user already in the batch): it is then applied the general way, after the batch.
 /// Should a batch fail, each of its changes is tried again alone, so that one bad change cannot
-/// fail the others and none is answered without its row.
+/// fail the others and none is answered without its row; when the database is unavailable (or
+/// a lock wait timed out), all are answered 503 at once instead.
 pub type ActiveChanges = Arc<Batcher<ActiveChange, Result<Option<UserWithGroups>, ScimError>>>;
 
 fn active_changes(db: Db) -> ActiveChanges {
@@ -245,6 +250,7 @@ fn active_changes(db: Db) -> ActiveChanges {
                 .await;
             let mut written: HashMap<UserId, UserWithGroups> = match written {
                 Ok(found) => found.into_iter().map(|found| (found.0.id, found)).collect(),
+                Err(tenancy::Error::Unavailable) => return Err(ScimError::unavailable()),
                 Err(error) => {
                     tracing::warn!(%tenant, %error, size = changes.len(), "a batch of active changes failed: each is tried alone");
                     let mut answers = Vec::with_capacity(changes.len());

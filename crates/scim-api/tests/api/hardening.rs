@@ -378,3 +378,55 @@ async fn a_group_put_and_member_patches_running_together_do_not_fail() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_batch_that_waits_out_a_lock_answers_every_request_503_at_once() {
+    let mut limits = tenancy::DbLimits::for_pool(4);
+    limits.lock_timeout = Duration::from_millis(300);
+    let app = spawn_app_with(AppOptions {
+        limits: Some(limits),
+        ..AppOptions::default()
+    })
+    .await;
+    let mut users = Vec::new();
+    for i in 0..20 {
+        users.push(app.create_user(&format!("locked-{i}@example.com")).await);
+    }
+    let mut holder = diesel::PgConnection::establish(app.test_db.url()).expect("connect");
+    diesel::sql_query("BEGIN")
+        .execute(&mut holder)
+        .expect("begin");
+    diesel::sql_query("SELECT 1 FROM users FOR UPDATE")
+        .execute(&mut holder)
+        .expect("lock every user");
+    // The first deactivation waits out the lock alone while the others queue into one batch,
+    // which waits it out once: retried one by one, they would take 300 ms each.
+    let started = Instant::now();
+    let mut running = Vec::new();
+    for id in &users {
+        let (client, path) = (app.scim.clone(), format!("/Users/{id}"));
+        running.push(tokio::spawn(async move {
+            client
+                .patch(
+                    &path,
+                    &patch_body(json!([{"op": "replace", "value": {"active": false}}])),
+                )
+                .await
+        }));
+    }
+    for handle in running {
+        let answer = handle.await.expect("request");
+        answer.assert_scim_error(503, None);
+        assert!(answer.header("retry-after").is_some());
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?} for 20 requests",
+        started.elapsed()
+    );
+    diesel::sql_query("ROLLBACK")
+        .execute(&mut holder)
+        .expect("rollback");
+    let row = app.user_row(&users[5]).await.unwrap_or_default();
+    assert_eq!(row["active"], true, "nothing was written");
+}
