@@ -176,7 +176,7 @@ async fn a_failing_batch_answers_each_create_and_loses_none() {
         "poison_and_slow",
         "INSERT",
         "IF NEW.user_name = 'poison@example.com' THEN RAISE EXCEPTION 'poisoned'; END IF; \
-         IF NEW.user_name = 'slow@example.com' THEN PERFORM pg_sleep(0.5); END IF;",
+         IF NEW.user_name = 'slow@example.com' THEN PERFORM pg_sleep(1); END IF;",
     )
     .await;
     let slow = {
@@ -245,7 +245,7 @@ async fn a_create_that_finds_no_queue_is_not_held_back() {
     app.trigger_on_users(
         "slow",
         "INSERT",
-        "IF NEW.user_name = 'slow@example.com' THEN PERFORM pg_sleep(3); END IF;",
+        "IF NEW.user_name = 'slow@example.com' THEN PERFORM pg_sleep(5); END IF;",
     )
     .await;
     let slow = {
