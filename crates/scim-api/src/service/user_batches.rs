@@ -5,12 +5,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use tenancy::directory::user_active;
+use tenancy::directory::user_active::{self, ActiveChange};
 use tenancy::directory::user_create::{self, NewScimUser};
 use tenancy::directory::user_lookup::{self, UserWithGroups};
-use tenancy::directory::users::{self, UserFields, UserRow};
-use tenancy::events::NewEvent;
+use tenancy::directory::users::{self, UserRow};
 use tenancy::safety::adoption::{self, Adoption, OnCreate};
 use tenancy::stored::UserSource;
 use tenancy::{Db, PgConnection, TenantId, UserId};
@@ -71,17 +69,12 @@ fn lookups(db: Db) -> Lookups {
     }))
 }
 
-/// A `POST /Users`, as batched: the new user and the events of its 201.
+/// A `POST /Users`, as batched: the new user with the events of its 201, and the tenant's
+/// adoption setting for a match with a user SCIM does not manage.
 pub struct NewUser {
-    /// The new user's id.
-    pub id: UserId,
-    /// Its fields.
-    pub fields: UserFields,
-    /// When it was asked for.
-    pub now: DateTime<Utc>,
-    /// The events of its creation.
-    pub events: Vec<NewEvent>,
-    /// The tenant's adoption setting, for a match with a user SCIM does not manage.
+    /// The user to write.
+    pub user: NewScimUser,
+    /// The tenant's adoption setting.
     pub adoption: Adoption,
 }
 
@@ -109,18 +102,8 @@ fn creates(db: Db) -> Creates {
             let together = Arc::clone(&users);
             let written = db
                 .run(tenant, move |conn| {
-                    let rows: Vec<NewScimUser<'_>> = together
-                        .iter()
-                        .map(|user| NewScimUser {
-                            id: user.id,
-                            fields: &user.fields,
-                            now: user.now,
-                            match_email: user.adoption != Adoption::Refuse,
-                        })
-                        .collect();
-                    let events: Vec<&NewEvent> =
-                        together.iter().flat_map(|user| &user.events).collect();
-                    user_create::insert_many_recorded(conn, tenant, &rows, &events)
+                    let rows: Vec<&NewScimUser> = together.iter().map(|new| &new.user).collect();
+                    user_create::insert_many_recorded(conn, tenant, &rows)
                 })
                 .await;
             let mut written: HashMap<UserId, UserRow> = match written {
@@ -135,7 +118,7 @@ fn creates(db: Db) -> Creates {
             };
             let mut answers = Vec::with_capacity(users.len());
             for at in 0..users.len() {
-                answers.push(match written.remove(&users[at].id) {
+                answers.push(match written.remove(&users[at].user.id) {
                     Some(row) => Ok(Ok(row)),
                     None => alone(&db, tenant, &users, at, create_one).await,
                 });
@@ -170,8 +153,9 @@ where
 fn create_one(
     conn: &mut PgConnection,
     tenant: TenantId,
-    user: &NewUser,
+    new: &NewUser,
 ) -> Result<Created, ScimError> {
+    let NewUser { user, adoption } = new;
     let created = users::insert_recorded(
         conn,
         tenant,
@@ -180,14 +164,14 @@ fn create_one(
         UserSource::Scim,
         user.now,
         &user.events,
-        user.adoption != Adoption::Refuse,
+        user.match_email,
     )?;
     Ok(match created {
         Some(row) => Ok(row),
         None => match adoption::on_create(
             conn,
             tenant,
-            user.adoption,
+            *adoption,
             &user.fields,
             &user.events,
             user.now,
@@ -196,20 +180,6 @@ fn create_one(
             other => Err(other),
         },
     })
-}
-
-/// A path-less `active` PATCH (Okta's and Entra's deactivation), as batched.
-pub struct ActiveChange {
-    /// The user.
-    pub id: UserId,
-    /// The value sent.
-    pub active: bool,
-    /// When it was asked for.
-    pub now: DateTime<Utc>,
-    /// The events of its 200.
-    pub events: Vec<NewEvent>,
-    /// Whether a user SCIM does not manage may be written (the tenant links automatically).
-    pub unmanaged_writable: bool,
 }
 
 /// The batched path-less `active` PATCHes: concurrent ones of a tenant are written by one
@@ -234,16 +204,9 @@ fn active_changes(db: Db) -> ActiveChanges {
                 .run(tenant, move |conn| {
                     // A user once: a second change of the same user waits for the general way.
                     let mut seen = HashSet::new();
-                    let rows: Vec<user_active::ActiveChange<'_>> = together
+                    let rows: Vec<&ActiveChange> = together
                         .iter()
                         .filter(|change| seen.insert(change.id))
-                        .map(|change| user_active::ActiveChange {
-                            id: change.id,
-                            active: change.active,
-                            now: change.now,
-                            events: &change.events,
-                            unmanaged_writable: change.unmanaged_writable,
-                        })
                         .collect();
                     user_active::set_active_many_recorded(conn, tenant, &rows)
                 })
@@ -274,13 +237,5 @@ fn set_active(
     tenant: TenantId,
     change: &ActiveChange,
 ) -> Result<Option<UserWithGroups>, ScimError> {
-    Ok(user_active::set_active_recorded(
-        conn,
-        tenant,
-        change.id,
-        change.active,
-        change.now,
-        &change.events,
-        change.unmanaged_writable,
-    )?)
+    Ok(user_active::set_active_recorded(conn, tenant, change)?)
 }

@@ -13,7 +13,7 @@ use tenancy::stored::UserSource;
 use tenancy::{GroupId, PgConnection, TenantId, UserId, transaction};
 
 use super::totals::total_for_page;
-use super::user_batches::{ActiveChange, NewUser};
+use super::user_batches::NewUser;
 use super::{
     ScimState, Scope, Versioned, WriteLog, check_if_match, not_found, parse_id, projection,
 };
@@ -23,6 +23,8 @@ use crate::protocol::resource::{
     etag, normalize, patch_document, render_user, user_fields, with_active_column,
 };
 use crate::query::{filter_sql, sort};
+use tenancy::directory::user_active::ActiveChange;
+use tenancy::directory::user_create::NewScimUser;
 
 const KIND: ResourceKind = ResourceKind::User;
 
@@ -50,10 +52,13 @@ pub async fn create(
         .submit(
             tenant,
             NewUser {
-                id,
-                fields,
-                now: Utc::now(),
-                events: log.events(201, id.to_string()),
+                user: NewScimUser {
+                    id,
+                    fields,
+                    now: Utc::now(),
+                    events: log.events(201, id.to_string()),
+                    match_email: adoption != Adoption::Refuse,
+                },
                 adoption,
             },
         )

@@ -223,15 +223,10 @@ async fn a_stuck_lock_answers_503_instead_of_holding_the_request() {
     })
     .await;
     let user = app.create_user("locked@example.com").await;
-    let mut holder = diesel::PgConnection::establish(app.test_db.url()).expect("connect");
-    diesel::sql_query("BEGIN")
-        .execute(&mut holder)
-        .expect("begin");
-    diesel::sql_query(format!(
-        "SELECT 1 FROM users WHERE id = '{user}' FOR UPDATE"
-    ))
-    .execute(&mut holder)
-    .expect("lock the user");
+    let mut holder = locked_from_outside(
+        &app,
+        &format!("SELECT 1 FROM users WHERE id = '{user}' FOR UPDATE"),
+    );
     let started = Instant::now();
     let answer = app
         .patch(
@@ -392,13 +387,7 @@ async fn a_batch_that_waits_out_a_lock_answers_every_request_503_at_once() {
     for i in 0..20 {
         users.push(app.create_user(&format!("locked-{i}@example.com")).await);
     }
-    let mut holder = diesel::PgConnection::establish(app.test_db.url()).expect("connect");
-    diesel::sql_query("BEGIN")
-        .execute(&mut holder)
-        .expect("begin");
-    diesel::sql_query("SELECT 1 FROM users FOR UPDATE")
-        .execute(&mut holder)
-        .expect("lock every user");
+    let mut holder = locked_from_outside(&app, "SELECT 1 FROM users FOR UPDATE");
     // The first deactivation waits out the lock alone while the others queue into one batch,
     // which waits it out once: retried one by one, they would take 300 ms each.
     let started = Instant::now();
@@ -429,4 +418,17 @@ async fn a_batch_that_waits_out_a_lock_answers_every_request_503_at_once() {
         .expect("rollback");
     let row = app.user_row(&users[5]).await.unwrap_or_default();
     assert_eq!(row["active"], true, "nothing was written");
+}
+
+/// A connection of another client that took the locks of `locking` in a transaction it keeps
+/// open (until the caller sends `ROLLBACK`).
+fn locked_from_outside(app: &crate::helpers::TestApp, locking: &str) -> diesel::PgConnection {
+    let mut holder = diesel::PgConnection::establish(app.test_db.url()).expect("connect");
+    diesel::sql_query("BEGIN")
+        .execute(&mut holder)
+        .expect("begin");
+    diesel::sql_query(locking)
+        .execute(&mut holder)
+        .expect("take the locks");
+    holder
 }

@@ -10,7 +10,7 @@ use diesel::sql_types::{Bool, Jsonb, Timestamptz, Uuid};
 use super::user_lookup::{Found, GROUPS_OF_U, UserWithGroups};
 use super::users::END_SESSIONS_OF_DEACTIVATED;
 use crate::error::Result;
-use crate::events::{NewEvent, events_json, insert_from_json_sql};
+use crate::events::{NewEvent, events_json, insert_from_json_sql, insert_per_row_from_json_sql};
 use crate::ids::{TenantId, UserId};
 use crate::prepared::Prepared;
 
@@ -36,8 +36,8 @@ pub static SET_ACTIVE_RECORDED: LazyLock<String> = LazyLock::new(|| {
 
 /// Sets `active` (in the column and in the document) when that changes the user, with what
 /// every user write does: a new version, `deactivated_at`, the end of the user's sessions on
-/// deactivation, and `events` recorded in the same statement. Returns the user and their
-/// groups.
+/// deactivation, and the change's events recorded in the same statement. Returns the user and
+/// their groups.
 ///
 /// `None`, with nothing written, when there is no such user or it already is that way: the
 /// caller applies the PATCH the general way, which answers 404 or records a write that changes
@@ -45,29 +45,26 @@ pub static SET_ACTIVE_RECORDED: LazyLock<String> = LazyLock::new(|| {
 pub fn set_active_recorded(
     conn: &mut PgConnection,
     tenant: TenantId,
-    id: UserId,
-    active: bool,
-    now: DateTime<Utc>,
-    events: &[NewEvent],
-    unmanaged_writable: bool,
+    change: &ActiveChange,
 ) -> Result<Option<UserWithGroups>> {
     let found: Option<Found> = Prepared(
         diesel::sql_query(SET_ACTIVE_RECORDED.as_str())
             .bind::<Uuid, _>(tenant.as_uuid())
-            .bind::<Uuid, _>(id.as_uuid())
-            .bind::<Bool, _>(active)
-            .bind::<Timestamptz, _>(now)
-            .bind::<Jsonb, _>(events_json(events))
-            .bind::<Bool, _>(unmanaged_writable),
+            .bind::<Uuid, _>(change.id.as_uuid())
+            .bind::<Bool, _>(change.active)
+            .bind::<Timestamptz, _>(change.now)
+            .bind::<Jsonb, _>(events_json(&change.events))
+            .bind::<Bool, _>(change.unmanaged_writable),
     )
     .get_result(conn)
     .optional()?;
     Ok(found.map(Found::split))
 }
 
-/// One of the changes [`set_active_many_recorded`] writes together.
+/// A path-less `active` PATCH (Okta's and Entra's deactivation): what
+/// [`set_active_recorded`] and [`set_active_many_recorded`] write.
 #[derive(Debug, Clone)]
-pub struct ActiveChange<'a> {
+pub struct ActiveChange {
     /// The user.
     pub id: UserId,
     /// The value sent.
@@ -75,7 +72,7 @@ pub struct ActiveChange<'a> {
     /// When it was asked for.
     pub now: DateTime<Utc>,
     /// The events of its 200.
-    pub events: &'a [NewEvent],
+    pub events: Vec<NewEvent>,
     /// Whether a user SCIM does not manage may be written (the tenant links automatically).
     pub unmanaged_writable: bool,
 }
@@ -100,13 +97,10 @@ pub static SET_ACTIVE_MANY_RECORDED: LazyLock<String> = LazyLock::new(|| {
          AND (users.active <> i.active OR users.attributes -> 'active' IS DISTINCT FROM to_jsonb(i.active)) \
          RETURNING users.*), \
          {END_SESSIONS_OF_DEACTIVATED}, \
-         e AS (INSERT INTO provisioning_events (tenant_id, occurred_at, method, path, status, resource_type, \
-         resource_id, token_id, duration_us, error, payload, operation, subject, response) \
-         SELECT $1, r.occurred_at, r.method, r.path, r.status, r.resource_type, r.resource_id, r.token_id, \
-         r.duration_us, r.error, r.payload, r.operation, r.subject, r.response \
-         FROM i JOIN u ON u.id = i.id CROSS JOIN LATERAL jsonb_populate_recordset(NULL::provisioning_events, i.events) r) \
+         e AS ({}) \
          SELECT u.*, m.group_ids, m.group_names FROM u {GROUPS_OF_U}",
         super::users::link_on_write!("i.now"),
+        insert_per_row_from_json_sql("$1", "i JOIN u ON u.id = i.id", "i.events"),
     )
 });
 
@@ -117,7 +111,7 @@ pub static SET_ACTIVE_MANY_RECORDED: LazyLock<String> = LazyLock::new(|| {
 pub fn set_active_many_recorded(
     conn: &mut PgConnection,
     tenant: TenantId,
-    changes: &[ActiveChange<'_>],
+    changes: &[&ActiveChange],
 ) -> Result<Vec<UserWithGroups>> {
     use diesel::sql_types::Array;
     let found: Vec<Found> = Prepared(
@@ -129,7 +123,7 @@ pub fn set_active_many_recorded(
             .bind::<Array<Jsonb>, _>(
                 changes
                     .iter()
-                    .map(|c| events_json(c.events))
+                    .map(|c| events_json(&c.events))
                     .collect::<Vec<_>>(),
             )
             .bind::<Array<Bool>, _>(

@@ -9,29 +9,30 @@ use diesel::sql_types::{Array, Bool, Jsonb, Nullable, Text, Timestamptz, Uuid};
 
 use super::users::{UserFields, UserRow};
 use crate::error::Result;
-use crate::events::NewEvent;
+use crate::events::{NewEvent, events_json};
 use crate::ids::{TenantId, UserId};
 use crate::prepared::Prepared;
 
-/// A user to create over SCIM.
+/// A user to create over SCIM, with the events that record its creation.
 #[derive(Debug, Clone)]
-pub struct NewScimUser<'a> {
+pub struct NewScimUser {
     /// Its new id.
     pub id: UserId,
     /// Its fields.
-    pub fields: &'a UserFields,
+    pub fields: UserFields,
     /// When it was asked for.
     pub now: DateTime<Utc>,
+    /// The events of its 201.
+    pub events: Vec<NewEvent>,
     /// Whether a user SCIM does not manage with its e-mail address is a match (the tenant's
     /// adoption setting), as for [`super::users::insert_recorded`].
     pub match_email: bool,
 }
 
-/// [`insert_many_recorded`]'s statement: `$1` the tenant, `$2`-`$12` one array per column (in
-/// the order of [`NewScimUser`]'s fields), `$13` the events of all of them (JSON), each naming
-/// its user in `resource_id`. Rows go in the order of their lower-cased userName (then of
-/// arrival), so that two batches of other servers that share names cannot deadlock, and of two
-/// rows with one userName the first to arrive is the one written. A row whose userName is
+/// [`insert_many_recorded`]'s statement: `$1` the tenant, `$2`-`$13` one array per column (the
+/// events as one JSON array per user). Rows go in the order of their lower-cased userName (then
+/// of arrival), so that two batches of other servers that share names cannot deadlock, and of
+/// two rows with one userName the first to arrive is the one written. A row whose userName is
 /// taken, by a stored user or by an earlier row of the batch, is skipped (`ON CONFLICT DO
 /// NOTHING`), as is one that matches a user SCIM does not manage (the probe of
 /// [`super::users::INSERT_RECORDED`]); only the events of written rows are stored. The text is
@@ -39,9 +40,9 @@ pub struct NewScimUser<'a> {
 pub static INSERT_MANY_RECORDED: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH i AS (SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::bool[], $6::text[], \
-         $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::timestamptz[], $12::bool[]) WITH ORDINALITY \
-         AS i(id, user_name, external_id, active, display_name, given_name, family_name, email, attributes, \
-         now, match_email, arrived)), \
+         $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::timestamptz[], $12::bool[], $13::jsonb[]) \
+         WITH ORDINALITY AS i(id, user_name, external_id, active, display_name, given_name, family_name, \
+         email, attributes, now, match_email, events, arrived)), \
          u AS (INSERT INTO users (tenant_id, id, user_name, external_id, active, display_name, given_name, \
          family_name, email, attributes, source, created_at, updated_at, deactivated_at) \
          SELECT $1, i.id, i.user_name, i.external_id, i.active, i.display_name, i.given_name, i.family_name, \
@@ -52,24 +53,23 @@ pub static INSERT_MANY_RECORDED: LazyLock<String> = LazyLock::new(|| {
                AND c.decision = 'separate')))) \
          ORDER BY lower(i.user_name), i.arrived \
          ON CONFLICT DO NOTHING RETURNING *), \
-         e AS ({} WHERE resource_id IN (SELECT id::text FROM u)) SELECT * FROM u",
-        crate::events::insert_from_json_sql("$1", "$13")
+         e AS ({}) SELECT * FROM u",
+        crate::events::insert_per_row_from_json_sql("$1", "i JOIN u ON u.id = i.id", "i.events")
     )
 });
 
-/// Creates `users` in one statement with those of `events` that name them (one round trip, one
-/// commit): the rows written, in no particular order. A user missing from the answer was not
-/// written, and nothing of it was stored: its userName is taken (by a stored user or an earlier
-/// user of `users`), or it matches a user SCIM does not manage; [`super::users::insert_recorded`]
-/// alone then tells which.
+/// Creates `users` in one statement with their events (one round trip, one commit): the rows
+/// written, in no particular order. A user missing from the answer was not written, and nothing
+/// of it was stored: its userName is taken (by a stored user or an earlier user of `users`), or
+/// it matches a user SCIM does not manage; [`super::users::insert_recorded`] alone then tells
+/// which.
 pub fn insert_many_recorded(
     conn: &mut PgConnection,
     tenant: TenantId,
-    users: &[NewScimUser<'_>],
-    events: &[&NewEvent],
+    users: &[&NewScimUser],
 ) -> Result<Vec<UserRow>> {
     let column = |text: fn(&UserFields) -> &Option<String>| -> Vec<Option<&str>> {
-        users.iter().map(|u| text(u.fields).as_deref()).collect()
+        users.iter().map(|u| text(&u.fields).as_deref()).collect()
     };
     Ok(Prepared(
         diesel::sql_query(INSERT_MANY_RECORDED.as_str())
@@ -95,7 +95,12 @@ pub fn insert_many_recorded(
             )
             .bind::<Array<Timestamptz>, _>(users.iter().map(|u| u.now).collect::<Vec<_>>())
             .bind::<Array<Bool>, _>(users.iter().map(|u| u.match_email).collect::<Vec<_>>())
-            .bind::<Jsonb, _>(serde_json::to_value(events).unwrap_or_default()),
+            .bind::<Array<Jsonb>, _>(
+                users
+                    .iter()
+                    .map(|u| events_json(&u.events))
+                    .collect::<Vec<_>>(),
+            ),
     )
     .load(conn)?)
 }

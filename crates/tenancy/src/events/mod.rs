@@ -109,17 +109,54 @@ impl NewEvent {
     }
 }
 
+/// The columns of an event as [`events_json`] writes them (all but the tenant and the id).
+const EVENT_COLUMNS: [&str; 13] = [
+    "occurred_at",
+    "method",
+    "path",
+    "status",
+    "resource_type",
+    "resource_id",
+    "token_id",
+    "duration_us",
+    "error",
+    "payload",
+    "operation",
+    "subject",
+    "response",
+];
+
 /// The SQL that inserts, for the tenant bound at `tenant`, the events of a JSON array bound at
 /// `events` (see [`events_json`]), for use as a data-modifying CTE beside the write it records,
 /// so that the write and its event are one statement and one commit. The tenant is a bound
 /// parameter, never read from the JSON: every row of the statement goes to that tenant (one
 /// shard, once the table is distributed by `tenant_id`).
 pub(crate) fn insert_from_json_sql(tenant: &str, events: &str) -> String {
+    insert_from(
+        tenant,
+        &format!("jsonb_populate_recordset(NULL::provisioning_events, {events}) r"),
+    )
+}
+
+/// [`insert_from_json_sql`] for a write of many rows: for each row of the `FROM` items `rows`,
+/// the events of its JSON array `events` (a column of `rows`), so that only the rows `rows`
+/// selects (those written) have their events stored.
+pub(crate) fn insert_per_row_from_json_sql(tenant: &str, rows: &str, events: &str) -> String {
+    insert_from(
+        tenant,
+        &format!(
+            "{rows} CROSS JOIN LATERAL jsonb_populate_recordset(NULL::provisioning_events, {events}) r"
+        ),
+    )
+}
+
+/// The INSERT of the events `r` of the `FROM` items `from`, for the tenant bound at `tenant`.
+fn insert_from(tenant: &str, from: &str) -> String {
+    let from_r: Vec<String> = EVENT_COLUMNS.iter().map(|c| format!("r.{c}")).collect();
     format!(
-        "INSERT INTO provisioning_events (tenant_id, occurred_at, method, path, status, resource_type, \
-         resource_id, token_id, duration_us, error, payload, operation, subject, response) \
-         SELECT {tenant}::uuid, occurred_at, method, path, status, resource_type, resource_id, token_id, \
-         duration_us, error, payload, operation, subject, response FROM jsonb_populate_recordset(NULL::provisioning_events, {events})"
+        "INSERT INTO provisioning_events (tenant_id, {}) SELECT {tenant}::uuid, {} FROM {from}",
+        EVENT_COLUMNS.join(", "),
+        from_r.join(", ")
     )
 }
 
